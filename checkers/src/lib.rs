@@ -1,0 +1,2 @@
+//! Checkers that judge a recorded run.
+pub mod cli;

@@ -1,0 +1,2 @@
+//! The harness: simulation driver, nemesis, scenarios and the command line.
+pub mod cli;

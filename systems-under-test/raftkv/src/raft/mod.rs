@@ -1,0 +1,3 @@
+//! The Raft protocol core (no I/O).
+mod types;
+pub use types::*;

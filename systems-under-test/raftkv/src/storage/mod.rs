@@ -1,0 +1,1 @@
+//! Durable state: WAL segments and snapshot files over the [`Disk`] trait.
