@@ -1,0 +1,327 @@
+//! The key-value state machine with a client session table (6.824 / Raft thesis
+//! §6.3): each command carries (client, seq); a retried command whose seq was
+//! already applied returns the recorded outcome instead of applying twice. The
+//! session table is part of every snapshot, so exactly-once survives restore.
+use crate::trace::fnv64;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    Put {
+        key: String,
+        value: String,
+    },
+    Append {
+        key: String,
+        value: String,
+    },
+    /// Set `key` to `to` if it currently holds `from` (`None` = absent).
+    Cas {
+        key: String,
+        from: Option<String>,
+        to: String,
+    },
+    Delete {
+        key: String,
+    },
+}
+
+impl Op {
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Put { key, .. }
+            | Op::Append { key, .. }
+            | Op::Cas { key, .. }
+            | Op::Delete { key } => key,
+        }
+    }
+}
+
+/// A client command as proposed to Raft.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    pub client: u64,
+    pub seq: u64,
+    pub op: Op,
+}
+
+impl Command {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("commands always encode")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Command, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Done,
+    /// The cas precondition did not hold; nothing changed. Carries what was there.
+    CasMismatch {
+        current: Option<String>,
+    },
+    /// A retry older than the client's latest applied command (the client has
+    /// moved on; its reply was already delivered or abandoned).
+    Stale,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub last_seq: u64,
+    pub outcome: Outcome,
+}
+
+/// What `apply` did: the outcome, and whether the command changed anything or was
+/// recognised as a duplicate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: Outcome,
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kv {
+    data: BTreeMap<String, String>,
+    sessions: BTreeMap<u64, Session>,
+}
+
+impl Kv {
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.data.get(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub fn sessions(&self) -> &BTreeMap<u64, Session> {
+        &self.sessions
+    }
+
+    pub fn data(&self) -> &BTreeMap<String, String> {
+        &self.data
+    }
+
+    pub fn apply(&mut self, cmd: &Command) -> Applied {
+        if let Some(s) = self.sessions.get(&cmd.client) {
+            if cmd.seq <= s.last_seq {
+                let outcome = if cmd.seq == s.last_seq {
+                    s.outcome.clone()
+                } else {
+                    Outcome::Stale
+                };
+                return Applied {
+                    outcome,
+                    duplicate: true,
+                };
+            }
+        }
+        let outcome = self.apply_op(&cmd.op);
+        self.sessions.insert(
+            cmd.client,
+            Session {
+                last_seq: cmd.seq,
+                outcome: outcome.clone(),
+            },
+        );
+        Applied {
+            outcome,
+            duplicate: false,
+        }
+    }
+
+    fn apply_op(&mut self, op: &Op) -> Outcome {
+        match op {
+            Op::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+                Outcome::Done
+            }
+            Op::Append { key, value } => {
+                self.data.entry(key.clone()).or_default().push_str(value);
+                Outcome::Done
+            }
+            Op::Cas { key, from, to } => {
+                let current = self.data.get(key);
+                if current == from.as_ref() {
+                    self.data.insert(key.clone(), to.clone());
+                    Outcome::Done
+                } else {
+                    Outcome::CasMismatch {
+                        current: current.cloned(),
+                    }
+                }
+            }
+            Op::Delete { key } => {
+                self.data.remove(key);
+                Outcome::Done
+            }
+        }
+    }
+
+    /// The whole state — data and sessions — as snapshot bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("state always encodes")
+    }
+
+    /// Replaces all state with a snapshot's (hashicorp's FSM.Restore contract:
+    /// nothing from before survives).
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), postcard::Error> {
+        *self = postcard::from_bytes(bytes)?;
+        Ok(())
+    }
+
+    /// Digest of data and sessions; equal states have equal digests on every run.
+    pub fn digest(&self) -> u64 {
+        fnv64(&self.snapshot())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(client: u64, seq: u64, op: Op) -> Command {
+        Command { client, seq, op }
+    }
+
+    fn append(key: &str, value: &str) -> Op {
+        Op::Append {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn operations() {
+        let mut kv = Kv::default();
+        kv.apply(&cmd(
+            1,
+            1,
+            Op::Put {
+                key: "a".into(),
+                value: "1".into(),
+            },
+        ));
+        kv.apply(&cmd(1, 2, append("a", "2")));
+        assert_eq!(kv.get("a").map(String::as_str), Some("12"));
+        let r = kv.apply(&cmd(
+            1,
+            3,
+            Op::Cas {
+                key: "a".into(),
+                from: Some("x".into()),
+                to: "y".into(),
+            },
+        ));
+        assert_eq!(
+            r.outcome,
+            Outcome::CasMismatch {
+                current: Some("12".into())
+            }
+        );
+        let r = kv.apply(&cmd(
+            1,
+            4,
+            Op::Cas {
+                key: "a".into(),
+                from: Some("12".into()),
+                to: "y".into(),
+            },
+        ));
+        assert_eq!(r.outcome, Outcome::Done);
+        let r = kv.apply(&cmd(
+            1,
+            5,
+            Op::Cas {
+                key: "b".into(),
+                from: None,
+                to: "new".into(),
+            },
+        ));
+        assert_eq!(r.outcome, Outcome::Done);
+        kv.apply(&cmd(1, 6, Op::Delete { key: "a".into() }));
+        assert_eq!(kv.get("a"), None);
+        assert_eq!(kv.get("b").map(String::as_str), Some("new"));
+    }
+
+    #[test]
+    fn retried_command_applies_once() {
+        let mut kv = Kv::default();
+        let c = cmd(7, 1, append("k", "x"));
+        assert!(!kv.apply(&c).duplicate);
+        let again = kv.apply(&c);
+        assert!(again.duplicate);
+        assert_eq!(again.outcome, Outcome::Done);
+        assert_eq!(kv.get("k").map(String::as_str), Some("x"));
+    }
+
+    #[test]
+    fn session_table_survives_snapshot_and_restore() {
+        let mut kv = Kv::default();
+        kv.apply(&cmd(7, 1, append("k", "x")));
+        kv.apply(&cmd(
+            8,
+            1,
+            Op::Cas {
+                key: "k".into(),
+                from: None,
+                to: "z".into(),
+            },
+        ));
+        let snap = kv.snapshot();
+        let mut restored = Kv::default();
+        restored.apply(&cmd(99, 1, append("junk", "j"))); // must vanish on restore
+        restored.restore(&snap).unwrap();
+        assert_eq!(restored, kv);
+        assert_eq!(restored.digest(), kv.digest());
+        assert_eq!(
+            restored.get("junk"),
+            None,
+            "restore replaces all prior state"
+        );
+        // The retry after restore is recognised, with the original outcome.
+        let retry = restored.apply(&cmd(7, 1, append("k", "x")));
+        assert!(retry.duplicate);
+        assert_eq!(restored.get("k").map(String::as_str), Some("x"));
+        let retry = restored.apply(&cmd(
+            8,
+            1,
+            Op::Cas {
+                key: "k".into(),
+                from: None,
+                to: "z".into(),
+            },
+        ));
+        assert_eq!(
+            retry.outcome,
+            Outcome::CasMismatch {
+                current: Some("x".into())
+            }
+        );
+    }
+
+    #[test]
+    fn digest_tells_states_apart() {
+        let mut a = Kv::default();
+        let mut b = Kv::default();
+        a.apply(&cmd(1, 1, append("k", "x")));
+        b.apply(&cmd(1, 1, append("k", "y")));
+        assert_ne!(a.digest(), b.digest());
+        let mut c = Kv::default();
+        c.apply(&cmd(2, 1, append("k", "x")));
+        assert_ne!(a.digest(), c.digest(), "sessions are part of the state");
+    }
+
+    #[test]
+    fn corrupt_snapshot_is_an_error_not_a_panic() {
+        let mut kv = Kv::default();
+        assert!(kv.restore(&[0xff, 0xff, 0xff]).is_err());
+    }
+}
