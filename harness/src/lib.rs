@@ -1,2 +1,3 @@
 //! The harness: simulation driver, nemesis, scenarios and the command line.
 pub mod cli;
+pub mod cluster;

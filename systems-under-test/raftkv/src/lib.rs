@@ -7,6 +7,7 @@
 //!   trait, so the same code runs on a real directory or turmoil's simulated disk.
 //! - [`trace`]: the structured node trace the checkers read.
 pub mod kv;
+pub mod node;
 pub mod raft;
 pub mod storage;
 pub mod trace;

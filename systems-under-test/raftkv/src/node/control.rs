@@ -1,0 +1,105 @@
+//! The knobs a harness turns on a running node, and what the node reports back.
+//! Shared by `Rc<RefCell<..>>` between the simulation driver and the node's host
+//! software: both run on the simulation's single thread.
+use crate::raft::{Index, NodeId, Term};
+use crate::trace::{Role, TraceEvent};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Named points on the snapshot path where the harness can crash a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashPoint {
+    /// A snapshot is due; nothing of it is written yet.
+    BeforeSnapshotWrite,
+    /// The snapshot file is durable; the WAL has no marker for it yet.
+    AfterSnapshotFile,
+    /// The WAL marker and new segment are durable; the state machine and the
+    /// in-memory log do not know yet.
+    AfterWalMarker,
+    /// Part of an InstallSnapshot transfer has arrived.
+    MidInstallTransfer,
+    /// An installed snapshot's file is durable; the WAL is not cut yet.
+    AfterInstallFile,
+    /// Booting: the snapshot is loaded but the state machine not yet restored.
+    DuringBootRestore,
+}
+
+impl CrashPoint {
+    pub const ALL: [CrashPoint; 6] = [
+        CrashPoint::BeforeSnapshotWrite,
+        CrashPoint::AfterSnapshotFile,
+        CrashPoint::AfterWalMarker,
+        CrashPoint::MidInstallTransfer,
+        CrashPoint::AfterInstallFile,
+        CrashPoint::DuringBootRestore,
+    ];
+}
+
+/// A snapshot of the node's progress, refreshed after every event loop turn.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub running: bool,
+    pub role: Option<Role>,
+    pub term: Term,
+    pub leader: Option<NodeId>,
+    pub commit: Index,
+    pub applied: Index,
+    pub last_index: Index,
+    pub snapshot_index: Index,
+    pub recovering: bool,
+    /// Digest of the state machine at `applied`, when `report_digest` is on.
+    pub state_digest: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Control {
+    /// Names the disk root; bumping it between crash and restart loses the disk.
+    pub generation: u64,
+    /// How many times the node has booted.
+    pub boots: u64,
+    /// The node clock's rate relative to true time (1.0 = exact).
+    pub clock_rate: f64,
+    /// A paused node keeps its state but processes nothing.
+    pub paused: bool,
+    pub crash_point: Option<CrashPoint>,
+    /// Set when the node reached the armed crash point; the driver must crash it.
+    pub crashed_at: Option<CrashPoint>,
+    /// Set when the node hit an unrecoverable error and stopped.
+    pub halted: Option<String>,
+    /// Compute the state digest whenever `applied` changes (costly; final phase).
+    pub report_digest: bool,
+    pub status: NodeStatus,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            generation: 0,
+            boots: 0,
+            clock_rate: 1.0,
+            paused: false,
+            crash_point: None,
+            crashed_at: None,
+            halted: None,
+            report_digest: false,
+            status: NodeStatus::default(),
+        }
+    }
+}
+
+pub type NodeControl = Rc<RefCell<Control>>;
+
+/// One trace event with when and where it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// Simulated time since the start of the run, in nanoseconds.
+    pub time: u64,
+    pub node: NodeId,
+    #[serde(flatten)]
+    pub event: TraceEvent,
+}
+
+/// Where every node's trace goes (one sink per run, in simulation order).
+pub type TraceSink = Rc<RefCell<Vec<TraceRecord>>>;

@@ -1,0 +1,595 @@
+//! The node runtime: runs the protocol core inside a turmoil host. Network over
+//! turmoil UDP (its TCP never retransmits a lost segment), disk over turmoil's
+//! simulated file system (via [`SimDisk`]), timers from tokio's paused clock scaled
+//! by a skewable node clock.
+mod control;
+mod wire;
+
+pub use control::{Control, CrashPoint, NodeControl, NodeStatus, TraceRecord, TraceSink};
+pub use wire::{host_name, Request, Response, Wire, PORT};
+
+use crate::kv::{Command, Kv};
+use crate::raft::{
+    self, Bootstrap, ConfState, Entry, Index, NodeId, Payload, ProposeError, Raft, Ready,
+    Snapshot,
+};
+use crate::storage::{Disk, SimDisk, Storage};
+use crate::trace::{fnv64, ApplyKind, TraceEvent};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::time::Instant;
+use turmoil::net::UdpSocket;
+
+/// File whose presence says "this disk was lost; do not vote until caught up".
+const RECOVERING_MARKER: &str = "RECOVERING";
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub id: NodeId,
+    pub initial_cluster: Vec<NodeId>,
+    /// Protocol tunables; `seed` is mixed with the boot count on every boot.
+    pub raft: raft::Config,
+    /// Take a snapshot once this many entries were applied since the last one.
+    pub snapshot_threshold: u64,
+    /// Entries kept in the log behind a snapshot for slow followers.
+    pub trailing_logs: u64,
+    /// Length of one protocol tick on a node clock running at rate 1.0.
+    pub tick: Duration,
+}
+
+/// Why the event loop stopped.
+enum Stop {
+    /// The armed crash point was reached: wait for the driver to crash the host.
+    CrashPoint,
+    /// An unrecoverable error: halt (an operator restarts the node).
+    Halt(String),
+}
+
+struct PendingWrite {
+    from: SocketAddr,
+    id: u64,
+    client: u64,
+    seq: u64,
+}
+
+struct PendingAdmin {
+    from: SocketAddr,
+    id: u64,
+}
+
+struct PendingRead {
+    from: SocketAddr,
+    id: u64,
+    key: String,
+}
+
+/// Runs node `cfg.id` until the simulation crashes it. Use as a turmoil host:
+/// `sim.host("n1", move || raftkv::node::run(cfg.clone(), control.clone(), sink.clone()))`.
+pub async fn run(cfg: NodeConfig, control: NodeControl, trace: TraceSink) -> turmoil::Result {
+    let socket = UdpSocket::bind(("0.0.0.0", PORT)).await?;
+    let stop = match Node::boot(cfg, control.clone(), trace, socket) {
+        Ok(mut node) => node.event_loop().await,
+        Err(stop) => stop,
+    };
+    if let Stop::Halt(reason) = stop {
+        control.borrow_mut().halted = Some(reason);
+    }
+    control.borrow_mut().status.running = false;
+    // Stay "up" but inert: only the driver's crash or bounce ends this host.
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+struct Node {
+    cfg: NodeConfig,
+    control: NodeControl,
+    trace: TraceSink,
+    raft: Raft,
+    kv: Kv,
+    storage: Storage<SimDisk>,
+    socket: UdpSocket,
+    peers: BTreeMap<NodeId, SocketAddr>,
+    writes: BTreeMap<Index, PendingWrite>,
+    admin: BTreeMap<Index, PendingAdmin>,
+    reads: BTreeMap<u64, PendingRead>,
+    /// Confirmed reads waiting for the state machine to reach their index.
+    ready_reads: Vec<(Index, u64)>,
+    next_read: u64,
+    digest_applied: Option<Index>,
+}
+
+impl Node {
+    fn boot(
+        cfg: NodeConfig,
+        control: NodeControl,
+        trace: TraceSink,
+        socket: UdpSocket,
+    ) -> Result<Node, Stop> {
+        let (generation, boots) = {
+            let mut c = control.borrow_mut();
+            c.boots += 1;
+            c.crashed_at = None;
+            c.halted = None;
+            c.status = NodeStatus {
+                running: true,
+                ..NodeStatus::default()
+            };
+            (c.generation, c.boots)
+        };
+        let root = format!("/data/{}/gen-{generation}", host_name(cfg.id));
+        let halt = |what: &str, e: &dyn std::fmt::Display| Stop::Halt(format!("{what}: {e}"));
+        let mut disk = SimDisk::new(root).map_err(|e| halt("opening disk", &e))?;
+        let files = disk.list().map_err(|e| halt("listing disk", &e))?;
+        // An empty disk after the first boot was lost: rejoin without voting until
+        // caught up. The marker keeps that true across crashes while recovering.
+        let recovering = (generation > 0 && files.is_empty())
+            || files.iter().any(|f| f == RECOVERING_MARKER);
+        if recovering && files.is_empty() {
+            disk.create(RECOVERING_MARKER, b"")
+                .and_then(|_| disk.sync(RECOVERING_MARKER))
+                .and_then(|_| disk.sync_dir())
+                .map_err(|e| halt("writing recovery marker", &e))?;
+        }
+        let (storage, rec) = Storage::open(disk).map_err(|e| halt("recovering storage", &e))?;
+        let node_trace = |event| push_trace(&trace, cfg.id, event);
+        let mut kv = Kv::default();
+        if let Some(snap) = &rec.snapshot {
+            if reached(&control, CrashPoint::DuringBootRestore) {
+                return Err(Stop::CrashPoint);
+            }
+            kv.restore(&snap.data)
+                .map_err(|e| halt("restoring snapshot on boot", &e))?;
+            node_trace(TraceEvent::Restored {
+                index: snap.meta.index,
+                term: snap.meta.term,
+                state_digest: kv.digest(),
+                applied: snap.meta.index,
+                on_boot: true,
+            });
+        }
+        let (snapshot_index, snapshot_term) = rec
+            .snapshot
+            .as_ref()
+            .map_or((0, 0), |s| (s.meta.index, s.meta.term));
+        let mut raft_cfg = cfg.raft.clone();
+        raft_cfg.id = cfg.id;
+        raft_cfg.seed = cfg.raft.seed ^ boots.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let raft = Raft::new(
+            raft_cfg,
+            Bootstrap {
+                hard_state: rec.hard_state,
+                snapshot: rec.snapshot,
+                entries: rec.entries,
+                initial_conf: ConfState::new(cfg.initial_cluster.iter().copied()),
+                recovering,
+            },
+        );
+        node_trace(TraceEvent::Boot {
+            generation,
+            term: rec.hard_state.term,
+            vote: rec.hard_state.vote,
+            commit: rec.hard_state.commit,
+            snapshot_index,
+            snapshot_term,
+            first_index: raft.log.first_index(),
+            last_index: raft.log.last_index(),
+            torn_tail_bytes: rec.report.torn_tail.as_ref().map_or(0, |t| t.bytes_truncated),
+            recovering,
+        });
+        Ok(Node {
+            cfg,
+            control,
+            trace,
+            raft,
+            kv,
+            storage,
+            socket,
+            peers: BTreeMap::new(),
+            writes: BTreeMap::new(),
+            admin: BTreeMap::new(),
+            reads: BTreeMap::new(),
+            ready_reads: Vec::new(),
+            next_read: 0,
+            digest_applied: None,
+        })
+    }
+
+    async fn event_loop(&mut self) -> Stop {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut next_tick = Instant::now() + self.tick_period();
+        loop {
+            if self.control.borrow().paused {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                next_tick = Instant::now() + self.tick_period();
+                continue;
+            }
+            tokio::select! {
+                received = self.socket.recv_from(&mut buf) => {
+                    if let Ok((n, from)) = received {
+                        self.on_datagram(&buf[..n], from);
+                    }
+                }
+                _ = tokio::time::sleep_until(next_tick) => {
+                    self.raft.tick();
+                    next_tick += self.tick_period();
+                }
+            }
+            if let Err(stop) = self.drain_ready() {
+                return stop;
+            }
+            self.publish_status();
+        }
+    }
+
+    /// The tick length on this node's clock (a fast clock ticks more often).
+    fn tick_period(&self) -> Duration {
+        let rate = self.control.borrow().clock_rate.clamp(0.05, 20.0);
+        self.cfg.tick.div_f64(rate)
+    }
+
+    fn on_datagram(&mut self, bytes: &[u8], from: SocketAddr) {
+        let Some(wire) = Wire::decode(bytes) else {
+            return; // garbage on the wire is dropped, as a real node would
+        };
+        match wire {
+            Wire::Raft(m) if m.to == self.cfg.id => {
+                self.peers.entry(m.from).or_insert(from);
+                self.raft.step(m);
+            }
+            Wire::Raft(_) | Wire::Response { .. } => {}
+            Wire::Request { id, body } => self.on_request(id, body, from),
+        }
+    }
+
+    fn on_request(&mut self, id: u64, body: Request, from: SocketAddr) {
+        let result = match body {
+            Request::Command(cmd) => {
+                let (client, seq) = (cmd.client, cmd.seq);
+                self.raft
+                    .propose(Payload::Command(cmd.encode()))
+                    .map(|index| {
+                        let w = PendingWrite {
+                            from,
+                            id,
+                            client,
+                            seq,
+                        };
+                        self.writes.insert(index, w);
+                    })
+            }
+            Request::Read { key } => {
+                self.next_read += 1;
+                let rid = self.next_read;
+                self.raft.read_index(rid).map(|()| {
+                    self.reads.insert(rid, PendingRead { from, id, key });
+                })
+            }
+            Request::Admin(cc) => self
+                .raft
+                .propose(Payload::ConfChange(cc))
+                .map(|index| {
+                    self.admin.insert(index, PendingAdmin { from, id });
+                }),
+        };
+        let refusal = match result {
+            Ok(()) => return,
+            Err(ProposeError::NotLeader { leader }) => Response::NotLeader { leader },
+            Err(ProposeError::ConfChangePending) => {
+                Response::Refused("a membership change is in progress".into())
+            }
+        };
+        self.respond(from, id, refusal);
+    }
+
+    fn respond(&self, to: SocketAddr, id: u64, body: Response) {
+        let _ = self
+            .socket
+            .try_send_to(&Wire::Response { id, body }.encode(), to);
+    }
+
+    fn send_raft(&mut self, m: raft::Message) {
+        let to = *self
+            .peers
+            .entry(m.to)
+            .or_insert_with(|| SocketAddr::new(turmoil::lookup(host_name(m.to)), PORT));
+        // Loss is the network's business; a full buffer is just another loss.
+        let _ = self.socket.try_send_to(&Wire::Raft(m).encode(), to);
+    }
+
+    fn drain_ready(&mut self) -> Result<(), Stop> {
+        while self.raft.has_ready() {
+            let rd = self.raft.ready();
+            self.handle_ready(rd)?;
+            self.maybe_snapshot()?;
+        }
+        if self.raft.is_recovering() != self.control.borrow().status.recovering {
+            self.finish_recovery()?;
+        }
+        Ok(())
+    }
+
+    fn handle_ready(&mut self, rd: Ready) -> Result<(), Stop> {
+        let Ready {
+            hard_state,
+            entries,
+            snapshot,
+            committed,
+            messages,
+            read_states,
+            dropped_reads,
+            events,
+        } = rd;
+        let mut mid_transfer = false;
+        for event in events {
+            if let TraceEvent::SnapshotChunkReceived {
+                accepted: true,
+                offset,
+                len,
+                ..
+            } = &event
+            {
+                mid_transfer |= *offset > 0 || *len > 0;
+            }
+            self.trace(event);
+        }
+        if let Some(snap) = snapshot {
+            self.install(snap)?;
+        } else if mid_transfer && reached(&self.control, CrashPoint::MidInstallTransfer) {
+            return Err(Stop::CrashPoint);
+        }
+        // 1. Persist, then 2. send: nothing leaves before what it promises is durable.
+        self.persist(&entries, hard_state)?;
+        for m in messages {
+            self.send_raft(m);
+        }
+        // 3. Apply.
+        for e in committed {
+            self.apply(e);
+        }
+        // 4. Reads.
+        for rs in read_states {
+            self.ready_reads.push((rs.index, rs.request));
+        }
+        for rid in dropped_reads {
+            if let Some(r) = self.reads.remove(&rid) {
+                let leader = self.raft.leader();
+                self.respond(r.from, r.id, Response::NotLeader { leader });
+            }
+        }
+        self.serve_reads();
+        Ok(())
+    }
+
+    fn persist(
+        &mut self,
+        entries: &[Entry],
+        hard_state: Option<raft::HardState>,
+    ) -> Result<(), Stop> {
+        if entries.is_empty() && hard_state.is_none() {
+            return Ok(());
+        }
+        let res = (|| {
+            self.storage.append(entries)?;
+            if let Some(hs) = hard_state {
+                self.storage.set_hard_state(hs)?;
+            }
+            self.storage.sync()
+        })();
+        res.map_err(|e| Stop::Halt(format!("persisting log: {e}")))?;
+        if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+            self.trace(TraceEvent::Persisted {
+                first: first.index,
+                last: last.index,
+                last_term: last.term,
+            });
+        }
+        Ok(())
+    }
+
+    /// A snapshot from the leader: file first, then the WAL marker, then the state
+    /// machine (etcd's order: a WAL marker never names a file that is not durable).
+    fn install(&mut self, snap: Snapshot) -> Result<(), Stop> {
+        let (index, term) = (snap.meta.index, snap.meta.term);
+        self.storage
+            .save_snapshot(&snap)
+            .map_err(|e| Stop::Halt(format!("saving installed snapshot: {e}")))?;
+        self.trace(TraceEvent::SnapshotPersisted { index, term });
+        if reached(&self.control, CrashPoint::AfterInstallFile) {
+            return Err(Stop::CrashPoint);
+        }
+        let hs = self.raft.hard_state();
+        let retained = self.raft.log.all_entries().to_vec();
+        self.storage
+            .compact(&snap.meta, hs, &retained)
+            .map_err(|e| Stop::Halt(format!("cutting the WAL after install: {e}")))?;
+        self.trace(TraceEvent::Compacted {
+            snapshot_index: index,
+            first_index: self.raft.log.first_index(),
+            last_index: self.raft.log.last_index(),
+        });
+        self.kv
+            .restore(&snap.data)
+            .map_err(|e| Stop::Halt(format!("restoring installed snapshot: {e}")))?;
+        self.trace(TraceEvent::Restored {
+            index,
+            term,
+            state_digest: self.kv.digest(),
+            applied: index,
+            on_boot: false,
+        });
+        // Requests proposed at indexes the snapshot covers can no longer be matched.
+        self.writes = self.writes.split_off(&(index + 1));
+        self.admin = self.admin.split_off(&(index + 1));
+        Ok(())
+    }
+
+    fn apply(&mut self, e: Entry) {
+        let (kind, digest, client, seq, effective) = match &e.payload {
+            Payload::Noop => (ApplyKind::Noop, 0, None, None, true),
+            Payload::ConfChange(cc) => {
+                self.raft.apply_conf_change(e.index, *cc);
+                if let Some(p) = self.admin.remove(&e.index) {
+                    self.respond(p.from, p.id, Response::AdminDone);
+                }
+                let bytes = postcard::to_stdvec(cc).expect("conf changes encode");
+                (ApplyKind::ConfChange, fnv64(&bytes), None, None, true)
+            }
+            Payload::Command(bytes) => {
+                let digest = fnv64(bytes);
+                match Command::decode(bytes) {
+                    Ok(cmd) => {
+                        let applied = self.kv.apply(&cmd);
+                        if let Some(p) = self.writes.remove(&e.index) {
+                            // Only the request that proposed this very command gets
+                            // the answer; a different command at this index means
+                            // ours was overwritten and stays unanswered (unknown).
+                            if (p.client, p.seq) == (cmd.client, cmd.seq) {
+                                self.respond(p.from, p.id, Response::Applied(applied.outcome));
+                            }
+                        }
+                        let effective = !applied.duplicate;
+                        (ApplyKind::Command, digest, Some(cmd.client), Some(cmd.seq), effective)
+                    }
+                    Err(_) => (ApplyKind::Command, digest, None, None, false),
+                }
+            }
+        };
+        self.trace(TraceEvent::Apply {
+            index: e.index,
+            term: e.term,
+            kind,
+            digest,
+            client,
+            seq,
+            effective,
+        });
+    }
+
+    fn serve_reads(&mut self) {
+        let applied = self.raft.log.applied;
+        let mut waiting = Vec::new();
+        for (index, rid) in std::mem::take(&mut self.ready_reads) {
+            if index > applied {
+                waiting.push((index, rid));
+                continue;
+            }
+            if let Some(r) = self.reads.remove(&rid) {
+                let value = self.kv.get(&r.key).cloned();
+                self.respond(r.from, r.id, Response::Value(value));
+            }
+        }
+        self.ready_reads = waiting;
+    }
+
+    /// hashicorp SnapshotThreshold / etcd snapCount: snapshot once enough entries
+    /// were applied since the last snapshot, then cut the WAL and the log.
+    fn maybe_snapshot(&mut self) -> Result<(), Stop> {
+        let applied = self.raft.log.applied;
+        if applied < self.raft.log.snapshot_index() + self.cfg.snapshot_threshold.max(1) {
+            return Ok(());
+        }
+        if reached(&self.control, CrashPoint::BeforeSnapshotWrite) {
+            return Err(Stop::CrashPoint);
+        }
+        let meta = self.raft.snapshot_meta_at_applied();
+        let snap = Snapshot {
+            meta: meta.clone(),
+            data: self.kv.snapshot(),
+        };
+        self.trace(TraceEvent::SnapshotCreated {
+            index: meta.index,
+            term: meta.term,
+            size: snap.data.len() as u64,
+            state_digest: self.kv.digest(),
+            keys: self.kv.len() as u64,
+            sessions: self.kv.sessions().len() as u64,
+        });
+        // Never compact past a snapshot that is not durable yet.
+        self.storage
+            .save_snapshot(&snap)
+            .map_err(|e| Stop::Halt(format!("saving snapshot: {e}")))?;
+        self.trace(TraceEvent::SnapshotPersisted {
+            index: meta.index,
+            term: meta.term,
+        });
+        if reached(&self.control, CrashPoint::AfterSnapshotFile) {
+            return Err(Stop::CrashPoint);
+        }
+        let hs = self.raft.hard_state();
+        self.raft.compact(snap, self.cfg.trailing_logs);
+        let retained = self.raft.log.all_entries().to_vec();
+        self.storage
+            .compact(&meta, hs, &retained)
+            .map_err(|e| Stop::Halt(format!("cutting the WAL: {e}")))?;
+        if reached(&self.control, CrashPoint::AfterWalMarker) {
+            return Err(Stop::CrashPoint);
+        }
+        self.trace(TraceEvent::Compacted {
+            snapshot_index: meta.index,
+            first_index: self.raft.log.first_index(),
+            last_index: self.raft.log.last_index(),
+        });
+        Ok(())
+    }
+
+    fn finish_recovery(&mut self) -> Result<(), Stop> {
+        if !self.raft.is_recovering() {
+            let disk = self.storage.disk();
+            let _ = disk.remove(RECOVERING_MARKER);
+            disk.sync_dir()
+                .map_err(|e| Stop::Halt(format!("clearing recovery marker: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn publish_status(&mut self) {
+        let want_digest = self.control.borrow().report_digest;
+        let applied = self.raft.log.applied;
+        let mut digest = None;
+        if want_digest && self.digest_applied != Some(applied) {
+            self.digest_applied = Some(applied);
+            let d = self.kv.digest();
+            digest = Some(d);
+            self.trace(TraceEvent::StateDigest {
+                applied,
+                state_digest: d,
+            });
+        }
+        let mut c = self.control.borrow_mut();
+        let s = &mut c.status;
+        s.running = true;
+        s.role = Some(self.raft.role());
+        s.term = self.raft.term();
+        s.leader = self.raft.leader();
+        s.commit = self.raft.log.committed;
+        s.applied = applied;
+        s.last_index = self.raft.log.last_index();
+        s.snapshot_index = self.raft.log.snapshot_index();
+        s.recovering = self.raft.is_recovering();
+        if digest.is_some() {
+            s.state_digest = digest;
+        }
+    }
+
+    fn trace(&self, event: TraceEvent) {
+        push_trace(&self.trace, self.cfg.id, event);
+    }
+}
+
+/// True (and recorded) when `point` is the armed crash point.
+fn reached(control: &NodeControl, point: CrashPoint) -> bool {
+    let mut c = control.borrow_mut();
+    if c.crash_point == Some(point) {
+        c.crash_point = None;
+        c.crashed_at = Some(point);
+        true
+    } else {
+        false
+    }
+}
+
+fn push_trace(sink: &TraceSink, node: NodeId, event: TraceEvent) {
+    let time = turmoil::sim_elapsed().map_or(0, |d| d.as_nanos() as u64);
+    sink.borrow_mut().push(TraceRecord { time, node, event });
+}
