@@ -182,6 +182,8 @@ impl<D: Disk> Storage<D> {
         self.poison_on_err(|s| s.write_compaction(meta, hs, retained))
     }
 
+    /// The underlying disk. Names of the forms `wal-*.log`, `*.snap` and `*.tmp`
+    /// belong to storage (boot deletes every `*.tmp`); other files are ignored.
     pub fn disk(&mut self) -> &mut D {
         &mut self.disk
     }
