@@ -7,17 +7,28 @@
 //! - `<term:016x>-<index:016x>.snap`: `[crc32(body): u32 LE][body = postcard(Snapshot)]`.
 //! - `*.tmp`: a write that had not been renamed into place yet; deleted at boot.
 //!
+//! # Boot
+//! Segments are replayed in order; the last `HardState` wins. The snapshot loaded
+//! is the one named by the newest `Snapshot` marker whose file is intact (older
+//! markers are fallbacks; a file with no marker is ignored). The log returned is
+//! what was written after that marker (all of the WAL if there is none), an
+//! entry at index i replacing those from i on. It must be contiguous and connect
+//! to the snapshot (or start at 1). A damaged tail of the last segment with no
+//! valid record after it (a torn write) is cut off; any other damage is an error.
+//!
 //! # Durability ordering, in brief (each rule is spelled out where it is kept)
 //! - A snapshot file is made durable (tmp → fsync → rename → fsync dir) before any
 //!   WAL marker refers to it; boot trusts a marker only if its file is intact.
 //! - A compaction segment becomes visible only whole (tmp → fsync → rename →
 //!   fsync dir), and older segments and snapshot files are deleted only after.
 //! - A segment is fully fsynced before records go to the next one.
-//! - Records are handed to the disk in one write per `sync`, so a crash can tear
-//!   only the end of the last segment, which boot cuts off.
+//! - Records are handed to the disk in one write per `sync` (or segment cut), so
+//!   a crash can tear only the end of the last segment, which boot cuts off.
 //!
-//! Any error poisons the [`Storage`]: the files may then differ from what it
-//! believes, so it refuses further work until reopened (as after a crash).
+//! A failed disk operation poisons the [`Storage`]: the files may then differ
+//! from what it believes, so it refuses further work until reopened (as after a
+//! crash). A refused argument ([`StorageError::InvalidArgument`]) writes nothing
+//! and does not poison.
 mod disk;
 mod error;
 mod mem_disk;
@@ -153,11 +164,13 @@ impl<D: Disk> Storage<D> {
     /// new segment holding `[Snapshot(meta), HardState(hs), retained...]`, then
     /// deletes older segments and all but the previous older snapshot file.
     ///
-    /// `save_snapshot` for `meta` must have succeeded first. `hs` must be the
-    /// node's current hard state and `retained` every entry the log still holds
-    /// (trailing entries up to `meta.index` plus all after it): whatever is not
-    /// in the new segment is gone once older segments are deleted. Anything
-    /// appended but not synced is superseded by the new segment.
+    /// `save_snapshot` for `meta` must have succeeded first. `hs` is the node's
+    /// current hard state and `retained` is the whole log from now on: trailing
+    /// entries up to `meta.index` plus every entry after it that the node keeps.
+    /// Entries not in `retained` are dropped (e.g. a conflicting suffix when a
+    /// leader's snapshot is installed), and so is anything appended or set but
+    /// not synced. `retained` must be contiguous and, if not empty, include
+    /// `meta.index` (or start right after it).
     pub fn compact(
         &mut self,
         meta: &SnapshotMeta,
@@ -169,6 +182,8 @@ impl<D: Disk> Storage<D> {
         self.poison_on_err(|s| s.write_compaction(meta, hs, retained))
     }
 
+    /// The underlying disk. Names of the forms `wal-*.log`, `*.snap` and `*.tmp`
+    /// belong to storage (boot deletes every `*.tmp`); other files are ignored.
     pub fn disk(&mut self) -> &mut D {
         &mut self.disk
     }
@@ -269,17 +284,6 @@ impl<D: Disk> Storage<D> {
         } else {
             None
         };
-        let kept_to = retained
-            .last()
-            .map_or(meta.index, |e| e.index.max(meta.index));
-        let problem = problem.or_else(|| {
-            (kept_to < self.last_index).then(|| {
-                format!(
-                    "the log holds entries up to {} but only {kept_to} would be kept",
-                    self.last_index
-                )
-            })
-        });
         if let Some(problem) = problem {
             return Err(invalid("compact", problem));
         }
@@ -309,10 +313,10 @@ impl<D: Disk> Storage<D> {
             wal::encode_record(&WalRecord::Entry(entry.clone()), &mut records)?;
         }
 
-        // The new segment must appear whole or not at all: its retained entries
-        // re-write indexes the old segments hold, so a partly durable copy would,
-        // by replay's overwrite rule, cut the log short at its last surviving
-        // entry. Hence tmp → fsync → rename → fsync dir.
+        // The new segment must appear whole or not at all: boot takes the log
+        // that follows the newest usable marker, so a copy holding the marker but
+        // only some of the retained entries would come back as a log cut short.
+        // Hence tmp → fsync → rename → fsync dir.
         let seq = self.segment_seq + 1;
         let name = wal::segment_name(seq);
         let tmp = format!("{name}.tmp");
@@ -337,8 +341,9 @@ impl<D: Disk> Storage<D> {
             .map_or(meta.index, |e| e.index.max(meta.index));
 
         // Only now delete what it replaces. Oldest segment first: if a crash makes
-        // only some removals durable, the survivors are a contiguous run that
-        // replays harmlessly before the new segment.
+        // only some removals durable, the survivors are still a consecutive run
+        // of segments, and boot ignores the entries in them as they precede the
+        // new marker.
         let names = self.disk.list().map_err(StorageError::io("list", "."))?;
         for old in names
             .iter()

@@ -37,9 +37,10 @@ pub struct RecoveryReport {
     pub stale_tmp_removed: Vec<String>,
     /// Set when the disk had no WAL and a first, empty segment was created.
     pub created_segment: Option<String>,
-    /// Replayed entries older than the log's start after the chosen snapshot
-    /// (left over from segments whose removal had not become durable).
-    pub entries_below_log_start: u64,
+    /// Entry records written before the loaded snapshot's marker, and so
+    /// replaced by that compaction (present only if a crash undid the removal of
+    /// their segments).
+    pub entries_before_marker: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -66,42 +67,17 @@ pub(crate) struct WalPosition {
     pub snapshot_index: Index,
 }
 
-/// A snapshot marker seen during replay.
-struct Marker {
-    meta: SnapshotMeta,
-    /// The lowest entry index written after this marker: where the log that goes
-    /// with this snapshot starts (compaction re-writes the entries it retains
-    /// right after the marker).
-    lowest_entry_after: Option<Index>,
-}
-
-#[derive(Default)]
-struct Replay {
-    entries: BTreeMap<Index, Entry>,
-    hard_state: HardState,
-    markers: Vec<Marker>,
-}
-
-impl Replay {
-    fn apply(&mut self, record: WalRecord) {
-        match record {
-            WalRecord::Entry(entry) => {
-                // A later entry at index i supersedes everything from i on: the
-                // node overwrote a conflicting suffix.
-                drop(self.entries.split_off(&entry.index));
-                for marker in &mut self.markers {
-                    let low = marker.lowest_entry_after.get_or_insert(entry.index);
-                    *low = (*low).min(entry.index);
-                }
-                self.entries.insert(entry.index, entry);
-            }
-            WalRecord::HardState(hs) => self.hard_state = hs,
-            WalRecord::Snapshot(meta) => self.markers.push(Marker {
-                meta,
-                lowest_entry_after: None,
-            }),
+/// Applies entry records in WAL order. A later entry at index i supersedes
+/// everything from i on: the node overwrote a conflicting suffix.
+fn replay_entries<'a>(records: impl Iterator<Item = &'a WalRecord>) -> BTreeMap<Index, Entry> {
+    let mut entries = BTreeMap::new();
+    for record in records {
+        if let WalRecord::Entry(entry) = record {
+            drop(entries.split_off(&entry.index));
+            entries.insert(entry.index, entry.clone());
         }
     }
+    entries
 }
 
 pub(crate) fn recover<D: Disk>(disk: &mut D) -> Result<(Recovered, WalPosition), StorageError> {
@@ -127,9 +103,62 @@ pub(crate) fn recover<D: Disk>(disk: &mut D) -> Result<(Recovered, WalPosition),
         }
     }
 
-    let mut replay = Replay::default();
-    let mut records_replayed = 0;
-    let mut tail = (0, 0); // (seq, valid length) of the last segment
+    let (records, tail) = if segments.is_empty() {
+        create_first_segment(disk, &mut report)?;
+        (Vec::new(), (0, 0))
+    } else {
+        read_wal(disk, &segments, &mut report)?
+    };
+    report.records_replayed = records.len() as u64;
+
+    let hard_state = records
+        .iter()
+        .rev()
+        .find_map(|r| match r {
+            WalRecord::HardState(hs) => Some(*hs),
+            _ => None,
+        })
+        .unwrap_or_default();
+    // The log that goes with a snapshot is what was written after its marker:
+    // compaction re-writes every entry it keeps right after the marker, so
+    // entries before it are exactly what that compaction replaced (they are
+    // still here only if their segments' removal had not become durable).
+    let (snapshot, marker_pos) = choose_snapshot(disk, &records, &snap_files, &mut report);
+    let (before, after) = records.split_at(marker_pos.map_or(0, |pos| pos + 1));
+    report.entries_before_marker = before
+        .iter()
+        .filter(|r| matches!(r, WalRecord::Entry(_)))
+        .count() as u64;
+    let entries: Vec<Entry> = replay_entries(after.iter()).into_values().collect();
+    check_log(&entries, snapshot.as_ref().map(|s| &s.meta))?;
+
+    let snapshot_index = snapshot.as_ref().map_or(0, |s| s.meta.index);
+    let position = WalPosition {
+        segment_seq: tail.0,
+        segment_len: tail.1,
+        last_index: entries
+            .last()
+            .map_or(snapshot_index, |e| e.index.max(snapshot_index)),
+        snapshot_index,
+    };
+    let recovered = Recovered {
+        hard_state,
+        snapshot,
+        entries,
+        report,
+    };
+    Ok((recovered, position))
+}
+
+/// Reads all segments in order, cutting off a torn tail of the last one.
+/// Returns the records and the (seq, valid length) of the last segment.
+fn read_wal<D: Disk>(
+    disk: &mut D,
+    segments: &[(u64, &String)],
+    report: &mut RecoveryReport,
+) -> Result<(Vec<WalRecord>, (u64, u64)), StorageError> {
+    let mut records = Vec::new();
+    let mut tail = (0, 0);
     for (i, (seq, file)) in segments.iter().enumerate() {
         let is_last = i + 1 == segments.len();
         let bytes = disk
@@ -152,49 +181,27 @@ pub(crate) fn recover<D: Disk>(disk: &mut D) -> Result<(Recovered, WalPosition),
             });
         }
         tail = (*seq, scan.valid_len(bytes.len()));
-        records_replayed += scan.records.len() as u64;
-        for record in scan.records {
-            replay.apply(record);
-        }
+        records.extend(scan.records);
         report.segments_read.push(file.to_string());
     }
-    report.records_replayed = records_replayed;
+    Ok((records, tail))
+}
 
-    if segments.is_empty() {
-        // An empty disk: start the WAL, durably, so that the next boot sees a WAL
-        // (and so that the directory itself is known to work).
-        let first = wal::segment_name(0);
-        disk.create(&first, &[])
-            .map_err(StorageError::io("create WAL", &first))?;
-        disk.sync(&first)
-            .map_err(StorageError::io("sync WAL", &first))?;
-        disk.sync_dir()
-            .map_err(StorageError::io("sync directory after creating", &first))?;
-        report.created_segment = Some(first);
-    }
-
-    let (snapshot, log_start) = choose_snapshot(disk, &replay.markers, &snap_files, &mut report);
-    let entries = replay.entries.split_off(&log_start);
-    report.entries_below_log_start = replay.entries.len() as u64;
-    let entries: Vec<Entry> = entries.into_values().collect();
-    check_log(&entries, log_start, snapshot.as_ref().map(|s| &s.meta))?;
-
-    let snapshot_index = snapshot.as_ref().map_or(0, |s| s.meta.index);
-    let position = WalPosition {
-        segment_seq: tail.0,
-        segment_len: tail.1,
-        last_index: entries
-            .last()
-            .map_or(snapshot_index, |e| e.index.max(snapshot_index)),
-        snapshot_index,
-    };
-    let recovered = Recovered {
-        hard_state: replay.hard_state,
-        snapshot,
-        entries,
-        report,
-    };
-    Ok((recovered, position))
+/// An empty disk: start the WAL durably, so that the next boot finds a WAL (and
+/// the directory is known to work before anything is acknowledged).
+fn create_first_segment<D: Disk>(
+    disk: &mut D,
+    report: &mut RecoveryReport,
+) -> Result<(), StorageError> {
+    let first = wal::segment_name(0);
+    disk.create(&first, &[])
+        .map_err(StorageError::io("create WAL", &first))?;
+    disk.sync(&first)
+        .map_err(StorageError::io("sync WAL", &first))?;
+    disk.sync_dir()
+        .map_err(StorageError::io("sync directory after creating", &first))?;
+    report.created_segment = Some(first);
+    Ok(())
 }
 
 fn remove_stale_tmp<D: Disk>(
@@ -240,74 +247,73 @@ fn check_tail_damage(
 
 /// Picks the newest marker whose snapshot file is present and intact (etcd
 /// #10219/#12691: the file is written before its marker, so a marker is trusted
-/// only together with a readable file). Returns it and the index the log starts
-/// at with it.
+/// only together with a readable file). Returns the snapshot and the marker's
+/// position in `records`.
 fn choose_snapshot<D: Disk>(
     disk: &D,
-    markers: &[Marker],
+    records: &[WalRecord],
     snap_files: &BTreeSet<&String>,
     report: &mut RecoveryReport,
-) -> (Option<Snapshot>, Index) {
-    let mut tried = BTreeSet::new();
-    let mut chosen = None;
-    for marker in markers.iter().rev() {
-        let (term, index) = (marker.meta.term, marker.meta.index);
-        let file = snapfile::snap_name(term, index);
-        if !tried.insert(file.clone()) {
-            continue;
-        }
-        let reason = if !snap_files.contains(&file) {
-            "snapshot file missing".to_string()
-        } else {
-            match snapfile::load(disk, &marker.meta) {
-                Ok(snap) => {
-                    let start = marker
-                        .lowest_entry_after
-                        .map_or(index + 1, |low| low.min(index + 1));
-                    report.snapshot_loaded = Some(file);
-                    chosen = Some((snap, start));
-                    break;
-                }
-                Err(e) => e.to_string(),
-            }
-        };
-        report.markers_skipped.push(SkippedMarker {
-            term,
-            index,
-            reason,
-        });
-    }
+) -> (Option<Snapshot>, Option<usize>) {
+    let markers: Vec<(usize, &SnapshotMeta)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, r)| match r {
+            WalRecord::Snapshot(meta) => Some((pos, meta)),
+            _ => None,
+        })
+        .collect();
     let marked: BTreeSet<String> = markers
         .iter()
-        .map(|m| snapfile::snap_name(m.meta.term, m.meta.index))
+        .map(|(_, m)| snapfile::snap_name(m.term, m.index))
         .collect();
     report.unmarked_snapshots_ignored = snap_files
         .iter()
         .filter(|f| !marked.contains(**f))
         .map(|f| f.to_string())
         .collect();
-    match chosen {
-        Some((snap, start)) => (Some(snap), start),
-        None => (None, 1),
+
+    let mut tried = BTreeSet::new();
+    for (pos, meta) in markers.into_iter().rev() {
+        let file = snapfile::snap_name(meta.term, meta.index);
+        if !tried.insert(file.clone()) {
+            continue;
+        }
+        let reason = if !snap_files.contains(&file) {
+            "snapshot file missing".to_string()
+        } else {
+            match snapfile::load(disk, meta) {
+                Ok(snap) => {
+                    report.snapshot_loaded = Some(file);
+                    return (Some(snap), Some(pos));
+                }
+                Err(e) => e.to_string(),
+            }
+        };
+        report.markers_skipped.push(SkippedMarker {
+            term: meta.term,
+            index: meta.index,
+            reason,
+        });
     }
+    (None, None)
 }
 
-/// The log returned at boot must be contiguous from `log_start`, reach the
-/// snapshot if there is one, and agree with it.
-fn check_log(
-    entries: &[Entry],
-    log_start: Index,
-    snapshot: Option<&SnapshotMeta>,
-) -> Result<(), StorageError> {
+/// The log returned at boot must be contiguous, start at 1 or connect to the
+/// snapshot, reach the snapshot's index, and agree with it there.
+fn check_log(entries: &[Entry], snapshot: Option<&SnapshotMeta>) -> Result<(), StorageError> {
     let Some(first) = entries.first() else {
         return Ok(());
     };
-    if first.index != log_start {
-        let what = match snapshot {
-            Some(meta) => format!("log after snapshot {}/{}", meta.term, meta.index),
-            None => "log with no snapshot".to_string(),
-        };
-        return Err(gap(&what, log_start - 1, first.index));
+    let (latest_start, what) = match snapshot {
+        Some(meta) => (
+            meta.index + 1,
+            format!("log after snapshot {}/{}", meta.term, meta.index),
+        ),
+        None => (1, "log with no snapshot".to_string()),
+    };
+    if first.index > latest_start {
+        return Err(gap(&what, latest_start - 1, first.index));
     }
     for pair in entries.windows(2) {
         if pair[1].index != pair[0].index + 1 {

@@ -471,7 +471,10 @@ fn crash_before_old_segments_are_removed_boots_from_the_new_marker() {
     let (_, rec) = open(&disk);
     assert_eq!(rec.snapshot, Some(snap(1, 40)));
     assert_eq!(rec.entries, entries(1, 36..=50));
-    assert_eq!(rec.report.entries_below_log_start, 20, "entries 16..=35");
+    assert_eq!(
+        rec.report.entries_before_marker, 35,
+        "entries 16..=50 of segment 1"
+    );
 }
 
 #[test]
@@ -585,14 +588,10 @@ fn stale_tmp_files_are_removed_at_boot() {
 }
 
 #[test]
-fn compact_refuses_to_drop_entries_or_reference_a_missing_snapshot() {
+fn compact_refuses_bad_arguments_without_writing() {
     let disk = MemDisk::new();
     let mut st = synced_log(&disk);
     st.save_snapshot(&snap(1, 40)).unwrap();
-    let err = st
-        .compact(&meta(1, 40), hs(1, 50), &entries(1, 36..=45))
-        .unwrap_err();
-    assert!(err.to_string().contains("up to 50"), "{err}");
     let err = st
         .compact(&meta(1, 30), hs(1, 50), &entries(1, 26..=50))
         .unwrap_err();
@@ -708,4 +707,28 @@ fn dir_disk_round_trip_on_a_real_directory() {
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }
+}
+
+#[test]
+fn compaction_can_drop_a_conflicting_suffix_for_good() {
+    // A follower with entries 1..=50 of term 1 installs a leader's snapshot at 40
+    // of term 2: its whole log conflicts and is discarded.
+    let disk = MemDisk::new();
+    let mut st = synced_log(&disk);
+    st.save_snapshot(&snap(2, 40)).unwrap();
+    disk.fail_next(MemOp::Remove);
+    assert!(st.compact(&meta(2, 40), hs(2, 40), &[]).is_err());
+    disk.crash();
+    // The old segment came back, but what it holds was replaced by the marker.
+    assert_eq!(segments(&disk).len(), 2);
+    let (mut st, rec) = open(&disk);
+    assert_eq!(rec.snapshot, Some(snap(2, 40)));
+    assert!(rec.entries.is_empty(), "{:?}", rec.entries);
+    assert_eq!(rec.hard_state, hs(2, 40));
+    assert_eq!(rec.report.entries_before_marker, 50);
+
+    st.append(&entries(2, 41..=42)).unwrap();
+    st.sync().unwrap();
+    let (_, rec) = open(&disk);
+    assert_eq!(rec.entries, entries(2, 41..=42));
 }
