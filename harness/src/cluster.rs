@@ -100,7 +100,9 @@ impl<'a> Cluster<'a> {
             let control: NodeControl = Rc::new(RefCell::new(Control::default()));
             let cfg = spec.node_config(id);
             let (c, t) = (control.clone(), trace.clone());
-            sim.host(host_name(id), move || node::run(cfg.clone(), c.clone(), t.clone()));
+            sim.host(host_name(id), move || {
+                node::run(cfg.clone(), c.clone(), t.clone())
+            });
             controls.insert(id, control);
         }
         Cluster {
@@ -254,7 +256,10 @@ impl<'a> Cluster<'a> {
                 return Err(format!("n{id} is not running"));
             }
             if s.applied < commit {
-                return Err(format!("n{id} applied {} < leader commit {commit}", s.applied));
+                return Err(format!(
+                    "n{id} applied {} < leader commit {commit}",
+                    s.applied
+                ));
             }
             digests.insert(id, (s.applied, s.state_digest));
         }

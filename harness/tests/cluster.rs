@@ -31,7 +31,10 @@ fn spawn_writers(cluster: &mut Cluster, clients: u64, ops: u64, tally: Rc<RefCel
                 let r = client.write(op).await;
                 let mut t = tally.borrow_mut();
                 match r {
-                    CallResult::Ok { response: Response::Applied(_), .. } => t.ok += 1,
+                    CallResult::Ok {
+                        response: Response::Applied(_),
+                        ..
+                    } => t.ok += 1,
                     CallResult::Ok { .. } => panic!("unexpected response"),
                     CallResult::Fail { .. } => t.fail += 1,
                     CallResult::Unknown { .. } => t.unknown += 1,
@@ -63,7 +66,9 @@ fn run_scenario(nodes: u64, seed: u64) {
     let first_term = cluster.status(first).term;
     cluster.crash(first);
     assert!(cluster
-        .run_until(Duration::from_secs(5), |c| c.leader().is_some_and(|l| l != first))
+        .run_until(Duration::from_secs(5), |c| c
+            .leader()
+            .is_some_and(|l| l != first))
         .unwrap());
     cluster.run_for(Duration::from_millis(300)).unwrap();
     cluster.restart(first);
@@ -72,7 +77,12 @@ fn run_scenario(nodes: u64, seed: u64) {
     // A follower cut off while the others write and compact past its log.
     let leader = cluster.leader().unwrap();
     assert!(cluster.status(leader).term > first_term);
-    let lagging = cluster.spec.node_ids().into_iter().find(|&n| n != leader).unwrap();
+    let lagging = cluster
+        .spec
+        .node_ids()
+        .into_iter()
+        .find(|&n| n != leader)
+        .unwrap();
     cluster.isolate(lagging);
     cluster.run_for(Duration::from_secs(2)).unwrap();
     cluster.heal();
@@ -95,7 +105,10 @@ fn run_scenario(nodes: u64, seed: u64) {
         let mut client = Client::connect(ClientConfig::new(nodes), 1000, 5).await?;
         for k in 0..3 {
             match client.read(&format!("k{k}")).await {
-                CallResult::Ok { response: Response::Value(v), .. } => out.borrow_mut().push(v),
+                CallResult::Ok {
+                    response: Response::Value(v),
+                    ..
+                } => out.borrow_mut().push(v),
                 other => panic!("final read failed: {other:?}"),
             }
         }
@@ -108,7 +121,11 @@ fn run_scenario(nodes: u64, seed: u64) {
     for c in 0..3 {
         for i in 0..120 {
             let token = format!("[{c}:{i}]");
-            assert_eq!(all.matches(&token).count(), 1, "{token} applied exactly once");
+            assert_eq!(
+                all.matches(&token).count(),
+                1,
+                "{token} applied exactly once"
+            );
         }
     }
 
@@ -117,9 +134,18 @@ fn run_scenario(nodes: u64, seed: u64) {
         .iter()
         .filter(|r| r.node == lagging && matches!(r.event, TraceEvent::SnapshotInstalled { .. }))
         .count();
-    assert!(installs >= 1, "the cut-off follower n{lagging} caught up by InstallSnapshot");
+    assert!(
+        installs >= 1,
+        "the cut-off follower n{lagging} caught up by InstallSnapshot"
+    );
     let t = tally.borrow();
-    assert!(t.ok > 200, "most writes succeed ({} ok, {} fail, {} unknown)", t.ok, t.fail, t.unknown);
+    assert!(
+        t.ok > 200,
+        "most writes succeed ({} ok, {} fail, {} unknown)",
+        t.ok,
+        t.fail,
+        t.unknown
+    );
 }
 
 #[test]

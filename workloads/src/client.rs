@@ -40,9 +40,15 @@ pub enum CallResult {
     /// Known to have taken effect (or, for a read, a linearizable value).
     Ok { response: Response, node: NodeId },
     /// Known not to have taken effect.
-    Fail { reason: String, node: Option<NodeId> },
+    Fail {
+        reason: String,
+        node: Option<NodeId>,
+    },
     /// May or may not have taken effect.
-    Unknown { reason: String, node: Option<NodeId> },
+    Unknown {
+        reason: String,
+        node: Option<NodeId>,
+    },
 }
 
 pub struct Client {
@@ -89,7 +95,13 @@ impl Client {
     }
 
     pub async fn read(&mut self, key: &str) -> CallResult {
-        self.call(Request::Read { key: key.to_string() }, false).await
+        self.call(
+            Request::Read {
+                key: key.to_string(),
+            },
+            false,
+        )
+        .await
     }
 
     pub async fn admin(&mut self, cc: ConfChange) -> CallResult {
@@ -104,7 +116,13 @@ impl Client {
     }
 
     fn other_node(&mut self, not: NodeId) -> NodeId {
-        let others: Vec<NodeId> = self.cfg.nodes.iter().copied().filter(|n| *n != not).collect();
+        let others: Vec<NodeId> = self
+            .cfg
+            .nodes
+            .iter()
+            .copied()
+            .filter(|n| *n != not)
+            .collect();
         if others.is_empty() {
             return not;
         }
@@ -125,9 +143,15 @@ impl Client {
             if now >= deadline {
                 let reason = "timed out".to_string();
                 return if maybe_applied {
-                    CallResult::Unknown { reason, node: last_node }
+                    CallResult::Unknown {
+                        reason,
+                        node: last_node,
+                    }
                 } else {
-                    CallResult::Fail { reason, node: last_node }
+                    CallResult::Fail {
+                        reason,
+                        node: last_node,
+                    }
                 };
             }
             self.next_request += 1;
@@ -135,7 +159,11 @@ impl Client {
             attempts.insert(id);
             last_node = Some(target);
             let addr = SocketAddr::new(turmoil::lookup(host_name(target)), PORT);
-            let bytes = Wire::Request { id, body: req.clone() }.encode();
+            let bytes = Wire::Request {
+                id,
+                body: req.clone(),
+            }
+            .encode();
             let _ = self.socket.send_to(&bytes, addr).await;
             let wait_until = (now + self.cfg.request_timeout).min(deadline);
             match self.await_response(&attempts, wait_until).await {
@@ -151,14 +179,20 @@ impl Client {
                         }
                     }
                     Response::Refused(reason) if !maybe_applied => {
-                        return CallResult::Fail { reason, node: Some(from) };
+                        return CallResult::Fail {
+                            reason,
+                            node: Some(from),
+                        };
                     }
                     Response::Refused(_) => {
                         tokio::time::sleep(self.cfg.backoff).await;
                     }
                     response => {
                         self.leader = Some(from);
-                        return CallResult::Ok { response, node: from };
+                        return CallResult::Ok {
+                            response,
+                            node: from,
+                        };
                     }
                 },
                 None => {

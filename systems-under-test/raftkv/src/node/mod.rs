@@ -10,8 +10,7 @@ pub use wire::{host_name, Request, Response, Wire, PORT};
 
 use crate::kv::{Command, Kv};
 use crate::raft::{
-    self, Bootstrap, ConfState, Entry, Index, NodeId, Payload, ProposeError, Raft, Ready,
-    Snapshot,
+    self, Bootstrap, ConfState, Entry, Index, NodeId, Payload, ProposeError, Raft, Ready, Snapshot,
 };
 use crate::storage::{Disk, SimDisk, Storage};
 use crate::trace::{fnv64, ApplyKind, TraceEvent};
@@ -123,8 +122,8 @@ impl Node {
         let files = disk.list().map_err(|e| halt("listing disk", &e))?;
         // An empty disk after the first boot was lost: rejoin without voting until
         // caught up. The marker keeps that true across crashes while recovering.
-        let recovering = (generation > 0 && files.is_empty())
-            || files.iter().any(|f| f == RECOVERING_MARKER);
+        let recovering =
+            (generation > 0 && files.is_empty()) || files.iter().any(|f| f == RECOVERING_MARKER);
         if recovering && files.is_empty() {
             disk.create(RECOVERING_MARKER, b"")
                 .and_then(|_| disk.sync(RECOVERING_MARKER))
@@ -174,7 +173,11 @@ impl Node {
             snapshot_term,
             first_index: raft.log.first_index(),
             last_index: raft.log.last_index(),
-            torn_tail_bytes: rec.report.torn_tail.as_ref().map_or(0, |t| t.bytes_truncated),
+            torn_tail_bytes: rec
+                .report
+                .torn_tail
+                .as_ref()
+                .map_or(0, |t| t.bytes_truncated),
             recovering,
         });
         Ok(Node {
@@ -265,12 +268,9 @@ impl Node {
                     self.reads.insert(rid, PendingRead { from, id, key });
                 })
             }
-            Request::Admin(cc) => self
-                .raft
-                .propose(Payload::ConfChange(cc))
-                .map(|index| {
-                    self.admin.insert(index, PendingAdmin { from, id });
-                }),
+            Request::Admin(cc) => self.raft.propose(Payload::ConfChange(cc)).map(|index| {
+                self.admin.insert(index, PendingAdmin { from, id });
+            }),
         };
         let refusal = match result {
             Ok(()) => return,
@@ -449,7 +449,13 @@ impl Node {
                             }
                         }
                         let effective = !applied.duplicate;
-                        (ApplyKind::Command, digest, Some(cmd.client), Some(cmd.seq), effective)
+                        (
+                            ApplyKind::Command,
+                            digest,
+                            Some(cmd.client),
+                            Some(cmd.seq),
+                            effective,
+                        )
                     }
                     Err(_) => (ApplyKind::Command, digest, None, None, false),
                 }

@@ -30,7 +30,9 @@ pub enum Response {
     Value(Option<String>),
     AdminDone,
     /// Definitely not performed: this node is not the leader (`leader` is a hint).
-    NotLeader { leader: Option<NodeId> },
+    NotLeader {
+        leader: Option<NodeId>,
+    },
     /// Definitely not performed, for another reason.
     Refused(String),
 }
