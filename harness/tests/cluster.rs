@@ -16,6 +16,20 @@ struct Tally {
     unknown: u64,
 }
 
+impl Tally {
+    fn count(&mut self, r: CallResult) {
+        match r {
+            CallResult::Ok {
+                response: Response::Applied(_),
+                ..
+            } => self.ok += 1,
+            CallResult::Ok { .. } => panic!("unexpected response to a write: {r:?}"),
+            CallResult::Fail { .. } => self.fail += 1,
+            CallResult::Unknown { .. } => self.unknown += 1,
+        }
+    }
+}
+
 fn spawn_writers(cluster: &mut Cluster, clients: u64, ops: u64, tally: Rc<RefCell<Tally>>) {
     let nodes = cluster.spec.node_ids();
     for c in 0..clients {
@@ -29,17 +43,7 @@ fn spawn_writers(cluster: &mut Cluster, clients: u64, ops: u64, tally: Rc<RefCel
                     value: format!("[{c}:{i}]"),
                 };
                 let r = client.write(op).await;
-                let mut t = tally.borrow_mut();
-                match r {
-                    CallResult::Ok {
-                        response: Response::Applied(_),
-                        ..
-                    } => t.ok += 1,
-                    CallResult::Ok { .. } => panic!("unexpected response"),
-                    CallResult::Fail { .. } => t.fail += 1,
-                    CallResult::Unknown { .. } => t.unknown += 1,
-                }
-                drop(t);
+                tally.borrow_mut().count(r);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Ok(())
