@@ -1,5 +1,11 @@
 //! The `snapstorm` command line.
-use clap::{Parser, Subcommand};
+use crate::results::{Results, Verdict};
+use crate::run::{self, RunConfig};
+use crate::scenario;
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -14,8 +20,47 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run one scenario on one seed: a verdict, and a run directory to read.
+    Chaos(ChaosArgs),
+    /// List the scenarios, one line each.
+    Scenarios,
     /// Check recorded histories for linearizability.
     Check(checkers::cli::CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct ChaosArgs {
+    /// The scenario to run (see `snapstorm scenarios`).
+    #[arg(long, value_parser = PossibleValuesParser::new(scenario::names()))]
+    scenario: String,
+    /// Every random choice of the run comes from this seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Cluster size (default: 3, or drawn from the seed by `swarm`).
+    #[arg(long, value_parser = PossibleValuesParser::new(["3", "5", "7"]))]
+    nodes: Option<String>,
+    /// Simulated seconds of the faulty main phase.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_duration)]
+    duration: f64,
+    /// Snapshot after this many applied entries (default 3).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    snapshot_threshold: Option<u64>,
+    /// Log entries kept behind a snapshot (default 1).
+    #[arg(long)]
+    trailing_logs: Option<u64>,
+    /// Run directory (default store/<scenario>-seed<N>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(0.5..=3600.0).contains(&v) {
+        return Err(format!("{v} is outside 0.5..=3600 simulated seconds"));
+    }
+    Ok(v)
 }
 
 /// Parses the arguments, runs the command and returns the process exit code.
@@ -24,11 +69,85 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            // clap exits 0 for --help/--version and 2 for usage errors.
+            // clap says 0 for --help/--version, and we say 2 for usage errors.
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
     match cli.command {
+        Command::Chaos(args) => chaos(args),
+        Command::Scenarios => {
+            let mut text = String::new();
+            for s in scenario::SCENARIOS {
+                text.push_str(&format!("{:<24} {}\n", s.name, s.summary));
+            }
+            print_out(&text);
+            0
+        }
         Command::Check(args) => checkers::cli::run(args),
     }
+}
+
+fn chaos(args: ChaosArgs) -> i32 {
+    let mut cfg = RunConfig::new(&args.scenario, args.seed);
+    cfg.nodes = args.nodes.map(|n| n.parse().expect("validated by clap"));
+    cfg.duration = Duration::from_secs_f64(args.duration);
+    cfg.snapshot_threshold = args.snapshot_threshold;
+    cfg.trailing_logs = args.trailing_logs;
+    let out = args.out.unwrap_or_else(|| cfg.default_out());
+    let outcome = match run::run(&cfg) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("snapstorm chaos: {e}");
+            return 2;
+        }
+    };
+    if let Err(e) = run::write(&outcome, &out) {
+        eprintln!("snapstorm chaos: cannot write {}: {e}", out.display());
+        return 2;
+    }
+    print_summary(&outcome.results, &out);
+    outcome.results.verdict.exit_code()
+}
+
+/// Prints to stdout, ignoring a closed pipe (`snapstorm ... | head` must not panic).
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn print_summary(r: &Results, out: &std::path::Path) {
+    use std::fmt::Write;
+    let word = |v: Verdict| match v {
+        Verdict::Valid => "valid",
+        Verdict::Invalid => "INVALID",
+        Verdict::Unknown => "unknown",
+    };
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "scenario {}, seed {}: {}",
+        r.scenario,
+        r.seed,
+        word(r.verdict).to_uppercase()
+    );
+    for (name, c) in &r.checkers {
+        let _ = writeln!(t, "  {name:<16} {:<8} {}", word(c.verdict), c.detail);
+    }
+    let s = &r.stats;
+    let _ = writeln!(
+        t,
+        "  ops {} (ok {}, fail {}, info {}); leaders elected {}; snapshots taken {}, installed {}; crashes {}; disk losses {}",
+        s.ops, s.ok, s.fail, s.info, s.leaders_elected, s.snapshots_taken, s.snapshots_installed, s.crashes, s.disk_losses
+    );
+    for (fact, held) in &r.evidence {
+        let _ = writeln!(t, "  evidence [{}] {fact}", if *held { "x" } else { " " });
+    }
+    let _ = writeln!(
+        t,
+        "  simulated {:.1}s in {:.2}s of wall time",
+        s.sim_seconds, s.wall_seconds
+    );
+    let _ = writeln!(t, "  run directory: {}", out.display());
+    let _ = writeln!(t, "  repro: {}", r.repro);
+    print_out(&t);
 }

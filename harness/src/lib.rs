@@ -1,3 +1,9 @@
-//! The harness: simulation driver, nemesis, scenarios and the command line.
+//! The harness: simulation driver, nemesis, scenarios, runs and the command line.
+//! Data flows one way: workload + nemesis -> simulated cluster -> history + node
+//! trace -> checkers -> results.
 pub mod cli;
 pub mod cluster;
+pub mod nemesis;
+pub mod results;
+pub mod run;
+pub mod scenario;

@@ -79,6 +79,13 @@ impl Client {
         })
     }
 
+    /// Starts a new KV session on the same socket (a new Jepsen process takes over
+    /// after an operation of unknown outcome).
+    pub fn new_session(&mut self, client_id: u64) {
+        self.client_id = client_id;
+        self.seq = 0;
+    }
+
     pub fn client_id(&self) -> u64 {
         self.client_id
     }

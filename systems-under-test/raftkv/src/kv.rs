@@ -82,6 +82,14 @@ pub struct Applied {
     pub duplicate: bool,
 }
 
+/// A compact description of a state: every key with a digest of its value, and
+/// every session's last sequence number. Enough to say which keys differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub keys: Vec<(String, u64)>,
+    pub sessions: Vec<(u64, u64)>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kv {
     data: BTreeMap<String, String>,
@@ -175,6 +183,21 @@ impl Kv {
     pub fn restore(&mut self, bytes: &[u8]) -> Result<(), postcard::Error> {
         *self = postcard::from_bytes(bytes)?;
         Ok(())
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            keys: self
+                .data
+                .iter()
+                .map(|(k, v)| (k.clone(), fnv64(v.as_bytes())))
+                .collect(),
+            sessions: self
+                .sessions
+                .iter()
+                .map(|(c, s)| (*c, s.last_seq))
+                .collect(),
+        }
     }
 
     /// Digest of data and sessions; equal states have equal digests on every run.

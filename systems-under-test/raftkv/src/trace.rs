@@ -1,6 +1,7 @@
 //! The node trace: one event enum for everything a node does that a checker or a
 //! report needs. Events are plain data, serialised as JSON lines by the harness.
-use crate::raft::{ConfState, Index, NodeId, Term};
+use crate::kv::{Fingerprint, Op};
+use crate::raft::{ConfChange, ConfState, Index, NodeId, Term};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +52,11 @@ pub enum TraceEvent {
         digest: u64,
         client: Option<u64>,
         seq: Option<u64>,
+        /// The KV operation (commands) so checkers can replay the committed log.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<Op>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conf_change: Option<ConfChange>,
         /// False when the session table recognised a duplicate and skipped it.
         effective: bool,
     },
@@ -65,6 +71,8 @@ pub enum TraceEvent {
         state_digest: u64,
         keys: u64,
         sessions: u64,
+        /// Per-key value digests and session table, for a readable diff.
+        fingerprint: Fingerprint,
     },
     /// The snapshot file is durable (tmp, fsync, rename, fsync dir done).
     SnapshotPersisted {
@@ -125,6 +133,7 @@ pub enum TraceEvent {
         state_digest: u64,
         applied: Index,
         on_boot: bool,
+        fingerprint: Fingerprint,
     },
     /// A state digest checkpoint (after final catch-up, or on request).
     StateDigest {

@@ -145,6 +145,7 @@ impl Node {
                 state_digest: kv.digest(),
                 applied: snap.meta.index,
                 on_boot: true,
+                fingerprint: kv.fingerprint(),
             });
         }
         let (snapshot_index, snapshot_term) = rec
@@ -417,6 +418,7 @@ impl Node {
             state_digest: self.kv.digest(),
             applied: index,
             on_boot: false,
+            fingerprint: self.kv.fingerprint(),
         });
         // Requests proposed at indexes the snapshot covers can no longer be matched.
         self.writes = self.writes.split_off(&(index + 1));
@@ -425,10 +427,13 @@ impl Node {
     }
 
     fn apply(&mut self, e: Entry) {
+        let mut op = None;
+        let mut conf_change = None;
         let (kind, digest, client, seq, effective) = match &e.payload {
             Payload::Noop => (ApplyKind::Noop, 0, None, None, true),
             Payload::ConfChange(cc) => {
                 self.raft.apply_conf_change(e.index, *cc);
+                conf_change = Some(*cc);
                 if let Some(p) = self.admin.remove(&e.index) {
                     self.respond(p.from, p.id, Response::AdminDone);
                 }
@@ -449,6 +454,7 @@ impl Node {
                             }
                         }
                         let effective = !applied.duplicate;
+                        op = Some(cmd.op);
                         (
                             ApplyKind::Command,
                             digest,
@@ -468,6 +474,8 @@ impl Node {
             digest,
             client,
             seq,
+            op,
+            conf_change,
             effective,
         });
     }
@@ -510,6 +518,7 @@ impl Node {
             state_digest: self.kv.digest(),
             keys: self.kv.len() as u64,
             sessions: self.kv.sessions().len() as u64,
+            fingerprint: self.kv.fingerprint(),
         });
         // Never compact past a snapshot that is not durable yet.
         self.storage

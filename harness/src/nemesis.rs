@@ -1,0 +1,472 @@
+//! The nemesis: a seeded schedule of faults, started and ended at simulated times,
+//! each undone exactly (overlapping link cuts are reference-counted) and each
+//! recorded with its start and end in `nemesis.jsonl`.
+use crate::cluster::Cluster;
+use raftkv::node::{host_name, CrashPoint};
+use raftkv::raft::NodeId;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Which node a fault hits, resolved when the fault starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    Node(NodeId),
+    Leader,
+    /// A random node that is not the leader.
+    Follower,
+    Random,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "kebab-case")]
+pub enum Fault {
+    /// Cut one node off from all others.
+    Isolate { target: Target },
+    /// Two random halves (the smaller one a minority).
+    RandomHalves,
+    /// Two minorities joined by one bridge node that sees both sides.
+    Bridge,
+    /// Every node sees a majority, but no two nodes see the same one.
+    MajoritiesRing,
+    /// Messages from `from` to `to` are dropped; the other direction works.
+    OneWay { from: Target, to: Target },
+    /// Each message is lost with this probability.
+    Loss { rate: f64 },
+    /// Message latency up to `max_ms`.
+    Latency { max_ms: u64 },
+    /// Crash the node (losing unsynced writes); restart it when the fault ends.
+    Crash { target: Target, lose_disk: bool },
+    /// The node stops processing but keeps its state.
+    Pause { target: Target },
+    /// The node clock runs at `rate` × true time.
+    ClockDrift { target: Target, rate: f64 },
+    /// Crash the node the moment it reaches `point` (if it does while armed);
+    /// restart it when the fault ends.
+    CrashAt {
+        target: Target,
+        point: CrashPoint,
+        lose_disk: bool,
+    },
+    /// Cut a follower off until the leader has compacted past its log (etcd's
+    /// BlackholeUntilSnapshot), or until the fault's window ends.
+    BlackholeUntilSnapshot { target: Target },
+}
+
+impl Fault {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Isolate { .. } => "isolate",
+            Fault::RandomHalves => "random-halves",
+            Fault::Bridge => "bridge",
+            Fault::MajoritiesRing => "majorities-ring",
+            Fault::OneWay { .. } => "one-way",
+            Fault::Loss { .. } => "loss",
+            Fault::Latency { .. } => "latency",
+            Fault::Crash { .. } => "crash",
+            Fault::Pause { .. } => "pause",
+            Fault::ClockDrift { .. } => "clock-drift",
+            Fault::CrashAt { .. } => "crash-at",
+            Fault::BlackholeUntilSnapshot { .. } => "blackhole-until-snapshot",
+        }
+    }
+}
+
+/// A fault planned for `[at, at + hold)` of simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Planned {
+    pub at: Duration,
+    pub hold: Duration,
+    pub fault: Fault,
+}
+
+/// One line of `nemesis.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    pub id: usize,
+    #[serde(flatten)]
+    pub fault: Fault,
+    /// The nodes it hit (resolved targets; the cut pairs' nodes for partitions).
+    pub nodes: Vec<NodeId>,
+    /// Simulated nanoseconds.
+    pub start: u64,
+    pub end: Option<u64>,
+    /// What happened (e.g. whether a crash point was reached).
+    pub detail: String,
+}
+
+struct Active {
+    record: usize,
+    ends: Duration,
+    undo: Undo,
+}
+
+enum Undo {
+    Links(Vec<(NodeId, NodeId)>),
+    Loss,
+    Latency,
+    Restart {
+        node: NodeId,
+    },
+    Unpause {
+        node: NodeId,
+    },
+    Clock {
+        node: NodeId,
+    },
+    CrashAt {
+        node: NodeId,
+        lose_disk: bool,
+    },
+    Blackhole {
+        node: NodeId,
+        links: Vec<(NodeId, NodeId)>,
+    },
+}
+
+pub struct Nemesis {
+    plan: Vec<Planned>,
+    next: usize,
+    active: Vec<Active>,
+    /// How many active faults cut each directed link.
+    cuts: BTreeMap<(NodeId, NodeId), u32>,
+    pub log: Vec<FaultRecord>,
+    rng: ChaCha8Rng,
+    base_max_latency: Duration,
+    pub crashes: u64,
+    pub disk_losses: u64,
+}
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
+impl Nemesis {
+    pub fn new(mut plan: Vec<Planned>, rng: ChaCha8Rng, base_max_latency: Duration) -> Self {
+        plan.sort_by_key(|p| p.at);
+        Nemesis {
+            plan,
+            next: 0,
+            active: Vec::new(),
+            cuts: BTreeMap::new(),
+            log: Vec::new(),
+            rng,
+            base_max_latency,
+            crashes: 0,
+            disk_losses: 0,
+        }
+    }
+
+    pub fn plan(&self) -> &[Planned] {
+        &self.plan
+    }
+
+    /// Starts and ends faults due at the cluster's current time.
+    pub fn on_step(&mut self, c: &mut Cluster) {
+        let now = c.elapsed();
+        let mut i = 0;
+        while i < self.active.len() {
+            let done = now >= self.active[i].ends || self.condition_met(c, i);
+            if done {
+                let a = self.active.remove(i);
+                self.undo(c, a);
+            } else {
+                i += 1;
+            }
+        }
+        while self.next < self.plan.len() && self.plan[self.next].at <= now {
+            let p = self.plan[self.next].clone();
+            self.next += 1;
+            self.start(c, p);
+        }
+        // A crash point that fired crashes the node at once (Cluster::step does
+        // that); remember it in the record.
+        for a in &self.active {
+            if let Undo::CrashAt { node, .. } = a.undo {
+                if c.is_crashed(node) && self.log[a.record].detail.is_empty() {
+                    self.log[a.record].detail = "crash point reached; node crashed".into();
+                    self.crashes += 1;
+                }
+            }
+        }
+    }
+
+    /// Ends every active fault (the final heal).
+    pub fn heal_all(&mut self, c: &mut Cluster) {
+        for a in std::mem::take(&mut self.active) {
+            self.undo(c, a);
+        }
+        self.next = self.plan.len();
+    }
+
+    fn condition_met(&self, c: &Cluster, i: usize) -> bool {
+        let Undo::Blackhole { node, .. } = self.active[i].undo else {
+            return false;
+        };
+        // The leader has compacted past everything the follower holds: the
+        // follower can only catch up by InstallSnapshot now.
+        c.leader().is_some_and(|l| {
+            l != node && c.status(l).snapshot_index > c.status(node).last_index + 1
+        })
+    }
+
+    fn resolve(&mut self, c: &Cluster, t: Target) -> Option<NodeId> {
+        let up: Vec<NodeId> = c
+            .spec
+            .node_ids()
+            .into_iter()
+            .filter(|n| !c.is_crashed(*n))
+            .collect();
+        let leader = c.leader();
+        let pick = |rng: &mut ChaCha8Rng, v: Vec<NodeId>| v.choose(rng).copied();
+        match t {
+            Target::Node(n) => Some(n),
+            Target::Leader => leader.or_else(|| pick(&mut self.rng, up.clone())),
+            Target::Follower => {
+                let followers: Vec<NodeId> =
+                    up.iter().copied().filter(|n| Some(*n) != leader).collect();
+                pick(&mut self.rng, followers)
+            }
+            Target::Random => pick(&mut self.rng, up),
+        }
+    }
+
+    fn cut(&mut self, c: &mut Cluster, links: &[(NodeId, NodeId)]) {
+        for &(a, b) in links {
+            let n = self.cuts.entry((a, b)).or_insert(0);
+            if *n == 0 {
+                c.sim.partition_oneway(host_name(a), host_name(b));
+            }
+            *n += 1;
+        }
+    }
+
+    fn uncut(&mut self, c: &mut Cluster, links: &[(NodeId, NodeId)]) {
+        for &(a, b) in links {
+            if let Some(n) = self.cuts.get_mut(&(a, b)) {
+                *n -= 1;
+                if *n == 0 {
+                    self.cuts.remove(&(a, b));
+                    c.sim.repair_oneway(host_name(a), host_name(b));
+                }
+            }
+        }
+    }
+
+    /// Both directions between every node of `a` and every node of `b`.
+    fn between(a: &[NodeId], b: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+        let mut out = Vec::new();
+        for &x in a {
+            for &y in b {
+                if x != y {
+                    out.push((x, y));
+                    out.push((y, x));
+                }
+            }
+        }
+        out
+    }
+
+    fn start(&mut self, c: &mut Cluster, p: Planned) {
+        let now = c.elapsed();
+        let all = c.spec.node_ids();
+        let mut nodes = Vec::new();
+        let mut detail = String::new();
+        let undo = match &p.fault {
+            Fault::Isolate { target } | Fault::BlackholeUntilSnapshot { target } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                let others: Vec<NodeId> = all.iter().copied().filter(|x| *x != n).collect();
+                let links = Self::between(&[n], &others);
+                self.cut(c, &links);
+                nodes.push(n);
+                if matches!(p.fault, Fault::Isolate { .. }) {
+                    Undo::Links(links)
+                } else {
+                    Undo::Blackhole { node: n, links }
+                }
+            }
+            Fault::RandomHalves => {
+                let mut shuffled = all.clone();
+                shuffled.shuffle(&mut self.rng);
+                let (a, b) = shuffled.split_at(all.len() / 2);
+                let links = Self::between(a, b);
+                self.cut(c, &links);
+                nodes = a.to_vec();
+                detail = format!("{a:?} | {b:?}");
+                Undo::Links(links)
+            }
+            Fault::Bridge => {
+                let mut shuffled = all.clone();
+                shuffled.shuffle(&mut self.rng);
+                let bridge = shuffled[0];
+                let rest = &shuffled[1..];
+                let (a, b) = rest.split_at(rest.len() / 2);
+                let links = Self::between(a, b);
+                self.cut(c, &links);
+                nodes = vec![bridge];
+                detail = format!("{a:?} | bridge n{bridge} | {b:?}");
+                Undo::Links(links)
+            }
+            Fault::MajoritiesRing => {
+                // Node i sees the q-1 nodes after it on a shuffled ring (and they
+                // see it): everyone has a majority, no two share the same one.
+                let mut ring = all.clone();
+                ring.shuffle(&mut self.rng);
+                let n = ring.len();
+                // Each side's neighbours so that node + neighbours is a majority.
+                let reach = (n / 2).div_ceil(2);
+                let mut links = Vec::new();
+                for i in 0..n {
+                    for j in 0..n {
+                        let d = (j + n - i) % n;
+                        let near = d <= reach || n - d <= reach;
+                        if i != j && !near {
+                            links.push((ring[i], ring[j]));
+                        }
+                    }
+                }
+                self.cut(c, &links);
+                detail = format!("ring {ring:?}");
+                Undo::Links(links)
+            }
+            Fault::OneWay { from, to } => {
+                let (Some(a), Some(b)) = (self.resolve(c, *from), self.resolve(c, *to)) else {
+                    return;
+                };
+                if a == b {
+                    return;
+                }
+                let links = vec![(a, b)];
+                self.cut(c, &links);
+                nodes = vec![a, b];
+                Undo::Links(links)
+            }
+            Fault::Loss { rate } => {
+                c.sim.set_fail_rate(*rate);
+                Undo::Loss
+            }
+            Fault::Latency { max_ms } => {
+                c.sim.set_max_message_latency(
+                    Duration::from_millis(*max_ms).max(self.base_max_latency),
+                );
+                Undo::Latency
+            }
+            Fault::Crash { target, lose_disk } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                if c.is_crashed(n) {
+                    return;
+                }
+                if *lose_disk {
+                    c.lose_disk(n);
+                    self.disk_losses += 1;
+                } else {
+                    c.crash(n);
+                }
+                self.crashes += 1;
+                nodes.push(n);
+                Undo::Restart { node: n }
+            }
+            Fault::Pause { target } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                c.control(n).borrow_mut().paused = true;
+                nodes.push(n);
+                Undo::Unpause { node: n }
+            }
+            Fault::ClockDrift { target, rate } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                c.control(n).borrow_mut().clock_rate = *rate;
+                nodes.push(n);
+                Undo::Clock { node: n }
+            }
+            Fault::CrashAt {
+                target,
+                point,
+                lose_disk,
+            } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                c.control(n).borrow_mut().crash_point = Some(*point);
+                nodes.push(n);
+                Undo::CrashAt {
+                    node: n,
+                    lose_disk: *lose_disk,
+                }
+            }
+        };
+        let record = self.log.len();
+        self.log.push(FaultRecord {
+            id: record,
+            fault: p.fault.clone(),
+            nodes,
+            start: ns(now),
+            end: None,
+            detail,
+        });
+        self.active.push(Active {
+            record,
+            ends: now + p.hold,
+            undo,
+        });
+    }
+
+    fn undo(&mut self, c: &mut Cluster, a: Active) {
+        match a.undo {
+            Undo::Links(links) | Undo::Blackhole { links, .. } => self.uncut(c, &links),
+            Undo::Loss => c.sim.set_fail_rate(0.0),
+            Undo::Latency => c.sim.set_max_message_latency(self.base_max_latency),
+            Undo::Restart { node } => c.restart(node),
+            Undo::Unpause { node } => c.control(node).borrow_mut().paused = false,
+            Undo::Clock { node } => c.control(node).borrow_mut().clock_rate = 1.0,
+            Undo::CrashAt { node, lose_disk } => {
+                let fired = c.control(node).borrow().crashed_at.is_some() && c.is_crashed(node);
+                c.control(node).borrow_mut().crash_point = None;
+                if fired {
+                    if lose_disk {
+                        c.lose_disk(node);
+                        self.disk_losses += 1;
+                        self.log[a.record].detail.push_str("; disk lost");
+                    }
+                    c.restart(node);
+                } else {
+                    self.log[a.record].detail = "crash point not reached".into();
+                }
+            }
+        }
+        self.log[a.record].end = Some(ns(c.elapsed()));
+    }
+
+    /// Draws `count` faults of the given kinds at random times in `[from, to)`,
+    /// each held for a random time in `hold`.
+    pub fn random_plan(
+        rng: &mut ChaCha8Rng,
+        kinds: &[Fault],
+        count: usize,
+        from: Duration,
+        to: Duration,
+        hold: (Duration, Duration),
+    ) -> Vec<Planned> {
+        if kinds.is_empty() || to <= from {
+            return Vec::new();
+        }
+        (0..count)
+            .map(|_| Planned {
+                at: Duration::from_nanos(rng.random_range(ns(from)..ns(to))),
+                hold: Duration::from_nanos(rng.random_range(ns(hold.0)..=ns(hold.1))),
+                fault: kinds[rng.random_range(0..kinds.len())].clone(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,113 @@
+//! `results.json`: the verdict of a run, per checker, with stats and the exact
+//! command that repeats it.
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    /// A check could not finish (budget): never reported as valid.
+    Unknown,
+}
+
+impl Verdict {
+    /// 0 valid, 1 invalid, 3 unknown (2 is reserved for usage and input errors).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Valid => 0,
+            Verdict::Invalid => 1,
+            Verdict::Unknown => 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckerResult {
+    pub verdict: Verdict,
+    pub detail: String,
+    /// Machine-readable extras (e.g. a linearizability counterexample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+
+impl CheckerResult {
+    fn with(verdict: Verdict, detail: impl Into<String>) -> Self {
+        CheckerResult {
+            verdict,
+            detail: detail.into(),
+            data: None,
+        }
+    }
+    pub fn valid(detail: impl Into<String>) -> Self {
+        Self::with(Verdict::Valid, detail)
+    }
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::with(Verdict::Invalid, detail)
+    }
+    pub fn unknown(detail: impl Into<String>) -> Self {
+        Self::with(Verdict::Unknown, detail)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub ops: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    pub leaders_elected: u64,
+    pub snapshots_taken: u64,
+    pub snapshots_installed: u64,
+    pub crashes: u64,
+    pub disk_losses: u64,
+    pub sim_seconds: f64,
+    pub wall_seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub scenario: String,
+    pub seed: u64,
+    pub verdict: Verdict,
+    pub checkers: BTreeMap<String, CheckerResult>,
+    pub stats: Stats,
+    /// Scenario facts showing that its faults really happened.
+    pub evidence: BTreeMap<String, bool>,
+    pub repro: String,
+}
+
+impl Results {
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        checkers: Vec<(&str, CheckerResult)>,
+        stats: Stats,
+        evidence: Vec<(String, bool)>,
+        repro: String,
+    ) -> Self {
+        let checkers: BTreeMap<String, CheckerResult> = checkers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        // Invalid beats unknown beats valid: one failed check fails the run, and a
+        // check that could not finish keeps the run from being called valid.
+        let verdict = if checkers.values().any(|c| c.verdict == Verdict::Invalid) {
+            Verdict::Invalid
+        } else if checkers.values().any(|c| c.verdict == Verdict::Unknown) {
+            Verdict::Unknown
+        } else {
+            Verdict::Valid
+        };
+        Results {
+            scenario: scenario.to_string(),
+            seed,
+            verdict,
+            checkers,
+            stats,
+            evidence: evidence.into_iter().collect(),
+            repro,
+        }
+    }
+}

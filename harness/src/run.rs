@@ -1,0 +1,338 @@
+//! One chaos run: build the simulation from the seed, run the workload under the
+//! scenario's nemesis, heal, demand liveness, take final reads, check, and write
+//! the run directory.
+use crate::cluster::{Cluster, ClusterSpec};
+use crate::nemesis::{FaultRecord, Nemesis};
+use crate::results::{CheckerResult, Results, Stats, Verdict};
+use crate::scenario::{self, Evidence, Setup};
+use raftkv::node::TraceRecord;
+use raftkv::trace::{Role, TraceEvent};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use workloads::history::{to_jsonl, Event};
+use workloads::{spawn_clients, spawn_final_reads, Generator, Recorder, WorkloadSpec};
+
+/// Everything that determines a run. The same config gives the same run, byte
+/// for byte.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub scenario: String,
+    pub seed: u64,
+    /// None: the scenario's choice (3, or drawn from the seed by `swarm`).
+    pub nodes: Option<u64>,
+    /// Length of the faulty main phase, in simulated time.
+    pub duration: Duration,
+    pub snapshot_threshold: Option<u64>,
+    pub trailing_logs: Option<u64>,
+    /// Budget of the linearizability check (wall time): past it, "unknown".
+    pub check_timeout: Duration,
+}
+
+impl RunConfig {
+    pub fn new(scenario: &str, seed: u64) -> Self {
+        RunConfig {
+            scenario: scenario.to_string(),
+            seed,
+            nodes: None,
+            duration: Duration::from_secs(10),
+            snapshot_threshold: None,
+            trailing_logs: None,
+            check_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The exact command that repeats this run.
+    pub fn repro(&self) -> String {
+        let mut cmd = format!(
+            "snapstorm chaos --scenario {} --seed {} --duration {}",
+            self.scenario,
+            self.seed,
+            self.duration.as_secs_f64()
+        );
+        if let Some(n) = self.nodes {
+            cmd.push_str(&format!(" --nodes {n}"));
+        }
+        if let Some(t) = self.snapshot_threshold {
+            cmd.push_str(&format!(" --snapshot-threshold {t}"));
+        }
+        if let Some(t) = self.trailing_logs {
+            cmd.push_str(&format!(" --trailing-logs {t}"));
+        }
+        cmd
+    }
+
+    pub fn default_out(&self) -> PathBuf {
+        PathBuf::from(format!("store/{}-seed{}", self.scenario, self.seed))
+    }
+}
+
+pub struct RunOutcome {
+    pub results: Results,
+    pub history: Vec<Event>,
+    pub trace: Vec<TraceRecord>,
+    pub nemesis: Vec<FaultRecord>,
+}
+
+/// How long after the final heal the cluster gets to elect a leader and bring
+/// every node to the same state.
+const LIVENESS_BOUND: Duration = Duration::from_secs(30);
+/// How long clients get to finish their operation in flight once told to stop.
+const CLIENT_DRAIN: Duration = Duration::from_secs(10);
+/// How long the final reads may take.
+const FINAL_READS: Duration = Duration::from_secs(20);
+
+/// Runs one chaos run. Errors only for bad configuration (unknown scenario).
+pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
+    let scenario = scenario::find(&cfg.scenario).ok_or_else(|| {
+        format!(
+            "unknown scenario '{}'; valid scenarios: {}",
+            cfg.scenario,
+            scenario::names().join(", ")
+        )
+    })?;
+    let wall = std::time::Instant::now(); // determinism-ok: reported, never fed to the sim
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut spec = ClusterSpec::new(cfg.nodes.unwrap_or(3), cfg.seed);
+    spec.snapshot_threshold = 3;
+    spec.trailing_logs = 1;
+    let mut workload = WorkloadSpec::new(Generator::Kv);
+    let mut setup = Setup {
+        rng: &mut rng,
+        duration: cfg.duration,
+        nodes_given: cfg.nodes.is_some(),
+        spec: &mut spec,
+        workload: &mut workload,
+        plan: Vec::new(),
+    };
+    scenario.build(&mut setup);
+    let plan = std::mem::take(&mut setup.plan);
+    // Explicit knobs win over the scenario's (and swarm's) choices.
+    if let Some(t) = cfg.snapshot_threshold {
+        spec.snapshot_threshold = t.max(1);
+    }
+    if let Some(t) = cfg.trailing_logs {
+        spec.trailing_logs = t;
+    }
+
+    let mut cluster = Cluster::new(spec.clone());
+    let recorder = Recorder::shared();
+    let stop = workloads::StopFlag::default();
+    let nodes = spec.node_ids();
+    spawn_clients(
+        &mut cluster.sim,
+        &nodes,
+        &workload,
+        cfg.seed,
+        recorder.clone(),
+        stop.clone(),
+    );
+    let mut nemesis = Nemesis::new(
+        plan,
+        ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6e656d),
+        spec.max_latency,
+    );
+
+    let mut checkers = Vec::new();
+    let sim_result = drive(&mut cluster, &mut nemesis, cfg, &stop, &recorder, &workload);
+    let liveness = match sim_result {
+        Ok(l) => l,
+        Err(e) => {
+            checkers.push((
+                "simulation",
+                CheckerResult::invalid(format!("the simulation failed: {e}")),
+            ));
+            CheckerResult::unknown("not reached: the simulation failed")
+        }
+    };
+    checkers.push(("liveness", liveness));
+
+    let history = recorder.borrow().events().to_vec();
+    let trace = cluster.trace.borrow().clone();
+    checkers.push((
+        "linearizability",
+        check_linearizability(&history, cfg.check_timeout),
+    ));
+    checkers.push(("halts", check_halts(&cluster)));
+
+    let evidence: Vec<(String, bool)> = scenario
+        .evidence(&Evidence {
+            trace: &trace,
+            faults: &nemesis.log,
+        })
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let stats = stats(&history, &trace, &nemesis, &cluster, wall.elapsed());
+    let results = Results::new(
+        &cfg.scenario,
+        cfg.seed,
+        checkers,
+        stats,
+        evidence,
+        cfg.repro(),
+    );
+    Ok(RunOutcome {
+        results,
+        history,
+        trace,
+        nemesis: nemesis.log,
+    })
+}
+
+/// Main phase, heal, client drain, liveness and final reads. Returns the liveness
+/// verdict; an Err is a failed simulation (a node panicked).
+fn drive(
+    cluster: &mut Cluster,
+    nemesis: &mut Nemesis,
+    cfg: &RunConfig,
+    stop: &workloads::StopFlag,
+    recorder: &workloads::SharedRecorder,
+    workload: &WorkloadSpec,
+) -> Result<CheckerResult, String> {
+    while cluster.elapsed() < cfg.duration {
+        nemesis.on_step(cluster);
+        cluster.step()?;
+    }
+    nemesis.heal_all(cluster);
+    cluster.heal();
+    stop.set(true);
+    let drain_until = cluster.elapsed() + CLIENT_DRAIN;
+    while !cluster.step()? && cluster.elapsed() < drain_until {}
+
+    let liveness = match cluster.converge(LIVENESS_BOUND) {
+        Ok(digest) => CheckerResult::valid(format!(
+            "after the final heal every node applied the leader's commit index with state digest {digest:016x}"
+        )),
+        Err(why) => CheckerResult::invalid(format!(
+            "the cluster did not recover within {}s of the final heal: {why}",
+            LIVENESS_BOUND.as_secs()
+        )),
+    };
+    if liveness.verdict == Verdict::Valid {
+        let done = workloads::StopFlag::default();
+        let process = 1_000_000;
+        spawn_final_reads(
+            &mut cluster.sim,
+            &cluster.spec.node_ids(),
+            workload.keys(),
+            process,
+            recorder.clone(),
+            done.clone(),
+        );
+        let until = cluster.elapsed() + FINAL_READS;
+        while !done.get() && cluster.elapsed() < until {
+            cluster.step()?;
+        }
+    }
+    Ok(liveness)
+}
+
+fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult {
+    use checkers::linearizability::{check, CheckOptions, Verdict as LinVerdict};
+    let bytes = to_jsonl(history);
+    let ops = match checkers::parse::parse_snapstorm(bytes.as_bytes()) {
+        Ok(ops) => ops,
+        Err(e) => return CheckerResult::unknown(format!("history could not be read: {e}")),
+    };
+    let options = CheckOptions {
+        timeout: Some(timeout),
+        ..CheckOptions::default()
+    };
+    match check(&checkers::model::Kv, &ops, &options) {
+        LinVerdict::Linearizable => {
+            CheckerResult::valid(format!("{} operations linearize", ops.len()))
+        }
+        LinVerdict::NotLinearizable(cx) => {
+            let mut r = CheckerResult::invalid(format!(
+                "not linearizable: key {:?}: {} operations linearize, then none of {} can go next",
+                cx.partition,
+                cx.longest_prefix.len(),
+                cx.stuck.len()
+            ));
+            r.data = serde_json::to_value(&cx).ok();
+            r
+        }
+        LinVerdict::Unknown { reason } => {
+            CheckerResult::unknown(format!("check did not finish: {reason}"))
+        }
+    }
+}
+
+fn check_halts(cluster: &Cluster) -> CheckerResult {
+    let halted: Vec<String> = cluster
+        .spec
+        .node_ids()
+        .into_iter()
+        .filter_map(|n| {
+            cluster
+                .control(n)
+                .borrow()
+                .halted
+                .clone()
+                .map(|r| format!("n{n}: {r}"))
+        })
+        .collect();
+    if halted.is_empty() {
+        CheckerResult::valid("no node halted on an unrecoverable error")
+    } else {
+        CheckerResult::invalid(format!("nodes halted: {}", halted.join("; ")))
+    }
+}
+
+fn stats(
+    history: &[Event],
+    trace: &[TraceRecord],
+    nemesis: &Nemesis,
+    cluster: &Cluster,
+    wall: Duration,
+) -> Stats {
+    use workloads::history::EventKind;
+    let count = |k: EventKind| history.iter().filter(|e| e.kind == k).count() as u64;
+    let leaders: BTreeSet<(u64, u64)> = trace
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::Role {
+                role: Role::Leader,
+                term,
+                ..
+            } => Some((term, r.node)),
+            _ => None,
+        })
+        .collect();
+    let events = |f: fn(&TraceEvent) -> bool| trace.iter().filter(|r| f(&r.event)).count() as u64;
+    Stats {
+        ops: count(EventKind::Invoke),
+        ok: count(EventKind::Ok),
+        fail: count(EventKind::Fail),
+        info: count(EventKind::Info),
+        leaders_elected: leaders.len() as u64,
+        snapshots_taken: events(|e| matches!(e, TraceEvent::SnapshotCreated { .. })),
+        snapshots_installed: events(|e| matches!(e, TraceEvent::SnapshotInstalled { .. })),
+        crashes: nemesis.crashes,
+        disk_losses: nemesis.disk_losses,
+        sim_seconds: cluster.elapsed().as_secs_f64(),
+        wall_seconds: wall.as_secs_f64(),
+    }
+}
+
+/// Writes `history.jsonl`, `trace.jsonl`, `nemesis.jsonl` and `results.json`.
+pub fn write(outcome: &RunOutcome, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("history.jsonl"), to_jsonl(&outcome.history))?;
+    std::fs::write(dir.join("trace.jsonl"), jsonl(&outcome.trace))?;
+    std::fs::write(dir.join("nemesis.jsonl"), jsonl(&outcome.nemesis))?;
+    let results = serde_json::to_string_pretty(&outcome.results).expect("results serialise");
+    std::fs::write(dir.join("results.json"), results + "\n")
+}
+
+fn jsonl<T: serde::Serialize>(items: &[T]) -> String {
+    let mut out = String::new();
+    for i in items {
+        out.push_str(&serde_json::to_string(i).expect("records serialise"));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,291 @@
+//! Named scenarios: each turns (seed, knobs) into a cluster spec, a workload and a
+//! nemesis plan, and says what evidence in the run proves its fault happened.
+use crate::cluster::ClusterSpec;
+use crate::nemesis::{Fault, Nemesis, Planned, Target};
+use raftkv::node::{CrashPoint, TraceRecord};
+use raftkv::raft::ReadMode;
+use raftkv::trace::TraceEvent;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::time::Duration;
+use workloads::{Generator, WorkloadSpec};
+
+/// What a scenario builds from.
+pub struct Setup<'a> {
+    pub rng: &'a mut ChaCha8Rng,
+    /// Length of the main (faulty) phase.
+    pub duration: Duration,
+    /// The node count was given explicitly (swarm must not change it).
+    pub nodes_given: bool,
+    pub spec: &'a mut ClusterSpec,
+    pub workload: &'a mut WorkloadSpec,
+    pub plan: Vec<Planned>,
+}
+
+impl Setup<'_> {
+    /// Faults at regular intervals across the main phase, first after `warmup`.
+    fn every(
+        &mut self,
+        warmup: Duration,
+        period: Duration,
+        hold: Duration,
+        fault: impl Fn(&mut ChaCha8Rng) -> Fault,
+    ) {
+        let mut at = warmup;
+        while at + hold / 2 < self.duration {
+            let f = fault(self.rng);
+            self.plan.push(Planned { at, hold, fault: f });
+            at += period;
+        }
+    }
+}
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub summary: &'static str,
+    build: fn(&mut Setup),
+    /// Named facts that must hold in the run's trace and nemesis log.
+    evidence: fn(&Evidence) -> Vec<(&'static str, bool)>,
+}
+
+/// What evidence functions look at.
+pub struct Evidence<'a> {
+    pub trace: &'a [TraceRecord],
+    pub faults: &'a [crate::nemesis::FaultRecord],
+}
+
+impl Evidence<'_> {
+    fn count(&self, f: impl Fn(&TraceEvent) -> bool) -> usize {
+        self.trace.iter().filter(|r| f(&r.event)).count()
+    }
+
+    fn fired(&self, name: &str) -> usize {
+        self.faults
+            .iter()
+            .filter(|r| {
+                r.fault.name() == name
+                    && (name != "crash-at" || r.detail.starts_with("crash point reached"))
+            })
+            .count()
+    }
+
+    /// A node booted again after the crash recorded at `start` ns.
+    fn rebooted_after(&self, node: u64, start: u64) -> bool {
+        self.trace.iter().any(|r| {
+            r.node == node && r.time >= start && matches!(r.event, TraceEvent::Boot { .. })
+        })
+    }
+}
+
+impl Scenario {
+    pub fn build(&self, setup: &mut Setup) {
+        (self.build)(setup)
+    }
+
+    pub fn evidence(&self, e: &Evidence) -> Vec<(&'static str, bool)> {
+        (self.evidence)(e)
+    }
+}
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "lagging-follower",
+        summary: "cut a follower off until the leader compacts past its log, then heal: it must catch up by InstallSnapshot",
+        build: |s| {
+            s.every(MS(800), MS(3000), MS(2500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
+        },
+        evidence: |e| {
+            let lagged: Vec<(u64, u64)> = e
+                .faults
+                .iter()
+                .filter(|f| f.fault.name() == "blackhole-until-snapshot")
+                .flat_map(|f| f.nodes.iter().map(move |n| (*n, f.start)))
+                .collect();
+            let installed = lagged.iter().any(|(n, start)| {
+                e.trace.iter().any(|r| {
+                    r.node == *n && r.time >= *start && matches!(r.event, TraceEvent::SnapshotInstalled { .. })
+                })
+            });
+            vec![("a blackholed follower installed a snapshot from the leader", installed)]
+        },
+    },
+    Scenario {
+        name: "crash-mid-snapshot",
+        summary: "crash nodes at named points on the snapshot path (before/after the file, after the WAL marker, mid-install, boot restore)",
+        build: |s| {
+            s.every(MS(600), MS(1200), MS(900), |rng| Fault::CrashAt {
+                target: Target::Random,
+                point: *CrashPoint::ALL.choose(rng).expect("points"),
+                lose_disk: false,
+            });
+            // Keep a follower behind now and then so install points are reached too.
+            s.every(MS(1500), MS(4000), MS(2000), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
+        },
+        evidence: |e| {
+            let fired: Vec<&crate::nemesis::FaultRecord> = e
+                .faults
+                .iter()
+                .filter(|f| f.fault.name() == "crash-at" && f.detail.starts_with("crash point reached"))
+                .collect();
+            let rebooted = fired.iter().any(|f| f.nodes.iter().any(|n| e.rebooted_after(*n, f.start)));
+            vec![
+                ("a crash point on the snapshot path was reached", !fired.is_empty()),
+                ("the crashed node booted again", rebooted),
+            ]
+        },
+    },
+    Scenario {
+        name: "disk-loss-mid-snapshot",
+        summary: "crash a node while it takes or installs a snapshot and give it an empty disk; it must rejoin without voting until caught up",
+        build: |s| {
+            s.every(MS(700), MS(2500), MS(1500), |rng| Fault::CrashAt {
+                target: Target::Random,
+                point: *[CrashPoint::BeforeSnapshotWrite, CrashPoint::AfterSnapshotFile, CrashPoint::AfterWalMarker, CrashPoint::MidInstallTransfer, CrashPoint::AfterInstallFile]
+                    .choose(rng)
+                    .expect("points"),
+                lose_disk: true,
+            });
+            s.every(MS(1500), MS(5000), MS(2000), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
+        },
+        evidence: |e| {
+            let lost = e
+                .faults
+                .iter()
+                .any(|f| f.fault.name() == "crash-at" && f.detail.contains("disk lost"));
+            let came_back = e.count(|ev| matches!(ev, TraceEvent::Boot { recovering: true, .. })) > 0;
+            vec![
+                ("a disk was lost at a snapshot crash point", lost),
+                ("the node came back on an empty disk, recovering", came_back),
+            ]
+        },
+    },
+    Scenario {
+        name: "leader-isolation",
+        summary: "isolate the current leader again and again; the majority must elect a new one",
+        build: |s| {
+            s.every(MS(800), MS(2000), MS(1200), |_| Fault::Isolate { target: Target::Leader });
+        },
+        evidence: |e| {
+            let terms = e.count(|ev| matches!(ev, TraceEvent::Role { role: raftkv::trace::Role::Leader, .. }));
+            vec![
+                ("the leader was isolated", e.fired("isolate") > 0),
+                ("new leaders were elected", terms >= 2),
+            ]
+        },
+    },
+    Scenario {
+        name: "all-crash",
+        summary: "every node crashes and restarts, over and over (6.824 SnapshotAllCrash)",
+        build: |s| {
+            let nodes = s.spec.node_ids();
+            let mut at = MS(700);
+            while at < s.duration {
+                for n in &nodes {
+                    let jitter = MS(s.rng.random_range(0..50));
+                    s.plan.push(Planned { at: at + jitter, hold: MS(200), fault: Fault::Crash { target: Target::Node(*n), lose_disk: false } });
+                }
+                at += MS(1500);
+            }
+        },
+        evidence: |e| {
+            let boots = e.count(|ev| matches!(ev, TraceEvent::Boot { .. }));
+            let restored = e.count(|ev| matches!(ev, TraceEvent::Restored { on_boot: true, .. }));
+            vec![
+                ("every node crashed at least once", e.fired("crash") >= 3),
+                ("nodes restored a snapshot on boot", restored > 0 && boots > 3),
+            ]
+        },
+    },
+    Scenario {
+        name: "restart-storm",
+        summary: "nodes crash and restart in quick succession, sometimes several at once",
+        build: |s| {
+            let plan = Nemesis::random_plan(
+                s.rng,
+                &[Fault::Crash { target: Target::Random, lose_disk: false }, Fault::Crash { target: Target::Leader, lose_disk: false }],
+                (s.duration.as_millis() / 250) as usize,
+                MS(500),
+                s.duration,
+                (MS(50), MS(400)),
+            );
+            s.plan.extend(plan);
+        },
+        evidence: |e| vec![("many crashes and restarts", e.fired("crash") >= 5)],
+    },
+    Scenario {
+        name: "majorities-ring",
+        summary: "every node sees a majority but no two see the same one (Jepsen's majorities ring)",
+        build: |s| {
+            s.every(MS(700), MS(2500), MS(1800), |_| Fault::MajoritiesRing);
+        },
+        evidence: |e| vec![("a majorities ring was in place", e.fired("majorities-ring") > 0)],
+    },
+    Scenario {
+        name: "clock-drift",
+        summary: "node clocks drift within the lease bound while leaders serve lease reads, with leader isolation",
+        build: |s| {
+            s.spec.read_mode = ReadMode::Lease;
+            s.every(MS(300), MS(1000), MS(900), |rng| Fault::ClockDrift {
+                target: Target::Random,
+                rate: if rng.random_bool(0.5) { 0.85 } else { 1.15 },
+            });
+            s.every(MS(900), MS(2000), MS(1000), |_| Fault::Isolate { target: Target::Leader });
+        },
+        evidence: |e| vec![("clocks drifted", e.fired("clock-drift") > 0), ("the leader was isolated", e.fired("isolate") > 0)],
+    },
+    Scenario {
+        name: "swarm",
+        summary: "every knob drawn from the seed: node count, thresholds, fault mix and rates, workload (swarm testing)",
+        build: |s| {
+            let rng = &mut *s.rng;
+            if !s.nodes_given {
+                s.spec.nodes = *[3, 3, 5, 5, 7].choose(rng).expect("sizes");
+            }
+            s.spec.snapshot_threshold = rng.random_range(1..=8);
+            s.spec.trailing_logs = rng.random_range(0..=3);
+            s.workload.generator = *Generator::ALL.choose(rng).expect("generators");
+            s.workload.clients = rng.random_range(2..=6);
+            s.workload.read_ratio = rng.random_range(0.0..0.6);
+            s.workload.rate = rng.random_range(5.0..40.0);
+            s.workload.keys = match s.workload.generator {
+                Generator::Register => rng.random_range(1..=3),
+                _ => rng.random_range(1..=8),
+            };
+            let menu = [
+                Fault::Isolate { target: Target::Random },
+                Fault::Isolate { target: Target::Leader },
+                Fault::RandomHalves,
+                Fault::Bridge,
+                Fault::MajoritiesRing,
+                Fault::OneWay { from: Target::Leader, to: Target::Random },
+                Fault::Loss { rate: 0.1 },
+                Fault::Latency { max_ms: 80 },
+                Fault::Crash { target: Target::Random, lose_disk: false },
+                Fault::Crash { target: Target::Follower, lose_disk: true },
+                Fault::Pause { target: Target::Random },
+                Fault::ClockDrift { target: Target::Random, rate: 1.1 },
+                Fault::CrashAt { target: Target::Random, point: CrashPoint::AfterSnapshotFile, lose_disk: false },
+                Fault::CrashAt { target: Target::Random, point: CrashPoint::MidInstallTransfer, lose_disk: false },
+                Fault::BlackholeUntilSnapshot { target: Target::Follower },
+            ];
+            let mut kinds: Vec<Fault> = menu.to_vec();
+            kinds.shuffle(rng);
+            kinds.truncate(rng.random_range(2..=6));
+            let count = rng.random_range(3..=(3 + s.duration.as_secs() as usize * 2));
+            let plan = Nemesis::random_plan(rng, &kinds, count, MS(300), s.duration, (MS(100), MS(2500)));
+            s.plan.extend(plan);
+        },
+        evidence: |e| vec![("faults were injected", !e.faults.is_empty())],
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.name == name)
+}
+
+pub fn names() -> Vec<&'static str> {
+    SCENARIOS.iter().map(|s| s.name).collect()
+}
