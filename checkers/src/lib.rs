@@ -1,6 +1,7 @@
 //! Checkers that judge a recorded run.
 pub mod cli;
 pub mod history;
+pub mod invariants;
 pub mod linearizability;
 pub mod model;
 pub mod parse;

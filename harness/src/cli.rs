@@ -131,7 +131,7 @@ fn print_summary(r: &Results, out: &std::path::Path) {
         word(r.verdict).to_uppercase()
     );
     for (name, c) in &r.checkers {
-        let _ = writeln!(t, "  {name:<16} {:<8} {}", word(c.verdict), c.detail);
+        let _ = writeln!(t, "  {name:<22} {:<8} {}", word(c.verdict), c.detail);
     }
     let s = &r.stats;
     let _ = writeln!(

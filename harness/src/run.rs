@@ -5,6 +5,7 @@ use crate::cluster::{Cluster, ClusterSpec};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::results::{CheckerResult, Results, Stats, Verdict};
 use crate::scenario::{self, Evidence, Setup};
+use checkers::invariants::{self, RunData, SizeBounds};
 use raftkv::node::TraceRecord;
 use raftkv::trace::{Role, TraceEvent};
 use rand::SeedableRng;
@@ -81,6 +82,28 @@ pub struct RunOutcome {
 const LIVENESS_BOUND: Duration = Duration::from_secs(30);
 /// How long clients get to finish their operation in flight once told to stop.
 const CLIENT_DRAIN: Duration = Duration::from_secs(10);
+/// The process number of the final reader (clients use 0.. upwards).
+const FINAL_READS_PROCESS: u64 = 1_000_000;
+
+/// Entries a leader may hold beyond the snapshot threshold while they wait to
+/// commit: every client's retries of its one operation, plus no-ops.
+fn in_flight_bound(w: &WorkloadSpec) -> u64 {
+    let retries = (w.op_timeout.as_millis() / w.request_timeout.as_millis().max(1)) as u64 + 1;
+    u64::from(w.clients) * retries * 2 + 16
+}
+
+fn finding_result(f: &invariants::Finding) -> CheckerResult {
+    let mut r = if f.passed() {
+        CheckerResult::valid(f.summary())
+    } else {
+        CheckerResult::invalid(f.summary())
+    };
+    if !f.passed() {
+        r.data = serde_json::to_value(&f.violations).ok();
+    }
+    r
+}
+
 /// How long the final reads may take.
 const FINAL_READS: Duration = Duration::from_secs(20);
 
@@ -156,6 +179,19 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         check_linearizability(&history, cfg.check_timeout),
     ));
     checkers.push(("halts", check_halts(&cluster)));
+    let run_data = RunData {
+        trace: &trace,
+        history: &history,
+        final_reads_process: Some(FINAL_READS_PROCESS),
+        bounds: SizeBounds {
+            snapshot_threshold: spec.snapshot_threshold,
+            trailing_logs: spec.trailing_logs,
+            in_flight: in_flight_bound(&workload),
+        },
+    };
+    for finding in invariants::check_all(&run_data) {
+        checkers.push((finding.check, finding_result(&finding)));
+    }
 
     let evidence: Vec<(String, bool)> = scenario
         .evidence(&Evidence {
@@ -213,7 +249,7 @@ fn drive(
     };
     if liveness.verdict == Verdict::Valid {
         let done = workloads::StopFlag::default();
-        let process = 1_000_000;
+        let process = FINAL_READS_PROCESS;
         spawn_final_reads(
             &mut cluster.sim,
             &cluster.spec.node_ids(),

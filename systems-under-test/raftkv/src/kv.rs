@@ -173,6 +173,15 @@ impl Kv {
         }
     }
 
+    /// The same data with an empty session table (what a snapshot that forgot the
+    /// sessions would restore to).
+    pub fn without_sessions(&self) -> Kv {
+        Kv {
+            data: self.data.clone(),
+            sessions: BTreeMap::new(),
+        }
+    }
+
     /// The whole state — data and sessions — as snapshot bytes.
     pub fn snapshot(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("state always encodes")

@@ -29,6 +29,9 @@ pub enum TraceEvent {
         role: Role,
         term: Term,
         leader: Option<NodeId>,
+        /// The node's last log entry when it took the role (leader completeness).
+        last_index: Index,
+        last_term: Term,
     },
     VoteGranted {
         term: Term,

@@ -132,6 +132,26 @@ impl Node {
         }
         let (storage, rec) = Storage::open(disk).map_err(|e| halt("recovering storage", &e))?;
         let node_trace = |event| push_trace(&trace, cfg.id, event);
+        let (snapshot_index, snapshot_term) = rec
+            .snapshot
+            .as_ref()
+            .map_or((0, 0), |s| (s.meta.index, s.meta.term));
+        node_trace(TraceEvent::Boot {
+            generation,
+            term: rec.hard_state.term,
+            vote: rec.hard_state.vote,
+            commit: rec.hard_state.commit,
+            snapshot_index,
+            snapshot_term,
+            first_index: rec.entries.first().map_or(snapshot_index + 1, |e| e.index),
+            last_index: rec.entries.last().map_or(snapshot_index, |e| e.index),
+            torn_tail_bytes: rec
+                .report
+                .torn_tail
+                .as_ref()
+                .map_or(0, |t| t.bytes_truncated),
+            recovering,
+        });
         let mut kv = Kv::default();
         if let Some(snap) = &rec.snapshot {
             if reached(&control, CrashPoint::DuringBootRestore) {
@@ -148,10 +168,6 @@ impl Node {
                 fingerprint: kv.fingerprint(),
             });
         }
-        let (snapshot_index, snapshot_term) = rec
-            .snapshot
-            .as_ref()
-            .map_or((0, 0), |s| (s.meta.index, s.meta.term));
         let mut raft_cfg = cfg.raft.clone();
         raft_cfg.id = cfg.id;
         raft_cfg.seed = cfg.raft.seed ^ boots.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -165,22 +181,6 @@ impl Node {
                 recovering,
             },
         );
-        node_trace(TraceEvent::Boot {
-            generation,
-            term: rec.hard_state.term,
-            vote: rec.hard_state.vote,
-            commit: rec.hard_state.commit,
-            snapshot_index,
-            snapshot_term,
-            first_index: raft.log.first_index(),
-            last_index: raft.log.last_index(),
-            torn_tail_bytes: rec
-                .report
-                .torn_tail
-                .as_ref()
-                .map_or(0, |t| t.bytes_truncated),
-            recovering,
-        });
         Ok(Node {
             cfg,
             control,

@@ -500,6 +500,8 @@ impl Raft {
             role,
             term: self.term,
             leader: self.leader,
+            last_index: self.log.last_index(),
+            last_term: self.log.last_term(),
         });
     }
 

@@ -1,0 +1,131 @@
+//! Exactly-once: no (client, seq) takes effect at two log indexes (the session
+//! table must catch every retry, across snapshots and restores), and on list-append
+//! keys the final read shows every acknowledged append exactly once, in order.
+use super::log::CommittedLog;
+use super::{Finding, RunData, Violation};
+use crate::history::{EventKind, Function, Value};
+use raftkv::trace::TraceEvent;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Tokens `<n>` in a list-append value, in order.
+fn tokens(s: &str) -> Vec<&str> {
+    s.split_inclusive('>')
+        .filter_map(|t| t.find('<').map(|i| &t[i..]))
+        .collect()
+}
+
+pub fn exactly_once(run: &RunData, _log: &CommittedLog) -> Finding {
+    let mut violations = Vec::new();
+    // (client, seq) -> indexes where it took effect.
+    let mut effective: BTreeMap<(u64, u64), BTreeSet<u64>> = BTreeMap::new();
+    for r in run.trace {
+        if let TraceEvent::Apply {
+            index,
+            client: Some(c),
+            seq: Some(s),
+            effective: true,
+            ..
+        } = r.event
+        {
+            let at = effective.entry((c, s)).or_default();
+            if at.insert(index) && at.len() == 2 {
+                let first = *at.iter().next().expect("two");
+                violations.push(Violation::at(
+                    r.node,
+                    index,
+                    r.time,
+                    format!(
+                        "client {c} seq {s} took effect twice: at index {first} and again at {index} (n{})",
+                        r.node
+                    ),
+                ));
+            }
+        }
+    }
+    // list-append keys: final read order and multiplicity.
+    let mut lists = 0;
+    if let Some(p) = run.final_reads_process {
+        let mut acked: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut failed: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for e in run
+            .history
+            .iter()
+            .filter(|e| e.f == Function::Append && e.key.starts_with("list"))
+        {
+            let Some(Value::String(v)) = &e.value else {
+                continue;
+            };
+            match e.kind {
+                EventKind::Ok => acked.entry(e.key.as_str()).or_default().push(v),
+                EventKind::Fail => {
+                    failed.entry(e.key.as_str()).or_default().insert(v);
+                }
+                _ => {}
+            }
+        }
+        for e in run
+            .history
+            .iter()
+            .filter(|e| e.process == p && e.kind == EventKind::Ok && e.key.starts_with("list"))
+        {
+            lists += 1;
+            let read = match &e.value {
+                Some(Value::String(s)) => s.as_str(),
+                _ => "",
+            };
+            let seen = tokens(read);
+            let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+            for t in &seen {
+                *count.entry(t).or_default() += 1;
+            }
+            let bad = |message: String| Violation {
+                node: e.node,
+                index: None,
+                term: None,
+                time: Some(e.time),
+                message,
+                diff: Vec::new(),
+            };
+            for (t, n) in &count {
+                if *n > 1 {
+                    violations.push(bad(format!(
+                        "{t} appears {n} times in the final read of {}",
+                        e.key
+                    )));
+                }
+                if failed.get(e.key.as_str()).is_some_and(|f| f.contains(t)) {
+                    violations.push(bad(format!(
+                        "{t} was reported failed but is in the final read of {}",
+                        e.key
+                    )));
+                }
+            }
+            for t in acked.get(e.key.as_str()).into_iter().flatten() {
+                if !count.contains_key(t) {
+                    violations.push(bad(format!(
+                        "acknowledged append {t} is missing from the final read of {}",
+                        e.key
+                    )));
+                }
+            }
+            let numbers: Vec<u64> = seen
+                .iter()
+                .filter_map(|t| t.trim_matches(|c| c == '<' || c == '>').parse().ok())
+                .collect();
+            if numbers.windows(2).any(|w| w[0] >= w[1]) {
+                violations.push(bad(format!(
+                    "the final read of {} is out of order: {read}",
+                    e.key
+                )));
+            }
+        }
+    }
+    Finding::new(
+        "exactly-once",
+        format!(
+            "{} client commands took effect once each; {lists} list keys read back exactly once and in order",
+            effective.len()
+        ),
+        violations,
+    )
+}

@@ -1,0 +1,487 @@
+//! Hand-made traces that break exactly one property each, and ones that pass.
+use super::*;
+use crate::history::{Event, EventKind, Function, Value};
+use raftkv::kv::{Command, Kv, Op};
+use raftkv::node::TraceRecord;
+use raftkv::trace::{fnv64, ApplyKind, Role, TraceEvent};
+
+const BOUNDS: SizeBounds = SizeBounds {
+    snapshot_threshold: 2,
+    trailing_logs: 1,
+    in_flight: 4,
+};
+
+fn rec(time: u64, node: u64, event: TraceEvent) -> TraceRecord {
+    TraceRecord { time, node, event }
+}
+
+fn put(key: &str, value: &str) -> Op {
+    Op::Put {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+/// An apply of command (client 1, seq = index) at `index` in term 1.
+fn apply(node: u64, index: u64, op: Op) -> TraceRecord {
+    apply_as(node, index, 1, 1, index, op)
+}
+
+fn apply_as(node: u64, index: u64, term: u64, client: u64, seq: u64, op: Op) -> TraceRecord {
+    let cmd = Command {
+        client,
+        seq,
+        op: op.clone(),
+    };
+    rec(
+        index * 10,
+        node,
+        TraceEvent::Apply {
+            index,
+            term,
+            kind: ApplyKind::Command,
+            digest: fnv64(&cmd.encode()),
+            client: Some(client),
+            seq: Some(seq),
+            op: Some(op),
+            conf_change: None,
+            effective: true,
+        },
+    )
+}
+
+fn boot(node: u64, snapshot_index: u64) -> TraceRecord {
+    rec(
+        0,
+        node,
+        TraceEvent::Boot {
+            generation: 0,
+            term: 0,
+            vote: None,
+            commit: 0,
+            snapshot_index,
+            snapshot_term: 0,
+            first_index: 1,
+            last_index: 0,
+            torn_tail_bytes: 0,
+            recovering: false,
+        },
+    )
+}
+
+/// The KV state after the first `n` of `ops` (as applied by `apply`).
+fn state(ops: &[Op], n: usize) -> Kv {
+    let mut kv = Kv::default();
+    for (i, op) in ops.iter().take(n).enumerate() {
+        kv.apply(&Command {
+            client: 1,
+            seq: i as u64 + 1,
+            op: op.clone(),
+        });
+    }
+    kv
+}
+
+fn snapshot_created(node: u64, index: u64, term: u64, kv: &Kv) -> TraceRecord {
+    rec(
+        index * 10 + 5,
+        node,
+        TraceEvent::SnapshotCreated {
+            index,
+            term,
+            size: kv.snapshot().len() as u64,
+            state_digest: kv.digest(),
+            keys: kv.len() as u64,
+            sessions: kv.sessions().len() as u64,
+            fingerprint: kv.fingerprint(),
+        },
+    )
+}
+
+fn restored(node: u64, index: u64, applied: u64, kv: &Kv) -> TraceRecord {
+    rec(
+        index * 10 + 6,
+        node,
+        TraceEvent::Restored {
+            index,
+            term: 1,
+            state_digest: kv.digest(),
+            applied,
+            on_boot: false,
+            fingerprint: kv.fingerprint(),
+        },
+    )
+}
+
+fn ops3() -> Vec<Op> {
+    vec![put("a", "1"), put("b", "2"), put("a", "3")]
+}
+
+/// Three nodes apply the same three entries: the clean baseline.
+fn clean_trace() -> Vec<TraceRecord> {
+    let mut t = Vec::new();
+    for n in 1..=3 {
+        t.push(boot(n, 0));
+    }
+    for (i, op) in ops3().into_iter().enumerate() {
+        for n in 1..=3 {
+            t.push(apply(n, i as u64 + 1, op.clone()));
+        }
+    }
+    t
+}
+
+fn run<'a>(trace: &'a [TraceRecord], history: &'a [Event]) -> Vec<Finding> {
+    check_all(&RunData {
+        trace,
+        history,
+        final_reads_process: Some(99),
+        bounds: BOUNDS,
+    })
+}
+
+/// The findings that failed, by name.
+fn failed(trace: &[TraceRecord], history: &[Event]) -> Vec<&'static str> {
+    run(trace, history)
+        .into_iter()
+        .filter(|f| !f.passed())
+        .map(|f| f.check)
+        .collect()
+}
+
+fn finding(trace: &[TraceRecord], history: &[Event], name: &str) -> Finding {
+    run(trace, history)
+        .into_iter()
+        .find(|f| f.check == name)
+        .expect("check exists")
+}
+
+#[test]
+fn clean_trace_passes_every_check() {
+    let mut t = clean_trace();
+    let kv = state(&ops3(), 2);
+    t.push(snapshot_created(1, 2, 1, &kv));
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    assert_eq!(run(&t, &[]).len(), CHECKS.len());
+}
+
+#[test]
+fn different_commands_at_one_index_break_state_machine_safety() {
+    let mut t = clean_trace();
+    t.push(boot(4, 0));
+    t.push(apply(4, 1, put("a", "other")));
+    assert_eq!(failed(&t, &[]), vec!["state-machine-safety"]);
+    let v = &finding(&t, &[], "state-machine-safety").violations[0];
+    assert_eq!((v.node, v.index, v.term), (Some(4), Some(1), Some(1)));
+    assert!(
+        v.message.contains("n4") && v.message.contains("index 1"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn snapshot_with_wrong_state_names_the_differing_keys() {
+    let mut t = clean_trace();
+    // Claims index 2 but holds the state of index 1 (b is missing).
+    t.push(snapshot_created(2, 2, 1, &state(&ops3(), 1)));
+    assert_eq!(failed(&t, &[]), vec!["snapshot-fidelity"]);
+    let v = &finding(&t, &[], "snapshot-fidelity").violations[0];
+    assert_eq!((v.node, v.index), (Some(2), Some(2)));
+    assert_eq!(v.diff[0].key, "b");
+    assert_eq!(v.diff[0].actual, None);
+    assert!(
+        v.diff.iter().any(|d| d.key == "session 1"),
+        "sessions are compared: {:?}",
+        v.diff
+    );
+}
+
+#[test]
+fn snapshot_without_sessions_is_caught() {
+    let mut t = clean_trace();
+    // The right data at index 2, but no session table.
+    t.push(snapshot_created(
+        1,
+        2,
+        1,
+        &state(&ops3(), 2).without_sessions(),
+    ));
+    let f = finding(&t, &[], "snapshot-fidelity");
+    assert!(!f.passed());
+    assert_eq!(f.violations[0].diff.len(), 1, "{:?}", f.violations[0].diff);
+    assert_eq!(f.violations[0].diff[0].key, "session 1");
+    assert_eq!(f.violations[0].diff[0].actual, None);
+}
+
+#[test]
+fn snapshot_labelled_with_the_wrong_term_is_caught() {
+    let mut t = clean_trace();
+    t.push(snapshot_created(1, 2, 7, &state(&ops3(), 2)));
+    let f = finding(&t, &[], "snapshot-fidelity");
+    assert!(!f.passed());
+    assert!(
+        f.violations[0].message.contains("labelled term 7"),
+        "{}",
+        f.violations[0].message
+    );
+}
+
+#[test]
+fn snapshot_beyond_the_committed_log_is_caught() {
+    let mut t = clean_trace();
+    t.push(snapshot_created(1, 9, 1, &state(&ops3(), 3)));
+    let f = finding(&t, &[], "snapshot-fidelity");
+    assert!(!f.passed());
+    assert!(
+        f.violations[0].message.contains("no entry 4"),
+        "{}",
+        f.violations[0].message
+    );
+}
+
+#[test]
+fn restore_with_wrong_state_or_index_is_caught() {
+    let ops = ops3();
+    let mut t = vec![boot(1, 0), boot(2, 0)];
+    for (i, op) in ops.iter().enumerate() {
+        t.push(apply(1, i as u64 + 1, op.clone()));
+    }
+    // Node 2 restores index 2 correctly, then applies 3: fine.
+    let mut good = t.clone();
+    good.push(restored(2, 2, 2, &state(&ops, 2)));
+    good.push(apply(2, 3, ops[2].clone()));
+    assert_eq!(failed(&good, &[]), Vec::<&str>::new());
+    // Wrong state restored.
+    let mut bad = t.clone();
+    bad.push(restored(2, 2, 2, &state(&ops, 1)));
+    assert_eq!(failed(&bad, &[]), vec!["restore-fidelity"]);
+    // applied not moved to the snapshot index.
+    let mut bad = t.clone();
+    bad.push(restored(2, 2, 0, &state(&ops, 2)));
+    assert!(finding(&bad, &[], "restore-fidelity").violations[0]
+        .message
+        .contains("applied = 0"));
+    // Applying index 1 again after restoring index 2.
+    let mut bad = t;
+    bad.push(restored(2, 2, 2, &state(&ops, 2)));
+    bad.push(apply(2, 1, ops[0].clone()));
+    let f = finding(&bad, &[], "restore-fidelity");
+    assert!(
+        f.violations[0].message.contains("instead of 3"),
+        "{}",
+        f.violations[0].message
+    );
+}
+
+#[test]
+fn commit_going_back_within_a_boot_breaks_monotonicity_but_not_across_boots() {
+    let mut t = clean_trace();
+    t.push(rec(100, 1, TraceEvent::Commit { index: 3, term: 1 }));
+    let mut across = t.clone();
+    across.push(boot(1, 0));
+    across.push(rec(200, 1, TraceEvent::Commit { index: 1, term: 1 }));
+    assert_eq!(failed(&across, &[]), Vec::<&str>::new());
+    t.push(rec(200, 1, TraceEvent::Commit { index: 2, term: 1 }));
+    assert_eq!(failed(&t, &[]), vec!["monotonicity"]);
+    let v = &finding(&t, &[], "monotonicity").violations[0];
+    assert_eq!((v.node, v.index), (Some(1), Some(2)));
+}
+
+#[test]
+fn applies_must_be_contiguous_per_boot() {
+    let mut t = vec![boot(1, 0)];
+    t.push(apply(1, 1, put("a", "1")));
+    t.push(apply(1, 3, put("a", "3")));
+    let f = finding(&t, &[], "monotonicity");
+    assert!(!f.passed());
+    assert!(f.violations[0].message.contains("skipped to 3"));
+}
+
+fn leader(node: u64, term: u64, last_index: u64, last_term: u64) -> TraceRecord {
+    rec(
+        1000,
+        node,
+        TraceEvent::Role {
+            role: Role::Leader,
+            term,
+            leader: Some(node),
+            last_index,
+            last_term,
+        },
+    )
+}
+
+#[test]
+fn two_leaders_in_one_term_break_election_safety() {
+    let mut t = clean_trace();
+    t.push(leader(1, 2, 3, 1));
+    t.push(leader(1, 2, 3, 1)); // the same leader twice is fine
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    t.push(leader(2, 2, 3, 1));
+    assert_eq!(failed(&t, &[]), vec!["election-safety"]);
+    let v = &finding(&t, &[], "election-safety").violations[0];
+    assert_eq!((v.node, v.term), (Some(2), Some(2)));
+}
+
+#[test]
+fn leader_missing_a_committed_entry_breaks_completeness() {
+    let mut t = clean_trace();
+    t.push(rec(500, 1, TraceEvent::Commit { index: 3, term: 1 }));
+    t.push(leader(2, 2, 3, 1));
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    t.push(leader(3, 3, 1, 1));
+    assert_eq!(failed(&t, &[]), vec!["leader-completeness"]);
+    let v = &finding(&t, &[], "leader-completeness").violations[0];
+    assert_eq!((v.node, v.index, v.term), (Some(3), Some(3), Some(3)));
+}
+
+fn ev(
+    index: u64,
+    process: u64,
+    kind: EventKind,
+    f: Function,
+    key: &str,
+    value: Option<&str>,
+) -> Event {
+    Event {
+        index,
+        process,
+        kind,
+        f,
+        key: key.into(),
+        value: value.map(|v| Value::String(v.into())),
+        time: index * 7,
+        node: Some(1),
+    }
+}
+
+#[test]
+fn acknowledged_write_missing_from_the_log_breaks_durability() {
+    let t = clean_trace();
+    let ok = |i, k, v| ev(i, 0, EventKind::Ok, Function::Put, k, Some(v));
+    let inv = |i, k, v| ev(i, 0, EventKind::Invoke, Function::Put, k, Some(v));
+    let history = vec![inv(0, "a", "1"), ok(1, "a", "1")];
+    assert_eq!(failed(&t, &history), Vec::<&str>::new());
+    let history = vec![inv(0, "z", "lost"), ok(1, "z", "lost")];
+    assert_eq!(failed(&t, &history), vec!["durability"]);
+    assert!(finding(&t, &history, "durability").violations[0]
+        .message
+        .contains("\"lost\""));
+}
+
+fn list_trace(tokens: &[(u64, &str)]) -> Vec<TraceRecord> {
+    let mut t = vec![boot(1, 0)];
+    for (i, (seq, tok)) in tokens.iter().enumerate() {
+        t.push(apply_as(
+            1,
+            i as u64 + 1,
+            1,
+            1,
+            *seq,
+            Op::Append {
+                key: "list0".into(),
+                value: (*tok).into(),
+            },
+        ));
+    }
+    t
+}
+
+fn list_history(acked: &[&str], final_read: &str) -> Vec<Event> {
+    let mut h = Vec::new();
+    for tok in acked {
+        let i = h.len() as u64;
+        h.push(ev(
+            i,
+            0,
+            EventKind::Invoke,
+            Function::Append,
+            "list0",
+            Some(tok),
+        ));
+        h.push(ev(
+            i + 1,
+            0,
+            EventKind::Ok,
+            Function::Append,
+            "list0",
+            Some(tok),
+        ));
+    }
+    let i = h.len() as u64;
+    h.push(ev(i, 99, EventKind::Invoke, Function::Get, "list0", None));
+    h.push(ev(
+        i + 1,
+        99,
+        EventKind::Ok,
+        Function::Get,
+        "list0",
+        Some(final_read),
+    ));
+    h
+}
+
+#[test]
+fn duplicate_apply_of_one_command_breaks_exactly_once() {
+    let t = list_trace(&[(1, "<1>"), (2, "<2>")]);
+    let h = list_history(&["<1>", "<2>"], "<1><2>");
+    assert_eq!(failed(&t, &h), Vec::<&str>::new());
+    // The retry of seq 1 took effect again at index 3.
+    let t = list_trace(&[(1, "<1>"), (2, "<2>"), (1, "<1>")]);
+    let h = list_history(&["<1>", "<2>"], "<1><2><1>");
+    let f = finding(&t, &h, "exactly-once");
+    assert!(!f.passed());
+    assert!(f
+        .violations
+        .iter()
+        .any(|v| v.message.contains("took effect twice")));
+    assert!(f
+        .violations
+        .iter()
+        .any(|v| v.message.contains("appears 2 times")));
+    assert!(f
+        .violations
+        .iter()
+        .any(|v| v.message.contains("out of order")));
+}
+
+#[test]
+fn acknowledged_append_missing_from_the_final_read_is_caught() {
+    let t = list_trace(&[(1, "<1>"), (2, "<2>")]);
+    let h = list_history(&["<1>", "<2>"], "<1>");
+    let failed = failed(&t, &h);
+    assert!(
+        failed.contains(&"exactly-once") && failed.contains(&"durability"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn oversized_log_or_snapshot_breaks_size_bounds() {
+    let mut t = clean_trace();
+    let compacted = |snapshot_index, first_index, last_index| {
+        rec(
+            50,
+            1,
+            TraceEvent::Compacted {
+                snapshot_index,
+                first_index,
+                last_index,
+            },
+        )
+    };
+    t.push(compacted(3, 3, 5)); // one trailing entry, two after: fine
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    let mut bad = t.clone();
+    bad.push(compacted(3, 1, 3)); // three behind, trailing-logs is 1
+    assert_eq!(failed(&bad, &[]), vec!["size-bounds"]);
+    let mut bad = t;
+    let kv = state(&ops3(), 2);
+    let mut big = snapshot_created(1, 2, 1, &kv);
+    if let TraceEvent::SnapshotCreated { size, .. } = &mut big.event {
+        *size = 100_000; // a snapshot that carries the log
+    }
+    bad.push(big);
+    assert_eq!(failed(&bad, &[]), vec!["size-bounds"]);
+}
