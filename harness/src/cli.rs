@@ -144,8 +144,11 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     }
     let _ = writeln!(
         t,
-        "  simulated {:.1}s in {:.2}s of wall time",
-        s.sim_seconds, s.wall_seconds
+        "  simulated {:.1}s in {:.2}s of wall time ({:.2}s simulating, {:.2}s checking)",
+        s.sim_seconds,
+        s.wall_seconds,
+        s.sim_wall_seconds,
+        s.wall_seconds - s.sim_wall_seconds
     );
     let _ = writeln!(t, "  run directory: {}", out.display());
     let _ = writeln!(t, "  repro: {}", r.repro);

@@ -42,7 +42,7 @@ impl ClusterSpec {
             read_mode: ReadMode::ReadIndex,
             min_latency: Duration::from_millis(1),
             max_latency: Duration::from_millis(15),
-            step: Duration::from_millis(1),
+            step: Duration::from_millis(5),
             fs_block_size: None,
         }
     }

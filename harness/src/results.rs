@@ -63,7 +63,10 @@ pub struct Stats {
     pub crashes: u64,
     pub disk_losses: u64,
     pub sim_seconds: f64,
+    /// Wall time of the whole run (simulation and checks).
     pub wall_seconds: f64,
+    /// Wall time of the simulation alone.
+    pub sim_wall_seconds: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -172,6 +172,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     };
     checkers.push(("liveness", liveness));
 
+    let sim_wall = wall.elapsed();
     let history = recorder.borrow().events().to_vec();
     let trace = cluster.trace.borrow().clone();
     checkers.push((
@@ -201,7 +202,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let stats = stats(&history, &trace, &nemesis, &cluster, wall.elapsed());
+    let mut stats = stats(&history, &trace, &nemesis, &cluster, wall.elapsed());
+    stats.sim_wall_seconds = sim_wall.as_secs_f64();
     let results = Results::new(
         &cfg.scenario,
         cfg.seed,
@@ -351,6 +353,7 @@ fn stats(
         disk_losses: nemesis.disk_losses,
         sim_seconds: cluster.elapsed().as_secs_f64(),
         wall_seconds: wall.as_secs_f64(),
+        sim_wall_seconds: 0.0,
     }
 }
 
