@@ -48,6 +48,9 @@ struct ChaosArgs {
     /// Log entries kept behind a snapshot (default 1).
     #[arg(long)]
     trailing_logs: Option<u64>,
+    /// Client workload: register, kv or list-append (default: the scenario's).
+    #[arg(long, value_parser = PossibleValuesParser::new(["register", "kv", "list-append"]))]
+    workload: Option<String>,
     /// Run directory (default store/<scenario>-seed<N>/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -93,6 +96,9 @@ fn chaos(args: ChaosArgs) -> i32 {
     cfg.duration = Duration::from_secs_f64(args.duration);
     cfg.snapshot_threshold = args.snapshot_threshold;
     cfg.trailing_logs = args.trailing_logs;
+    cfg.workload = args
+        .workload
+        .map(|w| workloads::Generator::parse(&w).expect("validated by clap"));
     let out = args.out.unwrap_or_else(|| cfg.default_out());
     let outcome = match run::run(&cfg) {
         Ok(o) => o,

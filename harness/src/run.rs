@@ -28,6 +28,8 @@ pub struct RunConfig {
     pub duration: Duration,
     pub snapshot_threshold: Option<u64>,
     pub trailing_logs: Option<u64>,
+    /// None: the scenario's choice (kv, or drawn from the seed by `swarm`).
+    pub workload: Option<Generator>,
     /// Budget of the linearizability check (wall time): past it, "unknown".
     pub check_timeout: Duration,
 }
@@ -41,6 +43,7 @@ impl RunConfig {
             duration: Duration::from_secs(10),
             snapshot_threshold: None,
             trailing_logs: None,
+            workload: None,
             check_timeout: Duration::from_secs(60),
         }
     }
@@ -61,6 +64,9 @@ impl RunConfig {
         }
         if let Some(t) = self.trailing_logs {
             cmd.push_str(&format!(" --trailing-logs {t}"));
+        }
+        if let Some(w) = self.workload {
+            cmd.push_str(&format!(" --workload {}", w.name()));
         }
         cmd
     }
@@ -138,6 +144,14 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     }
     if let Some(t) = cfg.trailing_logs {
         spec.trailing_logs = t;
+    }
+    if let Some(g) = cfg.workload {
+        if g != workload.generator {
+            workload = WorkloadSpec {
+                clients: workload.clients,
+                ..WorkloadSpec::new(g)
+            };
+        }
     }
 
     let mut cluster = Cluster::new(spec.clone());

@@ -92,6 +92,14 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
+        name: "baseline",
+        summary: "no faults: the workload alone on a healthy cluster (snapshots still every few entries)",
+        build: |_| {},
+        evidence: |e| {
+            vec![("snapshots were taken", e.count(|ev| matches!(ev, TraceEvent::SnapshotCreated { .. })) > 0)]
+        },
+    },
+    Scenario {
         name: "lagging-follower",
         summary: "cut a follower off until the leader compacts past its log, then heal: it must catch up by InstallSnapshot",
         build: |s| {
