@@ -1,13 +1,172 @@
-//! `snapstorm check`: placeholder, replaced by the linearizability checker work.
-use clap::Args;
+//! `snapstorm check`: judges recorded histories for linearizability.
+use crate::linearizability::{check, CheckOptions, Counterexample, Operation, Verdict};
+use crate::model::{Kv, Model, Register, StringKv};
+use crate::parse::{parse_etcd, parse_jepsen_kv, parse_snapstorm, InputError};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
+    /// History format (and so the model it is checked against).
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// Check the whole history at once instead of key by key.
+    #[arg(long)]
+    pub no_partition: bool,
+    /// Give up on a file after this many seconds: verdict `unknown`.
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<f64>,
+    /// Give up on a file when the search holds about this many MiB.
+    #[arg(long, value_name = "MIB")]
+    pub memory: Option<usize>,
+    /// Print one JSON verdict per file (with the counterexample) instead.
+    #[arg(long)]
+    pub json: bool,
     /// History files to check.
-    pub files: Vec<std::path::PathBuf>,
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
-pub fn run(_args: CheckArgs) -> i32 {
-    eprintln!("snapstorm check: not built yet");
-    2
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Jepsen etcd logs: one register with read/write/cas.
+    JepsenEtcd,
+    /// Jepsen EDN maps: string keys with get/put/append (Porcupine kv).
+    JepsenKv,
+    /// The project's history.jsonl: get/put/append/cas/delete.
+    Snapstorm,
+}
+
+/// A file's verdict, or why it could not be checked.
+pub type FileResult = Result<Verdict, InputError>;
+
+/// Reads `path` in `format` and checks it.
+pub fn check_file(path: &Path, format: Format, options: &CheckOptions) -> FileResult {
+    let bytes = std::fs::read(path).map_err(|e| InputError {
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    Ok(match format {
+        Format::JepsenEtcd => run_model(&Register, parse_etcd(&bytes)?, options),
+        Format::JepsenKv => run_model(&StringKv, parse_jepsen_kv(&bytes)?, options),
+        Format::Snapstorm => run_model(&Kv, parse_snapstorm(&bytes)?, options),
+    })
+}
+
+fn run_model<M: Model>(
+    model: &M,
+    ops: Vec<Operation<M::Input, M::Output>>,
+    options: &CheckOptions,
+) -> Verdict {
+    check(model, &ops, options)
+}
+
+pub fn run(args: CheckArgs) -> i32 {
+    let mut options = CheckOptions {
+        partition: !args.no_partition,
+        ..CheckOptions::default()
+    };
+    if let Some(s) = args.timeout {
+        match Duration::try_from_secs_f64(s) {
+            Ok(d) => options.timeout = Some(d),
+            Err(_) => {
+                eprintln!("error: --timeout must be a non-negative number of seconds");
+                return 2;
+            }
+        }
+    }
+    options.memory_limit = args.memory.map(|m| m.saturating_mul(1 << 20));
+    let (mut bad_input, mut violation, mut unknown) = (false, false, false);
+    for file in &args.files {
+        let start = Instant::now();
+        let result = check_file(file, args.format, &options);
+        let elapsed = start.elapsed();
+        match &result {
+            Err(e) => {
+                bad_input = true;
+                eprintln!("error: {}: {e}", located(file, e));
+            }
+            Ok(Verdict::Linearizable) => {}
+            Ok(Verdict::NotLinearizable(_)) => violation = true,
+            Ok(Verdict::Unknown { .. }) => unknown = true,
+        }
+        if args.json {
+            let verdict = result.as_ref().ok();
+            let line = serde_json::json!({ "file": file, "verdict": verdict, "seconds": elapsed.as_secs_f64() });
+            println!("{line}");
+        } else if let Ok(v) = &result {
+            print_verdict(file, v, elapsed);
+        }
+    }
+    if bad_input {
+        2
+    } else if violation {
+        1
+    } else if unknown {
+        3
+    } else {
+        0
+    }
+}
+
+fn located(file: &Path, e: &InputError) -> String {
+    match e.line {
+        Some(_) => format!("{}", file.display()),
+        None => format!("{}", file.display()),
+    }
+}
+
+fn print_verdict(file: &Path, verdict: &Verdict, elapsed: Duration) {
+    let ms = elapsed.as_secs_f64() * 1e3;
+    match verdict {
+        Verdict::Linearizable => println!("{}: linearizable ({ms:.1} ms)", file.display()),
+        Verdict::Unknown { reason } => {
+            println!("{}: unknown: {reason} ({ms:.1} ms)", file.display())
+        }
+        Verdict::NotLinearizable(c) => {
+            println!("{}: NOT linearizable ({ms:.1} ms)", file.display());
+            print!("{}", explain(c));
+        }
+    }
+}
+
+/// A short human-readable account of a counterexample.
+pub fn explain(c: &Counterexample) -> String {
+    let mut out = String::new();
+    let op = |id: usize| c.ops.iter().find(|o| o.id == id);
+    let line = |id: usize| match op(id) {
+        Some(o) => {
+            let ret = o.ret.map_or("never".to_string(), |r| r.to_string());
+            let out = o.text.value_out.as_deref().unwrap_or("?");
+            format!(
+                "#{id} p{} {} {} -> {out}  [{}, {ret}]",
+                o.process, o.text.f, o.text.value_in, o.call
+            )
+        }
+        None => format!("#{id}"),
+    };
+    if let Some(key) = &c.partition {
+        out += &format!("  key {key:?}: {} operations\n", c.ops.len());
+    } else {
+        out += &format!("  whole history: {} operations\n", c.ops.len());
+    }
+    let n = c.longest_prefix.len();
+    out += &format!("  longest linearizable prefix: {n} operations");
+    const SHOWN: usize = 5;
+    if n > SHOWN {
+        out += &format!(", ending");
+    }
+    out += "\n";
+    for &id in &c.longest_prefix[n.saturating_sub(SHOWN)..] {
+        out += &format!("    {}\n", line(id));
+    }
+    out += &format!(
+        "  state after it: {}\n  cannot be placed next:\n",
+        c.state_after_prefix
+    );
+    for s in &c.stuck {
+        out += &format!("    {}\n      {}\n", line(s.op), s.reason);
+    }
+    out
 }

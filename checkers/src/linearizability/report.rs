@@ -1,0 +1,89 @@
+//! Builds the counterexample of a failed partition.
+use super::search::Plan;
+use super::states::Stepper;
+use super::{Counterexample, OpRecord, Operation, Stuck};
+use crate::model::Model;
+
+pub(super) struct Part<'a, M: Model> {
+    pub(super) model: &'a M,
+    pub(super) history: &'a [Operation<M::Input, M::Output>],
+    /// Local operation index to history index.
+    pub(super) local: &'a [usize],
+    pub(super) plan: &'a Plan,
+    pub(super) key: Option<String>,
+}
+
+impl<M: Model> Part<'_, M> {
+    pub(super) fn counterexample<S: Stepper>(
+        &self,
+        stepper: &mut S,
+        prefix: &[u32],
+    ) -> Counterexample {
+        let plan = self.plan;
+        let mut placed = vec![false; plan.call.len()];
+        let mut sid = stepper.init();
+        for &op in prefix {
+            placed[op as usize] = true;
+            // The prefix was reached by the search, so every step is allowed.
+            sid = stepper.step(sid, op).unwrap_or(sid);
+        }
+        let state = stepper.describe(sid);
+        // Everything called before the earliest pending return could go next.
+        let first_return = (0..plan.completed)
+            .filter(|&i| !placed[i])
+            .map(|i| plan.ret[i])
+            .min()
+            .unwrap_or(u64::MAX);
+        let mut stuck = Vec::new();
+        for i in 0..plan.call.len() {
+            if placed[i] || plan.call[i] > first_return {
+                continue;
+            }
+            let op = &self.history[self.local[i]];
+            let text = self.model.describe_op(&op.input, op.output());
+            let what = format!(
+                "{} {} -> {}",
+                text.f,
+                text.value_in,
+                text.value_out.as_deref().unwrap_or("?")
+            );
+            let reason = match stepper.step(sid, i as u32) {
+                None => format!("{what}: not possible in state {state}"),
+                Some(next) if i >= plan.completed => format!(
+                    "{what} (indeterminate): would give state {}, but nothing then linearizes",
+                    stepper.describe(next)
+                ),
+                Some(next) => format!(
+                    "{what}: would give state {}, but the rest cannot be linearized after it",
+                    stepper.describe(next)
+                ),
+            };
+            stuck.push(Stuck {
+                op: self.local[i],
+                reason,
+            });
+        }
+        let mut ids = self.local.to_vec();
+        ids.sort_unstable();
+        let ops = ids
+            .iter()
+            .map(|&id| {
+                let op = &self.history[id];
+                OpRecord {
+                    id,
+                    process: op.process,
+                    text: self.model.describe_op(&op.input, op.output()),
+                    call: op.call,
+                    ret: op.ret.as_ref().map(|r| r.0),
+                }
+            })
+            .collect();
+        Counterexample {
+            partition: self.key.clone(),
+            ops,
+            longest_prefix: prefix.iter().map(|&i| self.local[i as usize]).collect(),
+            state_after_prefix: state,
+            stuck,
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Wing–Gong–Lowe depth-first search for one partition, with memoisation of
+//! (linearized set, state) as in Lowe's "Testing for Linearizability" and
+//! Porcupine.
+//!
+//! Completed operations sit in a doubly linked list of call and return
+//! entries ordered by time. The operations that may be linearized next are
+//! the calls before the first return entry; a return entry reached means its
+//! operation can no longer be placed, so the search backtracks.
+//!
+//! Indeterminate operations (no return) are optional: leaving one out is the
+//! same as linearizing it last, after everything it could affect. They sit in
+//! a second list by call time and are tried only when the completed
+//! candidates are exhausted, and only before the first return time. The
+//! search succeeds once every completed operation is placed.
+//!
+//! A further cut, sound by an exchange argument: if some linearization
+//! exists, one exists in which each indeterminate operation X that is placed
+//! (from state s) is immediately followed by an operation Y that needs it
+//! there, i.e. neither
+//! - Y's result from s equals its result after X: then X can be dropped
+//!   (moved to the end) without changing any other step; nor
+//! - Y is completed and X, Y commute (Y then X from s reaches the same
+//!   state): then X can move one place later.
+//!
+//! - Y is indeterminate with a lower index and X, Y commute: then they can
+//!   swap.
+//!
+//! Each rewrite lowers (indeterminate ops not at the end, completed ops after
+//! them, inversions among adjacent indeterminate ops) lexicographically, so
+//! rewriting terminates in such a linearization. An X that leaves the state
+//! unchanged is always droppable, so it is never placed.
+//!
+//! Symmetry: of two indeterminate operations with equal inputs, the one
+//! called earlier may stand wherever the later one stands (it has fewer
+//! real-time constraints), so a later one is placed only after its earlier
+//! twins. (This rewrite lowers the sum of the placed ones' indices, which
+//! ranks before the inversions above.)
+//! So after placing X we only try successors that need it. A configuration
+//! reached that way is explored only partly, so it is looked up in the cache
+//! but never inserted.
+//!
+//! [`Mode::Pairs`] additionally requires that successor to be a completed
+//! operation (no chains of indeterminate operations). It explores a subset of
+//! linearizations, so only its success is conclusive; it finds a
+//! linearization of a correct history without paying for chains of pending
+//! indeterminate operations at every dead end.
+use super::cache::Cache;
+use super::states::Stepper;
+use super::Budget;
+
+/// A partition's operations, in local order: completed ones `0..completed`,
+/// then indeterminate ones; each group sorted by call time.
+pub(crate) struct Plan {
+    pub(crate) completed: usize,
+    pub(crate) call: Vec<u64>,
+    /// Return time of each completed operation.
+    pub(crate) ret: Vec<u64>,
+    /// For each indeterminate operation (from `completed` on), the previous
+    /// one with an equal input, if any.
+    pub(crate) twin: Vec<Option<u32>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Mode {
+    Pairs,
+    Full,
+}
+
+pub(crate) enum Outcome {
+    Linearizable,
+    /// The longest linearizable prefix found, in local operation indices.
+    Violation(Vec<u32>),
+    OutOfBudget(String),
+}
+
+/// One configuration on the search path and how far its candidates have
+/// been tried.
+struct Level {
+    /// The operation placed to reach this configuration, and the state
+    /// before it (unused at the root).
+    op: u32,
+    prev_sid: u32,
+    /// This configuration's completed candidates, in `cands[start..end]`.
+    start: u32,
+    end: u32,
+    /// Next completed candidate to try; past `end`, the indeterminate ones.
+    next: u32,
+    /// Next indeterminate candidate to try (node in the indeterminate list).
+    inode: u32,
+    /// Indeterminate candidates must be called by this time.
+    limit: u64,
+}
+
+/// The `op` of the root level.
+const ROOT: u32 = u32::MAX;
+
+struct Search<'a, S: Stepper> {
+    plan: &'a Plan,
+    stepper: &'a mut S,
+    budget: &'a Budget,
+    mode: Mode,
+    /// Main list over nodes `2i` (call of i) and `2i + 1` (return of i), with
+    /// sentinel `head`.
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    head: u32,
+    /// Indeterminate list over nodes `k` (operation `completed + k`), with
+    /// sentinel `ihead`.
+    inext: Vec<u32>,
+    iprev: Vec<u32>,
+    ihead: u32,
+    bits: Vec<u64>,
+    zobrist: Vec<u64>,
+    hash: u64,
+    cache: Cache,
+    /// The search path: the root configuration, then one per placed op.
+    levels: Vec<Level>,
+    /// Completed candidates of every level, by return time.
+    cands: Vec<u32>,
+    best: Vec<u32>,
+    /// Stack entries below this index are unchanged since `best` was taken.
+    clean: usize,
+    memory_reported: usize,
+    pub(crate) counts: [u64; 6],
+}
+
+pub(crate) fn search<S: Stepper>(
+    plan: &Plan,
+    stepper: &mut S,
+    budget: &Budget,
+    mode: Mode,
+) -> Outcome {
+    let mut s = Search::new(plan, stepper, budget, mode);
+    let t = std::time::Instant::now();
+    let outcome = s.run();
+    if std::env::var_os("CHECKERS_DEBUG").is_some() {
+        eprintln!(
+            "search {:?}: {} ops ({} indeterminate), {} configs, {} ms, {} {:?}",
+            mode,
+            plan.call.len(),
+            plan.call.len() - plan.completed,
+            s.cache.len(),
+            t.elapsed().as_millis(),
+            match &outcome {
+                Outcome::Linearizable => "ok",
+                Outcome::Violation(_) => "violation",
+                Outcome::OutOfBudget(_) => "budget",
+            },
+            s.counts
+        );
+        if std::env::var_os("CHECKERS_DEBUG2").is_some() {
+            let last = s
+                .best
+                .iter()
+                .rev()
+                .take(12)
+                .map(|&o| {
+                    (
+                        o,
+                        plan.call[o as usize],
+                        if (o as usize) < plan.completed {
+                            plan.ret[o as usize]
+                        } else {
+                            0
+                        },
+                    )
+                })
+                .collect::<Vec<_>>();
+            eprintln!("best {} last {:?}", s.best.len(), last);
+            let mut inf: Vec<u64> = s
+                .best
+                .iter()
+                .filter(|&&o| o as usize >= plan.completed)
+                .map(|&o| plan.call[o as usize])
+                .collect();
+            inf.sort();
+            eprintln!("placed info calls {:?}", inf);
+        }
+    }
+    budget.release(s.memory_reported);
+    outcome
+}
+
+/// splitmix64: a fixed pseudo-random 64-bit value per operation.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn link(n: usize) -> (Vec<u32>, Vec<u32>) {
+    // Circular list 0 -> 1 -> ... -> n-1 -> n (sentinel) -> 0, in node order;
+    // callers relabel through `order`.
+    let next = (0..=n).map(|i| ((i + 1) % (n + 1)) as u32).collect();
+    let prev = (0..=n).map(|i| ((i + n) % (n + 1)) as u32).collect();
+    (next, prev)
+}
+
+impl<'a, S: Stepper> Search<'a, S> {
+    fn new(plan: &'a Plan, stepper: &'a mut S, budget: &'a Budget, mode: Mode) -> Self {
+        let nc = plan.completed;
+        let n = plan.call.len();
+        // Main list: calls before returns at equal times, so that an operation
+        // returning at the instant another is called counts as concurrent.
+        let mut events: Vec<(u64, u32)> = (0..nc)
+            .flat_map(|i| {
+                [
+                    (plan.call[i], 2 * i as u32),
+                    (plan.ret[i], 2 * i as u32 + 1),
+                ]
+            })
+            .collect();
+        events.sort_unstable_by_key(|&(t, node)| (t, node & 1, node));
+        let head = 2 * nc as u32;
+        let mut next = vec![0; 2 * nc + 1];
+        let mut prev = vec![0; 2 * nc + 1];
+        let mut last = head;
+        for &(_, node) in &events {
+            next[last as usize] = node;
+            prev[node as usize] = last;
+            last = node;
+        }
+        next[last as usize] = head;
+        prev[head as usize] = last;
+        let (inext, iprev) = link(n - nc);
+        Search {
+            plan,
+            stepper,
+            budget,
+            mode,
+            next,
+            prev,
+            head,
+            inext,
+            iprev,
+            ihead: (n - nc) as u32,
+            bits: vec![0; n.div_ceil(64)],
+            zobrist: (0..n as u64).map(mix).collect(),
+            hash: 0,
+            cache: Cache::new(n),
+            levels: Vec::new(),
+            cands: Vec::new(),
+            best: Vec::new(),
+            clean: 0,
+            memory_reported: 0,
+            counts: [0; 6],
+        }
+    }
+
+    fn is_info(&self, op: u32) -> bool {
+        op as usize >= self.plan.completed
+    }
+
+    fn run(&mut self) -> Outcome {
+        let mut sid = self.stepper.init();
+        if !self.enter(ROOT, sid) {
+            return Outcome::Linearizable;
+        }
+        let mut ticks = 0u32;
+        loop {
+            ticks = ticks.wrapping_add(1);
+            if ticks % 4096 == 0 {
+                if let Err(why) = self.account() {
+                    return Outcome::OutOfBudget(why);
+                }
+            }
+            let Some(op) = self.next_candidate() else {
+                // Every candidate failed: backtrack.
+                let Some(level) = self.levels.pop().filter(|l| l.op != ROOT) else {
+                    return Outcome::Violation(std::mem::take(&mut self.best));
+                };
+                self.cands.truncate(level.start as usize);
+                self.clean = self.clean.min(self.levels.len() - 1);
+                self.unlift(level.op);
+                sid = level.prev_sid;
+                continue;
+            };
+            let Some(new_sid) = self.try_place(sid, op) else {
+                continue;
+            };
+            self.lift(op);
+            if !self.enter(op, sid) {
+                return Outcome::Linearizable;
+            }
+            sid = new_sid;
+            let depth = self.levels.len() - 1;
+            if depth > self.best.len() {
+                self.best.truncate(self.clean);
+                let placed = self.levels[self.clean + 1..].iter().map(|l| l.op);
+                self.best.extend(placed);
+                self.clean = depth;
+            }
+        }
+    }
+
+    /// Pushes the level for the configuration reached by placing `op` from
+    /// `prev_sid`; false if no completed operation is left (success).
+    fn enter(&mut self, op: u32, prev_sid: u32) -> bool {
+        let mut node = self.next[self.head as usize];
+        if node == self.head {
+            return false;
+        }
+        let start = self.cands.len();
+        // The calls before the first return entry may go next.
+        while node & 1 == 0 {
+            self.cands.push(node / 2);
+            node = self.next[node as usize];
+        }
+        // Earliest return first: an operation that returns sooner must be
+        // placed sooner, so this order meets fewer dead ends.
+        let ret = &self.plan.ret;
+        self.cands[start..].sort_by_key(|&o| ret[o as usize]);
+        let chain = op == ROOT || !self.is_info(op) || self.mode == Mode::Full;
+        self.levels.push(Level {
+            op,
+            prev_sid,
+            start: start as u32,
+            end: self.cands.len() as u32,
+            next: start as u32,
+            inode: if chain {
+                self.inext[self.ihead as usize]
+            } else {
+                self.ihead
+            },
+            limit: ret[node as usize / 2],
+        });
+        true
+    }
+
+    /// The next operation to try at the current level.
+    fn next_candidate(&mut self) -> Option<u32> {
+        let (ihead, completed) = (self.ihead, self.plan.completed as u32);
+        let level = self.levels.last_mut()?;
+        if level.next < level.end {
+            level.next += 1;
+            return Some(self.cands[level.next as usize - 1]);
+        }
+        if level.inode == ihead || self.plan.call[(completed + level.inode) as usize] > level.limit
+        {
+            return None;
+        }
+        let k = level.inode;
+        level.inode = self.inext[k as usize];
+        Some(completed + k)
+    }
+
+    /// Steps `op` from `sid` and claims the resulting configuration; on
+    /// success the operation's bit is set and its new state returned.
+    fn try_place(&mut self, sid: u32, op: u32) -> Option<u32> {
+        if self.is_info(op) {
+            if let Some(t) = self.plan.twin[op as usize - self.plan.completed] {
+                if self.bits[t as usize / 64] & (1 << (t % 64)) == 0 {
+                    return None; // its earlier twin can stand in for it
+                }
+            }
+        }
+        let new_sid = self.stepper.step(sid, op)?;
+        if new_sid == sid && self.is_info(op) {
+            return None; // changes nothing, so nothing can need it
+        }
+        if let Some(&Level {
+            op: before,
+            prev_sid,
+            ..
+        }) = self.levels.last()
+        {
+            if before != ROOT
+                && self.is_info(before)
+                && !self.depends(before, prev_sid, op, new_sid)
+            {
+                return None;
+            }
+        }
+        let hash = self.hash ^ self.zobrist[op as usize];
+        let key = hash ^ mix(u64::from(new_sid) ^ 0xA5A5_0000_0000);
+        let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
+        self.bits[word] |= bit;
+        let fresh = if self.is_info(op) {
+            !self.cache.contains(key, new_sid, &self.bits)
+        } else {
+            self.cache.insert(key, new_sid, &self.bits)
+        };
+        if !fresh {
+            self.bits[word] &= !bit;
+            return None;
+        }
+        self.hash = hash;
+        Some(new_sid)
+    }
+
+    /// Whether `op`, reaching `new_sid` right after the indeterminate
+    /// `before` (placed in state `prev_sid`), needs it there: false if
+    /// dropping `before` leaves `op`'s result unchanged, or if `op` is
+    /// completed and the two commute (then `before` can move past it).
+    fn depends(&mut self, before: u32, prev_sid: u32, op: u32, new_sid: u32) -> bool {
+        self.counts[4] += 1;
+        let without = self.stepper.step(prev_sid, op);
+        if without == Some(new_sid) {
+            return false;
+        }
+        match without {
+            Some(t) if !self.is_info(op) || op < before => {
+                self.stepper.step(t, before) != Some(new_sid)
+            }
+            _ => true,
+        }
+    }
+
+    fn lift(&mut self, op: u32) {
+        if self.is_info(op) {
+            let k = (op - self.plan.completed as u32) as usize;
+            let (p, n) = (self.iprev[k], self.inext[k]);
+            self.inext[p as usize] = n;
+            self.iprev[n as usize] = p;
+        } else {
+            for node in [2 * op as usize, 2 * op as usize + 1] {
+                let (p, n) = (self.prev[node], self.next[node]);
+                self.next[p as usize] = n;
+                self.prev[n as usize] = p;
+            }
+        }
+    }
+
+    /// Undoes `lift` (dancing links: relink in reverse order).
+    fn unlift(&mut self, op: u32) {
+        let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
+        self.bits[word] &= !bit;
+        self.hash ^= self.zobrist[op as usize];
+        if self.is_info(op) {
+            let k = (op - self.plan.completed as u32) as usize;
+            let (p, n) = (self.iprev[k], self.inext[k]);
+            self.inext[p as usize] = k as u32;
+            self.iprev[n as usize] = k as u32;
+        } else {
+            for node in [2 * op as usize + 1, 2 * op as usize] {
+                let (p, n) = (self.prev[node], self.next[node]);
+                self.next[p as usize] = node as u32;
+                self.prev[n as usize] = node as u32;
+            }
+        }
+    }
+
+    /// Reports memory use to the shared budget and checks it.
+    fn account(&mut self) -> Result<(), String> {
+        let now = self.cache.bytes()
+            + self.stepper.bytes()
+            + self.levels.capacity() * std::mem::size_of::<Level>()
+            + self.cands.capacity() * 4
+            + self.best.capacity() * 4;
+        self.budget.update(&mut self.memory_reported, now);
+        self.budget.check()
+    }
+}

@@ -1,0 +1,180 @@
+//! State interning: the search works on `u32` state ids, and every
+//! `(state, operation)` transition is computed by the model at most once.
+//!
+//! Backtracking revisits the same transitions many times; for string states
+//! (appends) a step allocates, so memoising it pays. Comparing and hashing ids
+//! instead of states also keeps the configuration cache cheap.
+use super::Operation;
+use crate::model::Model;
+use rustc_hash::FxHashMap;
+
+/// Transition function over interned state ids. `op` is a partition-local
+/// operation index.
+pub(crate) trait Stepper {
+    fn init(&self) -> u32;
+    fn step(&mut self, sid: u32, op: u32) -> Option<u32>;
+    fn describe(&self, sid: u32) -> String;
+    /// Approximate heap bytes held.
+    fn bytes(&self) -> usize;
+}
+
+const DISALLOWED: u32 = u32::MAX;
+
+/// Interns the model's own states.
+pub(crate) struct Interned<'a, M: Model> {
+    model: &'a M,
+    ops: Vec<&'a Operation<M::Input, M::Output>>,
+    states: Vec<M::State>,
+    ids: FxHashMap<M::State, u32>,
+    memo: FxHashMap<u64, u32>,
+}
+
+impl<'a, M: Model> Interned<'a, M> {
+    pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
+        let mut this = Interned {
+            model,
+            ops,
+            states: Vec::new(),
+            ids: FxHashMap::default(),
+            memo: FxHashMap::default(),
+        };
+        this.intern(model.init());
+        this
+    }
+
+    fn intern(&mut self, state: M::State) -> u32 {
+        if let Some(&id) = self.ids.get(&state) {
+            return id;
+        }
+        let id = self.states.len() as u32;
+        self.ids.insert(state.clone(), id);
+        self.states.push(state);
+        id
+    }
+
+    /// Steps the raw model for operation `op` from state `sid`.
+    fn step_uncached(&mut self, sid: u32, op: u32) -> Option<u32> {
+        let o = self.ops[op as usize];
+        let next = self
+            .model
+            .step(&self.states[sid as usize], &o.input, o.output())?;
+        Some(self.intern(next))
+    }
+}
+
+fn memo_get(memo: &FxHashMap<u64, u32>, key: u64) -> Option<Option<u32>> {
+    memo.get(&key).map(|&r| (r != DISALLOWED).then_some(r))
+}
+
+impl<M: Model> Stepper for Interned<'_, M> {
+    fn init(&self) -> u32 {
+        0
+    }
+
+    fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
+        let key = (u64::from(sid) << 32) | u64::from(op);
+        if let Some(r) = memo_get(&self.memo, key) {
+            return r;
+        }
+        let r = self.step_uncached(sid, op);
+        self.memo.insert(key, r.unwrap_or(DISALLOWED));
+        r
+    }
+
+    fn describe(&self, sid: u32) -> String {
+        self.model.describe_state(&self.states[sid as usize])
+    }
+
+    fn bytes(&self) -> usize {
+        // Hash maps hold roughly key + value + a control byte per bucket.
+        self.states.capacity() * 2 * std::mem::size_of::<M::State>()
+            + self.ids.capacity() * (std::mem::size_of::<M::State>() + 5)
+            + self.memo.capacity() * 13
+    }
+}
+
+/// The whole-history state of a partitioned model checked without the
+/// per-key split: one interned state per key, itself interned as a vector.
+pub(crate) struct Product<'a, M: Model> {
+    inner: Interned<'a, M>,
+    /// Key index of each operation.
+    key_of: Vec<u32>,
+    keys: Vec<String>,
+    vectors: Vec<Box<[u32]>>,
+    ids: FxHashMap<Box<[u32]>, u32>,
+    memo: FxHashMap<u64, u32>,
+}
+
+impl<'a, M: Model> Product<'a, M> {
+    pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
+        let mut keys: Vec<String> = Vec::new();
+        let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+        let key_of = ops
+            .iter()
+            .map(|o| {
+                let key = model.partition(&o.input).unwrap_or("");
+                *index.entry(key).or_insert_with(|| {
+                    keys.push(key.to_string());
+                    keys.len() as u32 - 1
+                })
+            })
+            .collect();
+        let inner = Interned::new(model, ops);
+        let init: Box<[u32]> = vec![inner.init(); keys.len()].into();
+        let mut ids = FxHashMap::default();
+        ids.insert(init.clone(), 0);
+        Product {
+            inner,
+            key_of,
+            keys,
+            vectors: vec![init],
+            ids,
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+impl<M: Model> Stepper for Product<'_, M> {
+    fn init(&self) -> u32 {
+        0
+    }
+
+    fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
+        let key = (u64::from(sid) << 32) | u64::from(op);
+        if let Some(r) = memo_get(&self.memo, key) {
+            return r;
+        }
+        let k = self.key_of[op as usize] as usize;
+        let r = self
+            .inner
+            .step(self.vectors[sid as usize][k], op)
+            .map(|sub| {
+                let mut v = self.vectors[sid as usize].clone();
+                v[k] = sub;
+                if let Some(&id) = self.ids.get(&v) {
+                    return id;
+                }
+                let id = self.vectors.len() as u32;
+                self.ids.insert(v.clone(), id);
+                self.vectors.push(v);
+                id
+            });
+        self.memo.insert(key, r.unwrap_or(DISALLOWED));
+        r
+    }
+
+    fn describe(&self, sid: u32) -> String {
+        let parts: Vec<String> = (self.keys.iter().zip(self.vectors[sid as usize].iter()))
+            .map(|(k, &s)| format!("{k:?}={}", self.inner.describe(s)))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    }
+
+    fn bytes(&self) -> usize {
+        let per_vector = self.keys.len() * 4 + 16;
+        self.inner.bytes()
+            + self.vectors.capacity() * 2 * per_vector
+            + self.ids.capacity() * 20
+            + self.memo.capacity() * 13
+    }
+}

@@ -1,0 +1,70 @@
+//! Sequential specifications that histories are checked against.
+//!
+//! A model is a small trait: an initial state, a step function that says
+//! whether an operation with its observed output is allowed in a state (and
+//! what state follows), an optional partition key for P-compositionality, and
+//! text for reports. Adding a model is one file implementing [`Model`].
+use std::hash::Hash;
+
+mod kv;
+mod register;
+mod string_kv;
+
+pub use kv::{Kv, KvInput, KvOp, KvOutput};
+pub use register::{Register, RegisterInput, RegisterOutput};
+pub use string_kv::StringKv;
+
+/// A sequential specification.
+pub trait Model: Sync {
+    /// Equal inputs must mean equal operations: indeterminate operations with
+    /// equal inputs are treated as interchangeable.
+    type Input: Send + Sync + Eq + Hash;
+    type Output: Send + Sync;
+    /// The state of one partition. Cloned and hashed by the checker, which
+    /// interns every distinct state once.
+    type State: Clone + Eq + Hash + Send;
+
+    fn init(&self) -> Self::State;
+
+    /// Applies `input` to `state`. `output` is the observed result, or `None`
+    /// for an indeterminate operation (it took effect with an unknown result).
+    /// Returns the next state, or `None` if the output is impossible here.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Option<Self::State>;
+
+    /// The partition (key) an operation belongs to, if the model is the
+    /// product of independent per-key objects. Operations of different keys
+    /// must commute and not observe each other. `None` puts every operation
+    /// into one partition.
+    fn partition<'a>(&self, _input: &'a Self::Input) -> Option<&'a str> {
+        None
+    }
+
+    /// Operation text for reports.
+    fn describe_op(&self, input: &Self::Input, output: Option<&Self::Output>) -> OpText;
+
+    fn describe_state(&self, state: &Self::State) -> String;
+}
+
+/// How an operation is shown in a report.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpText {
+    /// Function name, e.g. `cas`.
+    pub f: String,
+    /// The argument, e.g. `[1 2]`.
+    pub value_in: String,
+    /// The observed result; `None` when indeterminate.
+    pub value_out: Option<String>,
+}
+
+/// Shows an optional string value; `None` (absent) as `nil`.
+pub(crate) fn show(value: Option<&str>) -> String {
+    match value {
+        Some(v) => format!("{v:?}"),
+        None => "nil".to_string(),
+    }
+}

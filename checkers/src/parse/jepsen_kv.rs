@@ -1,0 +1,86 @@
+//! Jepsen EDN-map lines over many keys (Porcupine's kv histories):
+//! `{:process 9, :type :ok, :f :get, :key "9", :value "x 2 0 y"}`.
+use super::edn::{parse_map, Edn};
+use super::pairing::{Completion, Pairing};
+use super::{error, lines, InputError};
+use crate::linearizability::Operation;
+use crate::model::{KvInput, KvOp, KvOutput};
+
+/// Reads the history; an operation's times are its line numbers. Blank
+/// lines are skipped; every other line must be an operation map.
+pub fn parse_jepsen_kv(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>, InputError> {
+    let mut pairing = Pairing::new();
+    for (n, line) in lines(bytes)? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let map = parse_map(line).map_err(|e| error(n, format!("not an operation map: {e}")))?;
+        let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+        let field = |k: &str| get(k).ok_or_else(|| error(n, format!("missing :{k}")));
+        let process = match field("process")? {
+            Edn::Int(p) if *p >= 0 => *p as u64,
+            Edn::Keyword(_) => continue, // the nemesis
+            other => return Err(error(n, format!("bad :process {}", other.show()))),
+        };
+        let kind = match field("type")? {
+            Edn::Keyword(k) => k.as_str(),
+            other => return Err(error(n, format!("bad :type {}", other.show()))),
+        };
+        let f = match field("f")? {
+            Edn::Keyword(f) => f.as_str(),
+            other => return Err(error(n, format!("bad :f {}", other.show()))),
+        };
+        let key = match field("key")? {
+            Edn::Str(k) => k.clone(),
+            Edn::Int(k) => k.to_string(),
+            other => return Err(error(n, format!("bad :key {}", other.show()))),
+        };
+        let value = match get("value").unwrap_or(&Edn::Nil) {
+            Edn::Nil => None,
+            Edn::Str(s) => Some(s.clone()),
+            other => return Err(error(n, format!("bad :value {}", other.show()))),
+        };
+        let time = n as u64;
+        if kind == "invoke" {
+            let op = match (f, value) {
+                ("get", _) => KvOp::Get,
+                ("put", Some(v)) => KvOp::Put(v),
+                ("append", Some(v)) => KvOp::Append(v),
+                ("put" | "append", None) => {
+                    return Err(error(n, format!(":{f} needs a string :value")))
+                }
+                (other, _) => return Err(error(n, format!("unknown operation :{other}"))),
+            };
+            pairing.invoke(n, process, KvInput { key, op }, time)?;
+            continue;
+        }
+        let input = pairing.pending(n, process)?;
+        let name = match input.op {
+            KvOp::Get => "get",
+            KvOp::Put(_) => "put",
+            _ => "append",
+        };
+        if f != name || key != input.key {
+            return Err(error(
+                n,
+                format!(
+                    "completion :{f} {key:?} does not match the in-flight :{name} {:?}",
+                    input.key
+                ),
+            ));
+        }
+        let is_get = input.op == KvOp::Get;
+        let completion = match kind {
+            // A get of a missing key returns "" here; nil is read the same way.
+            "ok" if is_get => {
+                Completion::Returned(KvOutput::Value(Some(value.unwrap_or_default())))
+            }
+            "ok" => Completion::Returned(KvOutput::Ok),
+            "fail" => Completion::Dropped,
+            "info" => Completion::Unknown { keep: !is_get },
+            other => return Err(error(n, format!("unknown :type :{other}"))),
+        };
+        pairing.complete(n, process, completion, time)?;
+    }
+    pairing.finish()
+}

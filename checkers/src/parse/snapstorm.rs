@@ -1,0 +1,89 @@
+//! The project's JSON-lines history ([`crate::history::Event`]).
+use super::pairing::{Completion, Pairing};
+use super::{error, lines, InputError};
+use crate::history::{Event, EventKind, Function, Value};
+use crate::linearizability::Operation;
+use crate::model::{KvInput, KvOp, KvOutput};
+
+/// Reads the history; operation times are the events' `time`. Blank lines
+/// are skipped.
+pub fn parse_snapstorm(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>, InputError> {
+    let mut pairing = Pairing::new();
+    for (n, line) in lines(bytes)? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: Event =
+            serde_json::from_str(line).map_err(|e| error(n, format!("bad event: {e}")))?;
+        let shape = |what: &str| {
+            error(
+                n,
+                format!(
+                    "{:?} {:?} needs {what} as value, got {}",
+                    e.kind,
+                    e.f,
+                    show(&e.value)
+                ),
+            )
+        };
+        if e.kind == EventKind::Invoke {
+            let op = match (e.f, &e.value) {
+                (Function::Get, None) => KvOp::Get,
+                (Function::Put, Some(Value::String(v))) => KvOp::Put(v.clone()),
+                (Function::Append, Some(Value::String(v))) => KvOp::Append(v.clone()),
+                (Function::Cas, Some(Value::Cas(from, to))) => KvOp::Cas {
+                    from: from.clone(),
+                    to: to.clone(),
+                },
+                (Function::Delete, None) => KvOp::Delete,
+                (Function::Get | Function::Delete, _) => return Err(shape("null")),
+                (Function::Put | Function::Append, _) => return Err(shape("a string")),
+                (Function::Cas, _) => return Err(shape("[from, to]")),
+            };
+            pairing.invoke(n, e.process, KvInput { key: e.key, op }, e.time)?;
+            continue;
+        }
+        let input = pairing.pending(n, e.process)?;
+        let f = match input.op {
+            KvOp::Get => Function::Get,
+            KvOp::Put(_) => Function::Put,
+            KvOp::Append(_) => Function::Append,
+            KvOp::Cas { .. } => Function::Cas,
+            KvOp::Delete => Function::Delete,
+        };
+        if e.f != f || e.key != input.key {
+            return Err(error(
+                n,
+                format!(
+                    "completion {:?} {:?} does not match the in-flight {f:?} {:?}",
+                    e.f, e.key, input.key
+                ),
+            ));
+        }
+        let completion = match (e.kind, e.f) {
+            (EventKind::Ok, Function::Get) => match e.value {
+                None => Completion::Returned(KvOutput::Value(None)),
+                Some(Value::String(v)) => Completion::Returned(KvOutput::Value(Some(v))),
+                Some(_) => return Err(shape("a string or null")),
+            },
+            (EventKind::Ok, _) => Completion::Returned(KvOutput::Ok),
+            // A failed cas saw another value; other failures did nothing.
+            (EventKind::Fail, Function::Cas) => Completion::Returned(KvOutput::Failed),
+            (EventKind::Fail, _) => Completion::Dropped,
+            (EventKind::Info, f) => Completion::Unknown {
+                keep: f != Function::Get,
+            },
+            // Handled above; kept total rather than panicking.
+            (EventKind::Invoke, _) => return Err(error(n, "unexpected invoke")),
+        };
+        pairing.complete(n, e.process, completion, e.time)?;
+    }
+    pairing.finish()
+}
+
+fn show(v: &Option<Value>) -> String {
+    match v {
+        None => "null".to_string(),
+        Some(v) => serde_json::to_string(v).unwrap_or_default(),
+    }
+}
