@@ -55,6 +55,10 @@ impl Cache {
         true
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     pub(crate) fn bytes(&self) -> usize {
         self.arena.capacity() * 8 + self.entries.capacity() * 8 + self.heads.capacity() * 13
     }

@@ -10,7 +10,7 @@ use crate::model::{Model, OpText};
 use search::{Mode, Outcome, Plan};
 use serde::{Deserialize, Serialize};
 use states::{Interned, Product, Stepper};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -110,6 +110,7 @@ pub fn check<M: Model>(
         deadline: options.timeout.map(|t| (Instant::now() + t, t)),
         memory_limit: options.memory_limit,
         used: AtomicUsize::new(0),
+        cancelled: AtomicBool::new(false),
     };
     let parts = partitions(model, history, options.partition);
     let whole = !options.partition && parts.len() == 1;
@@ -123,9 +124,16 @@ pub fn check<M: Model>(
         let Some(&p) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
             break;
         };
+        if budget.cancelled.load(Ordering::Relaxed) {
+            break;
+        }
         let (key, ids) = &parts[p];
         let key = if whole { None } else { key.clone() };
         let v = check_part(model, history, ids, key, product, &budget);
+        if matches!(v, Verdict::NotLinearizable(_)) {
+            // One failing partition decides the verdict; stop the others.
+            budget.cancelled.store(true, Ordering::Relaxed);
+        }
         results.lock().unwrap_or_else(|e| e.into_inner())[p] = Some(v);
     };
     let threads = options.threads.clamp(1, parts.len().max(1));
@@ -184,7 +192,13 @@ fn check_part<M: Model>(
     let mut local = ids.to_vec();
     local.sort_by_key(|&i| (history[i].ret.is_none(), history[i].call, i));
     let completed = local.iter().filter(|&&i| history[i].ret.is_some()).count();
+    // Each indeterminate operation's nearest earlier identical one.
+    let mut last: rustc_hash::FxHashMap<&M::Input, u32> = Default::default();
+    let twin = (completed..local.len())
+        .map(|l| last.insert(&history[local[l]].input, l as u32))
+        .collect();
     let plan = Plan {
+        twin,
         completed,
         call: local.iter().map(|&i| history[i].call).collect(),
         ret: local[..completed]
@@ -213,9 +227,17 @@ fn solve<M: Model, S: Stepper>(
     budget: &Budget,
 ) -> Verdict {
     let plan = part.plan;
-    let mut outcome = search::search(plan, stepper, budget, Mode::Pairs);
+    let first = if std::env::var_os("PAIRS").is_some() {
+        Mode::Pairs
+    } else {
+        Mode::Full
+    };
+    let mut outcome = search::search(plan, stepper, budget, first);
     // Without indeterminate operations the first search was complete.
-    if matches!(outcome, Outcome::Violation(_)) && plan.completed < plan.call.len() {
+    if first == Mode::Pairs
+        && matches!(outcome, Outcome::Violation(_))
+        && plan.completed < plan.call.len()
+    {
         outcome = search::search(plan, stepper, budget, Mode::Full);
     }
     match outcome {
@@ -232,6 +254,7 @@ pub(crate) struct Budget {
     deadline: Option<(Instant, Duration)>,
     memory_limit: Option<usize>,
     used: AtomicUsize,
+    cancelled: AtomicBool,
 }
 
 impl Budget {
@@ -250,6 +273,9 @@ impl Budget {
     }
 
     pub(crate) fn check(&self) -> Result<(), String> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err("cancelled: another partition is not linearizable".to_string());
+        }
         if let Some((deadline, limit)) = self.deadline {
             if Instant::now() >= deadline {
                 return Err(format!("time budget of {} s ran out", limit.as_secs_f64()));

@@ -15,13 +15,29 @@
 //!
 //! A further cut, sound by an exchange argument: if some linearization
 //! exists, one exists in which each indeterminate operation X that is placed
-//! is immediately followed by an operation whose outcome X changes (from the
-//! state before X, that operation would be disallowed or reach another
-//! state). Otherwise X could be moved to the end, i.e. dropped, without
-//! changing any other step; repeat until no such X is left. So after placing
-//! X we only try successors that depend on X. A configuration reached that
-//! way is explored only partly, so it is looked up in the cache but never
-//! inserted.
+//! (from state s) is immediately followed by an operation Y that needs it
+//! there, i.e. neither
+//! - Y's result from s equals its result after X: then X can be dropped
+//!   (moved to the end) without changing any other step; nor
+//! - Y is completed and X, Y commute (Y then X from s reaches the same
+//!   state): then X can move one place later.
+//!
+//! - Y is indeterminate with a lower index and X, Y commute: then they can
+//!   swap.
+//!
+//! Each rewrite lowers (indeterminate ops not at the end, completed ops after
+//! them, inversions among adjacent indeterminate ops) lexicographically, so
+//! rewriting terminates in such a linearization. An X that leaves the state
+//! unchanged is always droppable, so it is never placed.
+//!
+//! Symmetry: of two indeterminate operations with equal inputs, the one
+//! called earlier may stand wherever the later one stands (it has fewer
+//! real-time constraints), so a later one is placed only after its earlier
+//! twins. (This rewrite lowers the sum of the placed ones' indices, which
+//! ranks before the inversions above.)
+//! So after placing X we only try successors that need it. A configuration
+//! reached that way is explored only partly, so it is looked up in the cache
+//! but never inserted.
 //!
 //! [`Mode::Pairs`] additionally requires that successor to be a completed
 //! operation (no chains of indeterminate operations). It explores a subset of
@@ -39,6 +55,9 @@ pub(crate) struct Plan {
     pub(crate) call: Vec<u64>,
     /// Return time of each completed operation.
     pub(crate) ret: Vec<u64>,
+    /// For each indeterminate operation (from `completed` on), the previous
+    /// one with an equal input, if any.
+    pub(crate) twin: Vec<Option<u32>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -54,19 +73,26 @@ pub(crate) enum Outcome {
     OutOfBudget(String),
 }
 
-#[derive(Clone, Copy)]
-enum Cursor {
-    /// Next entry to try in the main list.
-    Main(u32),
-    /// Next indeterminate operation to try, among those called by `limit`.
-    Info(u32, u64),
-}
-
-struct Frame {
+/// One configuration on the search path and how far its candidates have
+/// been tried.
+struct Level {
+    /// The operation placed to reach this configuration, and the state
+    /// before it (unused at the root).
     op: u32,
     prev_sid: u32,
-    resume: Cursor,
+    /// This configuration's completed candidates, in `cands[start..end]`.
+    start: u32,
+    end: u32,
+    /// Next completed candidate to try; past `end`, the indeterminate ones.
+    next: u32,
+    /// Next indeterminate candidate to try (node in the indeterminate list).
+    inode: u32,
+    /// Indeterminate candidates must be called by this time.
+    limit: u64,
 }
+
+/// The `op` of the root level.
+const ROOT: u32 = u32::MAX;
 
 struct Search<'a, S: Stepper> {
     plan: &'a Plan,
@@ -87,11 +113,15 @@ struct Search<'a, S: Stepper> {
     zobrist: Vec<u64>,
     hash: u64,
     cache: Cache,
-    stack: Vec<Frame>,
+    /// The search path: the root configuration, then one per placed op.
+    levels: Vec<Level>,
+    /// Completed candidates of every level, by return time.
+    cands: Vec<u32>,
     best: Vec<u32>,
     /// Stack entries below this index are unchanged since `best` was taken.
     clean: usize,
     memory_reported: usize,
+    pub(crate) counts: [u64; 6],
 }
 
 pub(crate) fn search<S: Stepper>(
@@ -101,7 +131,52 @@ pub(crate) fn search<S: Stepper>(
     mode: Mode,
 ) -> Outcome {
     let mut s = Search::new(plan, stepper, budget, mode);
+    let t = std::time::Instant::now();
     let outcome = s.run();
+    if std::env::var_os("CHECKERS_DEBUG").is_some() {
+        eprintln!(
+            "search {:?}: {} ops ({} indeterminate), {} configs, {} ms, {} {:?}",
+            mode,
+            plan.call.len(),
+            plan.call.len() - plan.completed,
+            s.cache.len(),
+            t.elapsed().as_millis(),
+            match &outcome {
+                Outcome::Linearizable => "ok",
+                Outcome::Violation(_) => "violation",
+                Outcome::OutOfBudget(_) => "budget",
+            },
+            s.counts
+        );
+        if std::env::var_os("CHECKERS_DEBUG2").is_some() {
+            let last = s
+                .best
+                .iter()
+                .rev()
+                .take(12)
+                .map(|&o| {
+                    (
+                        o,
+                        plan.call[o as usize],
+                        if (o as usize) < plan.completed {
+                            plan.ret[o as usize]
+                        } else {
+                            0
+                        },
+                    )
+                })
+                .collect::<Vec<_>>();
+            eprintln!("best {} last {:?}", s.best.len(), last);
+            let mut inf: Vec<u64> = s
+                .best
+                .iter()
+                .filter(|&&o| o as usize >= plan.completed)
+                .map(|&o| plan.call[o as usize])
+                .collect();
+            inf.sort();
+            eprintln!("placed info calls {:?}", inf);
+        }
+    }
     budget.release(s.memory_reported);
     outcome
 }
@@ -164,10 +239,12 @@ impl<'a, S: Stepper> Search<'a, S> {
             zobrist: (0..n as u64).map(mix).collect(),
             hash: 0,
             cache: Cache::new(n),
-            stack: Vec::new(),
+            levels: Vec::new(),
+            cands: Vec::new(),
             best: Vec::new(),
             clean: 0,
             memory_reported: 0,
+            counts: [0; 6],
         }
     }
 
@@ -177,7 +254,9 @@ impl<'a, S: Stepper> Search<'a, S> {
 
     fn run(&mut self) -> Outcome {
         let mut sid = self.stepper.init();
-        let mut cursor = Cursor::Main(self.next[self.head as usize]);
+        if !self.enter(ROOT, sid) {
+            return Outcome::Linearizable;
+        }
         let mut ticks = 0u32;
         loop {
             ticks = ticks.wrapping_add(1);
@@ -186,82 +265,111 @@ impl<'a, S: Stepper> Search<'a, S> {
                     return Outcome::OutOfBudget(why);
                 }
             }
-            // Find the next operation to place, or decide to backtrack.
-            let found = match cursor {
-                Cursor::Main(node) if node == self.head => return Outcome::Linearizable,
-                Cursor::Main(node) if node & 1 == 0 => {
-                    let after = Cursor::Main(self.next[node as usize]);
-                    match self.try_place(sid, node / 2) {
-                        Some(new_sid) => Some((node / 2, new_sid, after)),
-                        None => {
-                            cursor = after;
-                            continue;
-                        }
-                    }
-                }
-                Cursor::Main(node) => {
-                    let after_info = self.stack.last().is_some_and(|f| self.is_info(f.op));
-                    if after_info && self.mode == Mode::Pairs {
-                        None
-                    } else {
-                        let limit = self.plan.ret[node as usize / 2];
-                        cursor = Cursor::Info(self.inext[self.ihead as usize], limit);
-                        continue;
-                    }
-                }
-                Cursor::Info(k, limit) => {
-                    let op = self.plan.completed as u32 + k;
-                    if k == self.ihead || self.plan.call[op as usize] > limit {
-                        None
-                    } else {
-                        let after = Cursor::Info(self.inext[k as usize], limit);
-                        match self.try_place(sid, op) {
-                            Some(new_sid) => Some((op, new_sid, after)),
-                            None => {
-                                cursor = after;
-                                continue;
-                            }
-                        }
-                    }
-                }
+            let Some(op) = self.next_candidate() else {
+                // Every candidate failed: backtrack.
+                let Some(level) = self.levels.pop().filter(|l| l.op != ROOT) else {
+                    return Outcome::Violation(std::mem::take(&mut self.best));
+                };
+                self.cands.truncate(level.start as usize);
+                self.clean = self.clean.min(self.levels.len() - 1);
+                self.unlift(level.op);
+                sid = level.prev_sid;
+                continue;
             };
-            match found {
-                Some((op, new_sid, resume)) => {
-                    self.stack.push(Frame {
-                        op,
-                        prev_sid: sid,
-                        resume,
-                    });
-                    self.lift(op);
-                    sid = new_sid;
-                    if self.stack.len() > self.best.len() {
-                        self.best.truncate(self.clean);
-                        self.best
-                            .extend(self.stack[self.clean..].iter().map(|f| f.op));
-                        self.clean = self.stack.len();
-                    }
-                    cursor = Cursor::Main(self.next[self.head as usize]);
-                }
-                None => {
-                    let Some(frame) = self.stack.pop() else {
-                        return Outcome::Violation(std::mem::take(&mut self.best));
-                    };
-                    self.clean = self.clean.min(self.stack.len());
-                    self.unlift(frame.op);
-                    sid = frame.prev_sid;
-                    cursor = frame.resume;
-                }
+            let Some(new_sid) = self.try_place(sid, op) else {
+                continue;
+            };
+            self.lift(op);
+            if !self.enter(op, sid) {
+                return Outcome::Linearizable;
+            }
+            sid = new_sid;
+            let depth = self.levels.len() - 1;
+            if depth > self.best.len() {
+                self.best.truncate(self.clean);
+                let placed = self.levels[self.clean + 1..].iter().map(|l| l.op);
+                self.best.extend(placed);
+                self.clean = depth;
             }
         }
+    }
+
+    /// Pushes the level for the configuration reached by placing `op` from
+    /// `prev_sid`; false if no completed operation is left (success).
+    fn enter(&mut self, op: u32, prev_sid: u32) -> bool {
+        let mut node = self.next[self.head as usize];
+        if node == self.head {
+            return false;
+        }
+        let start = self.cands.len();
+        // The calls before the first return entry may go next.
+        while node & 1 == 0 {
+            self.cands.push(node / 2);
+            node = self.next[node as usize];
+        }
+        // Earliest return first: an operation that returns sooner must be
+        // placed sooner, so this order meets fewer dead ends.
+        let ret = &self.plan.ret;
+        self.cands[start..].sort_by_key(|&o| ret[o as usize]);
+        let chain = op == ROOT || !self.is_info(op) || self.mode == Mode::Full;
+        self.levels.push(Level {
+            op,
+            prev_sid,
+            start: start as u32,
+            end: self.cands.len() as u32,
+            next: start as u32,
+            inode: if chain {
+                self.inext[self.ihead as usize]
+            } else {
+                self.ihead
+            },
+            limit: ret[node as usize / 2],
+        });
+        true
+    }
+
+    /// The next operation to try at the current level.
+    fn next_candidate(&mut self) -> Option<u32> {
+        let (ihead, completed) = (self.ihead, self.plan.completed as u32);
+        let level = self.levels.last_mut()?;
+        if level.next < level.end {
+            level.next += 1;
+            return Some(self.cands[level.next as usize - 1]);
+        }
+        if level.inode == ihead || self.plan.call[(completed + level.inode) as usize] > level.limit
+        {
+            return None;
+        }
+        let k = level.inode;
+        level.inode = self.inext[k as usize];
+        Some(completed + k)
     }
 
     /// Steps `op` from `sid` and claims the resulting configuration; on
     /// success the operation's bit is set and its new state returned.
     fn try_place(&mut self, sid: u32, op: u32) -> Option<u32> {
+        if self.is_info(op) {
+            if let Some(t) = self.plan.twin[op as usize - self.plan.completed] {
+                if self.bits[t as usize / 64] & (1 << (t % 64)) == 0 {
+                    return None; // its earlier twin can stand in for it
+                }
+            }
+        }
         let new_sid = self.stepper.step(sid, op)?;
-        if let Some(top) = self.stack.last() {
-            if self.is_info(top.op) && self.stepper.step(top.prev_sid, op) == Some(new_sid) {
-                return None; // does not depend on the indeterminate op before it
+        if new_sid == sid && self.is_info(op) {
+            return None; // changes nothing, so nothing can need it
+        }
+        if let Some(&Level {
+            op: before,
+            prev_sid,
+            ..
+        }) = self.levels.last()
+        {
+            if before != ROOT
+                && self.is_info(before)
+                && !self.depends(before, prev_sid, op, new_sid)
+            {
+                return None;
             }
         }
         let hash = self.hash ^ self.zobrist[op as usize];
@@ -279,6 +387,24 @@ impl<'a, S: Stepper> Search<'a, S> {
         }
         self.hash = hash;
         Some(new_sid)
+    }
+
+    /// Whether `op`, reaching `new_sid` right after the indeterminate
+    /// `before` (placed in state `prev_sid`), needs it there: false if
+    /// dropping `before` leaves `op`'s result unchanged, or if `op` is
+    /// completed and the two commute (then `before` can move past it).
+    fn depends(&mut self, before: u32, prev_sid: u32, op: u32, new_sid: u32) -> bool {
+        self.counts[4] += 1;
+        let without = self.stepper.step(prev_sid, op);
+        if without == Some(new_sid) {
+            return false;
+        }
+        match without {
+            Some(t) if !self.is_info(op) || op < before => {
+                self.stepper.step(t, before) != Some(new_sid)
+            }
+            _ => true,
+        }
     }
 
     fn lift(&mut self, op: u32) {
@@ -319,7 +445,8 @@ impl<'a, S: Stepper> Search<'a, S> {
     fn account(&mut self) -> Result<(), String> {
         let now = self.cache.bytes()
             + self.stepper.bytes()
-            + self.stack.capacity() * std::mem::size_of::<Frame>()
+            + self.levels.capacity() * std::mem::size_of::<Level>()
+            + self.cands.capacity() * 4
             + self.best.capacity() * 4;
         self.budget.update(&mut self.memory_reported, now);
         self.budget.check()

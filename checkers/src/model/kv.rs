@@ -5,13 +5,13 @@
 use super::{show, Model, OpText};
 
 /// An operation on one key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KvInput {
     pub key: String,
     pub op: KvOp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KvOp {
     Get,
     Put(String),

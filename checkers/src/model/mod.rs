@@ -16,7 +16,9 @@ pub use string_kv::StringKv;
 
 /// A sequential specification.
 pub trait Model: Sync {
-    type Input: Send + Sync;
+    /// Equal inputs must mean equal operations: indeterminate operations with
+    /// equal inputs are treated as interchangeable.
+    type Input: Send + Sync + Eq + Hash;
     type Output: Send + Sync;
     /// The state of one partition. Cloned and hashed by the checker, which
     /// interns every distinct state once.

@@ -1,7 +1,7 @@
 //! One integer register with read, write and compare-and-set (Jepsen etcd).
 use super::{Model, OpText};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RegisterInput {
     Read,
     Write(i64),

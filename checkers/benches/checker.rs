@@ -1,0 +1,154 @@
+//! `cargo bench -p checkers`: times the peer suite per group and a generated
+//! 100k-operation history, with peak heap from a counting allocator.
+//! Each group is run several times; the median is printed.
+use checkers::cli::{check_file, Format};
+use checkers::linearizability::{check, CheckOptions, Verdict};
+use checkers::model::Kv;
+use checkers::parse::parse_snapstorm;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[path = "common/gen.rs"]
+mod gen;
+
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(p, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const RUNS: usize = 5;
+
+fn peer_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-histories")
+}
+
+fn expected(dir: &Path) -> Vec<(PathBuf, bool)> {
+    let tsv = std::fs::read_to_string(dir.join("expected.tsv")).expect("expected.tsv");
+    tsv.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(f, v)| (dir.join(f), v.trim() == "linearizable"))
+        .collect()
+}
+
+/// Checks every file once; panics on a wrong verdict.
+fn run_group(files: &[(PathBuf, bool)], format: Format, options: &CheckOptions) -> Duration {
+    let start = Instant::now();
+    for (file, ok) in files {
+        let v = check_file(file, format, options).expect("peer file parses");
+        let got = match v {
+            Verdict::Linearizable => true,
+            Verdict::NotLinearizable(_) => false,
+            Verdict::Unknown { reason } => panic!("{}: unknown: {reason}", file.display()),
+        };
+        assert_eq!(got, *ok, "{}", file.display());
+    }
+    start.elapsed()
+}
+
+fn median(files: &[(PathBuf, bool)], format: Format, options: &CheckOptions) -> Duration {
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| run_group(files, format, options))
+        .collect();
+    times.sort();
+    times[RUNS / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let dir = peer_dir();
+    let etcd = expected(&dir.join("etcd-jepsen"));
+    let kv = expected(&dir.join("kv"));
+    let small_kv: Vec<_> = kv
+        .iter()
+        .filter(|(f, _)| !f.to_string_lossy().contains("c50"))
+        .cloned()
+        .collect();
+    let split = CheckOptions::default();
+    let whole = CheckOptions {
+        partition: false,
+        ..CheckOptions::default()
+    };
+    println!(
+        "checker benchmark: median of {RUNS} runs, {} threads",
+        split.threads
+    );
+    let t_etcd = median(&etcd, Format::JepsenEtcd, &split);
+    println!(
+        "  etcd ({} histories):                 {:>9.1} ms",
+        etcd.len(),
+        ms(t_etcd)
+    );
+    let t_kv = median(&kv, Format::JepsenKv, &split);
+    println!(
+        "  kv split per key ({} histories):      {:>9.1} ms",
+        kv.len(),
+        ms(t_kv)
+    );
+    let t_whole = median(&small_kv, Format::JepsenKv, &whole);
+    println!(
+        "  kv c01+c10 ok/bad, no split:         {:>9.1} ms",
+        ms(t_whole)
+    );
+    println!(
+        "  whole suite:                         {:>9.1} ms",
+        ms(t_etcd + t_kv + t_whole)
+    );
+
+    let spec = gen::Spec {
+        ops: 100_000,
+        keys: 10,
+        clients: 30,
+        info: 0.05,
+        seed: 7,
+    };
+    let text = gen::to_jsonl(&gen::generate(&spec));
+    let ops = parse_snapstorm(text.as_bytes()).expect("generated history parses");
+    let info = ops.iter().filter(|o| o.ret.is_none()).count();
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let options = CheckOptions {
+        timeout: Some(Duration::from_secs(60)),
+        ..CheckOptions::default()
+    };
+    let start = Instant::now();
+    let verdict = check(&Kv, &ops, &options);
+    let elapsed = start.elapsed();
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let name = match verdict {
+        Verdict::Linearizable => "linearizable".to_string(),
+        Verdict::NotLinearizable(_) => "NOT linearizable".to_string(),
+        Verdict::Unknown { reason } => format!("unknown ({reason})"),
+    };
+    println!(
+        "  generated: {} ops ({} indeterminate), {} keys, {} clients: {name} in {:.1} ms, peak heap {:.1} MiB",
+        ops.len(),
+        info,
+        spec.keys,
+        spec.clients,
+        ms(elapsed),
+        peak as f64 / (1 << 20) as f64
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
