@@ -6,7 +6,7 @@ use harness::results::Verdict;
 use harness::run::{run, RunConfig};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use workloads::history::{from_jsonl, to_jsonl, Event, EventKind};
+use workloads::history::{from_edn, from_jsonl, to_edn, to_jsonl, Event, EventKind};
 use workloads::{spawn_clients, Generator, Recorder, StopFlag, WorkloadSpec};
 
 /// Every invoke has exactly one completion (or is pending at the end), no process
@@ -68,6 +68,24 @@ fn every_generator_on_a_healthy_cluster_records_a_checkable_history() {
             out.history,
             "JSON lines round trip"
         );
+        assert_eq!(
+            from_edn(&to_edn(&out.history)).unwrap(),
+            out.history,
+            "Jepsen EDN round trip"
+        );
+        if g == Generator::Kv {
+            // Other tools read it: our EDN is Jepsen's kv history format.
+            let ops = checkers::parse::parse_jepsen_kv(to_edn(&out.history).as_bytes()).unwrap();
+            let v = checkers::linearizability::check(
+                &checkers::model::StringKv,
+                &ops,
+                &checkers::linearizability::CheckOptions::default(),
+            );
+            assert!(
+                matches!(v, checkers::linearizability::Verdict::Linearizable),
+                "{v:?}"
+            );
+        }
         let lin = &out.results.checkers["linearizability"];
         assert_eq!(lin.verdict, Verdict::Valid, "{}: {}", g.name(), lin.detail);
         assert_eq!(

@@ -184,3 +184,72 @@ pub fn to_edn(events: &[Event]) -> String {
     }
     out
 }
+
+/// Reads back what [`to_edn`] wrote; an error names the 1-based line.
+pub fn from_edn(text: &str) -> Result<Vec<Event>, String> {
+    use checkers::parse::edn::{parse_map, Edn};
+    let mut out = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let at = |m: String| format!("line {}: {m}", i + 1);
+        let map = parse_map(line).map_err(at)?;
+        let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+        let int = |k: &str| match get(k) {
+            Some(Edn::Int(n)) if *n >= 0 => Ok(*n as u64),
+            other => Err(at(format!(
+                ":{k} must be a non-negative integer, not {other:?}"
+            ))),
+        };
+        let keyword = |k: &str| match get(k) {
+            Some(Edn::Keyword(w)) => Ok(w.as_str()),
+            other => Err(at(format!(":{k} must be a keyword, not {other:?}"))),
+        };
+        let kind = match keyword("type")? {
+            "invoke" => EventKind::Invoke,
+            "ok" => EventKind::Ok,
+            "fail" => EventKind::Fail,
+            "info" => EventKind::Info,
+            other => return Err(at(format!("unknown :type :{other}"))),
+        };
+        let f = match keyword("f")? {
+            "get" => Function::Get,
+            "put" => Function::Put,
+            "append" => Function::Append,
+            "cas" => Function::Cas,
+            "delete" => Function::Delete,
+            other => return Err(at(format!("unknown :f :{other}"))),
+        };
+        let key = match get("key") {
+            Some(Edn::Str(s)) => s.clone(),
+            other => return Err(at(format!(":key must be a string, not {other:?}"))),
+        };
+        let opt = |v: &Edn| match v {
+            Edn::Nil => Ok(None),
+            Edn::Str(s) => Ok(Some(s.clone())),
+            other => Err(at(format!("expected a string or nil, not {other:?}"))),
+        };
+        let value = match get("value") {
+            None | Some(Edn::Nil) => None,
+            Some(Edn::Str(s)) => Some(Value::String(s.clone())),
+            Some(Edn::Vector(v)) if v.len() == 2 => {
+                let to = opt(&v[1])?.ok_or_else(|| at("cas target must be a string".into()))?;
+                Some(Value::Cas(opt(&v[0])?, to))
+            }
+            other => return Err(at(format!("unexpected :value {other:?}"))),
+        };
+        out.push(Event {
+            index: int("index")?,
+            process: int("process")?,
+            kind,
+            f,
+            key,
+            value,
+            time: int("time")?,
+            node: get("node").map(|_| int("node")).transpose()?,
+        });
+    }
+    Ok(out)
+}

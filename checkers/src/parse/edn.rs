@@ -2,7 +2,7 @@
 //! `{:process 9, :type :ok, :f :get, :key "9", :value "x 2 0 y"}`.
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Edn {
+pub enum Edn {
     Nil,
     Bool(bool),
     Int(i64),
@@ -12,7 +12,7 @@ pub(crate) enum Edn {
 }
 
 impl Edn {
-    pub(crate) fn show(&self) -> String {
+    pub fn show(&self) -> String {
         match self {
             Edn::Nil => "nil".to_string(),
             Edn::Bool(b) => b.to_string(),
@@ -33,7 +33,7 @@ struct Reader<'a> {
 }
 
 /// Parses one whole map of keyword keys, e.g. a Jepsen operation.
-pub(crate) fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
+pub fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
     let mut r = Reader { s, pos: 0 };
     r.skip_ws();
     r.expect('{')?;
@@ -61,7 +61,7 @@ pub(crate) fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
 }
 
 /// Parses one value filling the whole string, e.g. `[1 2]`.
-pub(crate) fn parse_value(s: &str) -> Result<Edn, String> {
+pub fn parse_value(s: &str) -> Result<Edn, String> {
     let mut r = Reader { s, pos: 0 };
     r.skip_ws();
     let v = r.value()?;

@@ -1,6 +1,6 @@
 //! Readers for the history formats `snapstorm check` accepts. Each returns
 //! operations or an [`InputError`] naming the line and the problem.
-mod edn;
+pub mod edn;
 mod etcd;
 mod jepsen_kv;
 mod pairing;
