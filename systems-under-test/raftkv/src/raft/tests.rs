@@ -1,5 +1,6 @@
 //! Deterministic unit tests of the protocol core, driven by an in-memory network
 //! (no simulator, no I/O): messages are delivered in FIFO order unless a link is cut.
+use super::types::ConfChangeKind;
 use super::*;
 use crate::trace::{Role, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -725,4 +726,183 @@ fn read_index_waits_for_a_heartbeat_quorum() {
         net.node(f).read_index(1),
         Err(ProposeError::NotLeader { .. })
     ));
+}
+
+fn conf_change(kind: ConfChangeKind, node: NodeId) -> Payload {
+    Payload::ConfChange(ConfChange { kind, node })
+}
+
+/// Proposes a membership change at the leader and waits until it is applied.
+fn change_membership(net: &mut Net, kind: ConfChangeKind, node: NodeId) {
+    let l = net.leader().expect("a leader");
+    let index = net.node(l).propose(conf_change(kind, node)).unwrap();
+    net.settle();
+    net.tick_all(3);
+    assert!(
+        net.nodes[&l].raft.log.applied >= index,
+        "change applied on the leader"
+    );
+}
+
+#[test]
+fn learner_is_added_caught_up_promoted_and_a_voter_removed() {
+    // Node 4 runs but is not a member: it neither campaigns nor counts.
+    let mut net = Net::with(4, |id| {
+        (
+            config(id),
+            Bootstrap {
+                initial_conf: ConfState::new(1..=3),
+                ..Default::default()
+            },
+        )
+    });
+    let l = net.wait_leader();
+    for i in 0..5u8 {
+        net.propose(l, &[i]);
+    }
+    assert!(net.nodes[&4].applied.is_empty());
+
+    change_membership(&mut net, ConfChangeKind::AddLearner, 4);
+    net.tick_all(5);
+    assert_eq!(
+        net.nodes[&4].applied.len(),
+        5,
+        "the learner receives the log"
+    );
+    assert!(net.node(l).conf().is_learner(4));
+    // A learner never campaigns, however long it waits.
+    net.isolate(4);
+    net.tick_all(60);
+    assert_eq!(net.node(4).role(), Role::Follower);
+    net.heal();
+    net.tick_all(5);
+
+    change_membership(&mut net, ConfChangeKind::AddVoter, 4);
+    assert_eq!(net.node(l).conf().voters, vec![1, 2, 3, 4]);
+    // With four voters, two nodes down means no quorum: nothing commits.
+    let down: Vec<NodeId> = (1..=4).filter(|&n| n != l).take(2).collect();
+    for &d in &down {
+        net.isolate(d);
+    }
+    let before = net.node(l).log.committed;
+    let _ = net.node(l).propose(Payload::Command(b"stuck".to_vec()));
+    net.settle();
+    assert_eq!(net.node(l).log.committed, before, "3 of 4 voters needed");
+    net.heal();
+    net.tick_all(10);
+
+    // Remove the leader itself: it steps down once the change applies.
+    let l = net.leader().unwrap();
+    change_membership(&mut net, ConfChangeKind::Remove, l);
+    net.tick_all(60);
+    let nl = net.leader().expect("the others elect a leader");
+    assert_ne!(nl, l);
+    assert!(!net.node(nl).conf().contains(l));
+    net.propose(nl, b"after removal");
+    net.tick_all(3);
+    for id in (1..=4).filter(|&n| n != l) {
+        assert_eq!(net.nodes[&id].applied.last().unwrap(), b"after removal");
+    }
+    net.assert_election_safety();
+}
+
+#[test]
+fn membership_travels_in_snapshots() {
+    let mut net = Net::with(4, |id| {
+        (
+            config(id),
+            Bootstrap {
+                initial_conf: ConfState::new(1..=3),
+                ..Default::default()
+            },
+        )
+    });
+    for n in net.nodes.values_mut() {
+        n.policy = Some((1, 0));
+    }
+    let l = net.wait_leader();
+    net.isolate(4);
+    change_membership(&mut net, ConfChangeKind::AddLearner, 4);
+    for i in 0..5u8 {
+        net.propose(l, &[i]);
+    }
+    // The change is compacted away: node 4 can only learn it from a snapshot.
+    assert!(net.node(l).log.first_index() > 2);
+    net.heal();
+    net.tick_all(10);
+    assert!(net
+        .events(4)
+        .iter()
+        .any(|e| matches!(e, TraceEvent::SnapshotInstalled { .. })));
+    assert!(
+        net.node(4).conf().is_learner(4),
+        "conf state restored from the snapshot"
+    );
+    assert_eq!(net.node(4).conf().voters, vec![1, 2, 3]);
+}
+
+#[test]
+fn only_one_membership_change_at_a_time() {
+    let mut net = Net::new(3);
+    let l = net.wait_leader();
+    net.isolate(l); // nothing commits, so the first change stays pending
+    net.node(l)
+        .propose(conf_change(ConfChangeKind::AddLearner, 9))
+        .unwrap();
+    assert_eq!(
+        net.node(l)
+            .propose(conf_change(ConfChangeKind::AddLearner, 8)),
+        Err(ProposeError::ConfChangePending)
+    );
+}
+
+#[test]
+fn lease_reads_skip_the_heartbeat_round_only_while_the_lease_holds() {
+    let mut net = Net::with(3, |id| {
+        let mut c = config(id);
+        c.read_mode = ReadMode::Lease;
+        c.check_quorum = true;
+        (
+            c,
+            Bootstrap {
+                initial_conf: ConfState::new(1..=3),
+                ..Default::default()
+            },
+        )
+    });
+    let l = net.wait_leader();
+    net.propose(l, b"x");
+    net.tick_all(3); // heartbeats acknowledged: the lease is fresh
+    net.node(l).read_index(1).unwrap();
+    let rd = net.node(l).ready();
+    assert_eq!(rd.read_states.len(), 1, "served at once from the lease");
+    assert!(
+        !rd.messages
+            .iter()
+            .any(|m| matches!(m.body, Body::Heartbeat { .. })),
+        "no heartbeat round was needed"
+    );
+    net.queue.extend(rd.messages);
+    net.settle();
+    // Cut off, the lease runs out well before check-quorum deposes the leader.
+    net.isolate(l);
+    let lease = net.node(l).config().lease_ticks();
+    assert!(lease < u64::from(net.node(l).config().election_tick));
+    for _ in 0..=lease {
+        net.node(l).tick();
+        let rd = net.node(l).ready();
+        net.queue.extend(rd.messages);
+    }
+    net.settle();
+    assert_eq!(
+        net.node(l).role(),
+        Role::Leader,
+        "still leader by its own count"
+    );
+    net.node(l).read_index(2).unwrap();
+    let rd = net.node(l).ready();
+    assert!(
+        rd.read_states.is_empty(),
+        "an expired lease falls back to ReadIndex"
+    );
 }
