@@ -67,6 +67,10 @@ pub struct Stats {
     pub wall_seconds: f64,
     /// Wall time of the simulation alone.
     pub sim_wall_seconds: f64,
+    /// Wall time of the linearizability check.
+    pub linearizability_seconds: f64,
+    /// Wall time of the snapshot, restore and Raft invariant checks together.
+    pub invariants_seconds: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

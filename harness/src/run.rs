@@ -189,10 +189,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let sim_wall = wall.elapsed();
     let history = recorder.borrow().events().to_vec();
     let trace = cluster.trace.borrow().clone();
+    let t = std::time::Instant::now(); // determinism-ok: timing only
     checkers.push((
         "linearizability",
         check_linearizability(&history, cfg.check_timeout),
     ));
+    let lin_wall = t.elapsed();
     checkers.push(("halts", check_halts(&cluster)));
     let run_data = RunData {
         trace: &trace,
@@ -204,9 +206,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
             in_flight: in_flight_bound(&workload),
         },
     };
+    let t = std::time::Instant::now(); // determinism-ok: timing only
     for finding in invariants::check_all(&run_data) {
         checkers.push((finding.check, finding_result(&finding)));
     }
+    let inv_wall = t.elapsed();
 
     let evidence: Vec<(String, bool)> = scenario
         .evidence(&Evidence {
@@ -218,6 +222,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         .collect();
     let mut stats = stats(&history, &trace, &nemesis, &cluster, wall.elapsed());
     stats.sim_wall_seconds = sim_wall.as_secs_f64();
+    stats.linearizability_seconds = lin_wall.as_secs_f64();
+    stats.invariants_seconds = inv_wall.as_secs_f64();
     let results = Results::new(
         &cfg.scenario,
         cfg.seed,
@@ -368,6 +374,8 @@ fn stats(
         sim_seconds: cluster.elapsed().as_secs_f64(),
         wall_seconds: wall.as_secs_f64(),
         sim_wall_seconds: 0.0,
+        linearizability_seconds: 0.0,
+        invariants_seconds: 0.0,
     }
 }
 
