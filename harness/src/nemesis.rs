@@ -2,7 +2,7 @@
 //! each undone exactly (overlapping link cuts are reference-counted) and each
 //! recorded with its start and end in `nemesis.jsonl`.
 use crate::cluster::Cluster;
-use raftkv::node::{host_name, CrashPoint};
+use raftkv::node::{host_name, CrashPoint, TransportFaults};
 use raftkv::raft::NodeId;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
@@ -39,6 +39,12 @@ pub enum Fault {
     Loss { rate: f64 },
     /// Message latency up to `max_ms`.
     Latency { max_ms: u64 },
+    /// Every node's transport duplicates and reorders its Raft messages.
+    Unreliable {
+        duplicate: f64,
+        reorder: f64,
+        max_delay_ms: u64,
+    },
     /// Crash the node (losing unsynced writes); restart it when the fault ends.
     Crash { target: Target, lose_disk: bool },
     /// The node stops processing but keeps its state.
@@ -67,6 +73,7 @@ impl Fault {
             Fault::OneWay { .. } => "one-way",
             Fault::Loss { .. } => "loss",
             Fault::Latency { .. } => "latency",
+            Fault::Unreliable { .. } => "unreliable",
             Fault::Crash { .. } => "crash",
             Fault::Pause { .. } => "pause",
             Fault::ClockDrift { .. } => "clock-drift",
@@ -109,6 +116,7 @@ enum Undo {
     Links(Vec<(NodeId, NodeId)>),
     Loss,
     Latency,
+    Transport,
     Restart {
         node: NodeId,
     },
@@ -357,6 +365,20 @@ impl Nemesis {
                 );
                 Undo::Latency
             }
+            Fault::Unreliable {
+                duplicate,
+                reorder,
+                max_delay_ms,
+            } => {
+                for n in &all {
+                    c.control(*n).borrow_mut().transport = TransportFaults {
+                        duplicate: *duplicate,
+                        reorder: *reorder,
+                        max_delay: Duration::from_millis(*max_delay_ms),
+                    };
+                }
+                Undo::Transport
+            }
             Fault::Crash { target, lose_disk } => {
                 let Some(n) = self.resolve(c, *target) else {
                     return;
@@ -427,6 +449,11 @@ impl Nemesis {
             Undo::Links(links) | Undo::Blackhole { links, .. } => self.uncut(c, &links),
             Undo::Loss => c.sim.set_fail_rate(0.0),
             Undo::Latency => c.sim.set_max_message_latency(self.base_max_latency),
+            Undo::Transport => {
+                for n in c.spec.node_ids() {
+                    c.control(n).borrow_mut().transport = TransportFaults::default();
+                }
+            }
             Undo::Restart { node } => c.restart(node),
             Undo::Unpause { node } => c.control(node).borrow_mut().paused = false,
             Undo::Clock { node } => c.control(node).borrow_mut().clock_rate = 1.0,

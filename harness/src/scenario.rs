@@ -171,6 +171,46 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "install-snapshot-unreliable",
+        summary: "a lagging follower catches up by InstallSnapshot over a lossy, duplicating, reordering network",
+        build: |s| {
+            s.every(MS(600), MS(2500), MS(1500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
+            // The unreliable network covers the catch-up after every blackhole.
+            s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.3, reorder: 0.3, max_delay_ms: 40 });
+            s.every(MS(600), MS(2500), MS(2400), |_| Fault::Loss { rate: 0.15 });
+        },
+        evidence: |e| {
+            let in_window = |t: u64| {
+                e.faults.iter().any(|f| f.fault.name() == "unreliable" && f.start <= t && f.end.is_none_or(|end| t <= end))
+            };
+            let installed = e.trace.iter().any(|r| matches!(r.event, TraceEvent::SnapshotInstalled { .. }) && in_window(r.time));
+            let disorder = e.count(|ev| matches!(ev, TraceEvent::SnapshotChunkReceived { accepted: false, .. })) > 0;
+            vec![
+                ("a snapshot was installed while the network was unreliable", installed),
+                ("chunks arrived duplicated or out of order and were refused", disorder),
+            ]
+        },
+    },
+    Scenario {
+        name: "torn-wal",
+        summary: "crash nodes between a WAL write and its fsync on a disk with torn writes: boot must cut the torn tail",
+        build: |s| {
+            s.spec.fs_block_size = Some(16);
+            s.every(MS(400), MS(700), MS(300), |_| Fault::CrashAt {
+                target: Target::Random,
+                point: CrashPoint::WalWriteBeforeFsync,
+                lose_disk: false,
+            });
+        },
+        evidence: |e| {
+            let torn = e.count(|ev| matches!(ev, TraceEvent::Boot { torn_tail_bytes, .. } if *torn_tail_bytes > 0));
+            vec![
+                ("nodes crashed between a WAL write and its fsync", e.fired("crash-at") > 0),
+                ("a node booted and cut off a torn WAL tail", torn > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "leader-isolation",
         summary: "isolate the current leader again and again; the majority must elect a new one",
         build: |s| {
@@ -271,6 +311,7 @@ pub const SCENARIOS: &[Scenario] = &[
                 Fault::OneWay { from: Target::Leader, to: Target::Random },
                 Fault::Loss { rate: 0.1 },
                 Fault::Latency { max_ms: 80 },
+                Fault::Unreliable { duplicate: 0.2, reorder: 0.2, max_delay_ms: 30 },
                 Fault::Crash { target: Target::Random, lose_disk: false },
                 Fault::Crash { target: Target::Follower, lose_disk: true },
                 Fault::Pause { target: Target::Random },

@@ -11,6 +11,9 @@ use std::rc::Rc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrashPoint {
+    /// WAL records are written but not yet fsynced (with torn writes on, the
+    /// crash keeps only some blocks of them).
+    WalWriteBeforeFsync,
     /// A snapshot is due; nothing of it is written yet.
     BeforeSnapshotWrite,
     /// The snapshot file is durable; the WAL has no marker for it yet.
@@ -27,7 +30,8 @@ pub enum CrashPoint {
 }
 
 impl CrashPoint {
-    pub const ALL: [CrashPoint; 6] = [
+    pub const ALL: [CrashPoint; 7] = [
+        CrashPoint::WalWriteBeforeFsync,
         CrashPoint::BeforeSnapshotWrite,
         CrashPoint::AfterSnapshotFile,
         CrashPoint::AfterWalMarker,
@@ -63,6 +67,8 @@ pub struct Control {
     pub clock_rate: f64,
     /// A paused node keeps its state but processes nothing.
     pub paused: bool,
+    /// Faults of this node's outgoing Raft traffic (turmoil only loses messages).
+    pub transport: TransportFaults,
     pub crash_point: Option<CrashPoint>,
     /// Set when the node reached the armed crash point; the driver must crash it.
     pub crashed_at: Option<CrashPoint>,
@@ -80,6 +86,7 @@ impl Default for Control {
             boots: 0,
             clock_rate: 1.0,
             paused: false,
+            transport: TransportFaults::default(),
             crash_point: None,
             crashed_at: None,
             halted: None,
@@ -87,6 +94,17 @@ impl Default for Control {
             status: NodeStatus::default(),
         }
     }
+}
+
+/// Duplication and reordering applied by the node's own transport layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TransportFaults {
+    /// Probability that a message is sent twice.
+    pub duplicate: f64,
+    /// Probability that a message is held back by a random delay of up to
+    /// `max_delay` (so later messages overtake it).
+    pub reorder: f64,
+    pub max_delay: std::time::Duration,
 }
 
 pub type NodeControl = Rc<RefCell<Control>>;

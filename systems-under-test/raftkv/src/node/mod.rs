@@ -5,7 +5,9 @@
 mod control;
 mod wire;
 
-pub use control::{Control, CrashPoint, NodeControl, NodeStatus, TraceRecord, TraceSink};
+pub use control::{
+    Control, CrashPoint, NodeControl, NodeStatus, TraceRecord, TraceSink, TransportFaults,
+};
 pub use wire::{host_name, Request, Response, Wire, PORT};
 
 use crate::kv::{Command, Kv};
@@ -14,8 +16,11 @@ use crate::raft::{
 };
 use crate::storage::{Disk, SimDisk, Storage};
 use crate::trace::{fnv64, ApplyKind, TraceEvent};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
 use tokio::time::Instant;
 use turmoil::net::UdpSocket;
@@ -87,7 +92,9 @@ struct Node {
     raft: Raft,
     kv: Kv,
     storage: Storage<SimDisk>,
-    socket: UdpSocket,
+    socket: Rc<UdpSocket>,
+    /// Seeded per node and boot: drives transport faults.
+    rng: ChaCha8Rng,
     peers: BTreeMap<NodeId, SocketAddr>,
     writes: BTreeMap<Index, PendingWrite>,
     admin: BTreeMap<Index, PendingAdmin>,
@@ -171,6 +178,7 @@ impl Node {
         let mut raft_cfg = cfg.raft.clone();
         raft_cfg.id = cfg.id;
         raft_cfg.seed = cfg.raft.seed ^ boots.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let raft_seed = raft_cfg.seed;
         let raft = Raft::new(
             raft_cfg,
             Bootstrap {
@@ -188,7 +196,8 @@ impl Node {
             raft,
             kv,
             storage,
-            socket,
+            socket: Rc::new(socket),
+            rng: ChaCha8Rng::seed_from_u64(raft_seed ^ 0x7472_616e_7370_6f72),
             peers: BTreeMap::new(),
             writes: BTreeMap::new(),
             admin: BTreeMap::new(),
@@ -294,8 +303,28 @@ impl Node {
             .peers
             .entry(m.to)
             .or_insert_with(|| SocketAddr::new(turmoil::lookup(host_name(m.to)), PORT));
-        // Loss is the network's business; a full buffer is just another loss.
-        let _ = self.socket.try_send_to(&Wire::Raft(m).encode(), to);
+        let bytes = Wire::Raft(m).encode();
+        let faults = self.control.borrow().transport;
+        let copies = if self.rng.random_bool(faults.duplicate.clamp(0.0, 1.0)) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            if faults.max_delay > Duration::ZERO
+                && self.rng.random_bool(faults.reorder.clamp(0.0, 1.0))
+            {
+                let delay = faults.max_delay.mul_f64(self.rng.random::<f64>());
+                let (socket, bytes) = (self.socket.clone(), bytes.clone());
+                tokio::task::spawn_local(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = socket.try_send_to(&bytes, to);
+                });
+            } else {
+                // Loss is the network's business; a full buffer is just another loss.
+                let _ = self.socket.try_send_to(&bytes, to);
+            }
+        }
     }
 
     fn drain_ready(&mut self) -> Result<(), Stop> {
@@ -375,9 +404,17 @@ impl Node {
             if let Some(hs) = hard_state {
                 self.storage.set_hard_state(hs)?;
             }
-            self.storage.sync()
+            if self.control.borrow().crash_point == Some(CrashPoint::WalWriteBeforeFsync) {
+                self.storage.write_unsynced()?;
+                if reached(&self.control, CrashPoint::WalWriteBeforeFsync) {
+                    return Ok(false);
+                }
+            }
+            self.storage.sync().map(|()| true)
         })();
-        res.map_err(|e| Stop::Halt(format!("persisting log: {e}")))?;
+        if !res.map_err(|e| Stop::Halt(format!("persisting log: {e}")))? {
+            return Err(Stop::CrashPoint);
+        }
         if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
             self.trace(TraceEvent::Persisted {
                 first: first.index,

@@ -64,6 +64,8 @@ pub struct Storage<D: Disk> {
     segment_len: u64,
     /// Encoded records not yet handed to the disk (see `sync`).
     unwritten: Vec<u8>,
+    /// Records were handed to the disk since the last fsync of the segment.
+    written_unsynced: bool,
     /// A segment was created whose directory entry is not yet synced.
     dir_unsynced: bool,
     /// The last index in the log (or of the snapshot if the log is empty).
@@ -84,6 +86,7 @@ impl<D: Disk> Storage<D> {
             segment_seq: position.segment_seq,
             segment_len: position.segment_len,
             unwritten: Vec::new(),
+            written_unsynced: false,
             dir_unsynced: false,
             last_index: position.last_index,
             snapshot_index: position.snapshot_index,
@@ -137,6 +140,14 @@ impl<D: Disk> Storage<D> {
     }
 
     /// Makes everything appended and set so far durable.
+    /// Writes the buffered records to the WAL without an fsync: the window in
+    /// which a crash tears the tail. [`sync`](Self::sync) completes it. (For crash
+    /// testing; `sync` alone does both.)
+    pub fn write_unsynced(&mut self) -> Result<(), StorageError> {
+        self.usable("write")?;
+        self.poison_on_err(|s| s.write_segment())
+    }
+
     pub fn sync(&mut self) -> Result<(), StorageError> {
         self.usable("sync")?;
         self.poison_on_err(|s| {
@@ -220,6 +231,20 @@ impl<D: Disk> Storage<D> {
     /// unsynced writes could each be torn independently (turmoil does this),
     /// leaving a hole before valid records, which boot must treat as corruption.
     fn write_and_sync_segment(&mut self) -> Result<(), StorageError> {
+        self.write_segment()?;
+        if !self.written_unsynced {
+            return Ok(());
+        }
+        let segment = self.segment();
+        self.disk
+            .sync(&segment)
+            .map_err(StorageError::io("sync WAL", &segment))?;
+        self.written_unsynced = false;
+        Ok(())
+    }
+
+    /// Hands the buffered records to the disk in one write, without an fsync.
+    fn write_segment(&mut self) -> Result<(), StorageError> {
         if self.unwritten.is_empty() {
             return Ok(());
         }
@@ -229,9 +254,8 @@ impl<D: Disk> Storage<D> {
             .map_err(StorageError::io("append to WAL", &segment))?;
         self.segment_len += self.unwritten.len() as u64;
         self.unwritten.clear();
-        self.disk
-            .sync(&segment)
-            .map_err(StorageError::io("sync WAL", &segment))
+        self.written_unsynced = true;
+        Ok(())
     }
 
     /// Closes the current segment and starts the next one.
