@@ -255,6 +255,9 @@ impl<'a> Cluster<'a> {
             if !s.running {
                 return Err(format!("n{id} is not running"));
             }
+            if !s.voter {
+                return Err(format!("n{id} is not a voter"));
+            }
             if s.applied < commit {
                 return Err(format!(
                     "n{id} applied {} < leader commit {commit}",

@@ -1,6 +1,7 @@
 //! The harness: simulation driver, nemesis, scenarios, runs and the command line.
 //! Data flows one way: workload + nemesis -> simulated cluster -> history + node
 //! trace -> checkers -> results.
+pub mod admin;
 pub mod cli;
 pub mod cluster;
 pub mod nemesis;

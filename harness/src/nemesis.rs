@@ -1,9 +1,10 @@
 //! The nemesis: a seeded schedule of faults, started and ended at simulated times,
 //! each undone exactly (overlapping link cuts are reference-counted) and each
 //! recorded with its start and end in `nemesis.jsonl`.
+use crate::admin::{AdminQueue, AdminStep};
 use crate::cluster::Cluster;
 use raftkv::node::{host_name, CrashPoint, TransportFaults};
-use raftkv::raft::NodeId;
+use raftkv::raft::{ConfChange, ConfChangeKind, NodeId};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -58,6 +59,9 @@ pub enum Fault {
         point: CrashPoint,
         lose_disk: bool,
     },
+    /// Remove the node from the cluster's membership; when the fault ends, add it
+    /// back as a learner and, once it has caught up, promote it to voter.
+    RemoveMember { target: Target },
     /// Cut a follower off until the leader has compacted past its log (etcd's
     /// BlackholeUntilSnapshot), or until the fault's window ends.
     BlackholeUntilSnapshot { target: Target },
@@ -79,6 +83,7 @@ impl Fault {
             Fault::ClockDrift { .. } => "clock-drift",
             Fault::CrashAt { .. } => "crash-at",
             Fault::BlackholeUntilSnapshot { .. } => "blackhole-until-snapshot",
+            Fault::RemoveMember { .. } => "remove-member",
         }
     }
 }
@@ -113,6 +118,9 @@ struct Active {
 }
 
 enum Undo {
+    Readd {
+        node: NodeId,
+    },
     Links(Vec<(NodeId, NodeId)>),
     Loss,
     Latency,
@@ -147,6 +155,8 @@ pub struct Nemesis {
     base_max_latency: Duration,
     pub crashes: u64,
     pub disk_losses: u64,
+    /// Where membership changes go (the admin client performs them).
+    admin: Option<AdminQueue>,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -166,6 +176,24 @@ impl Nemesis {
             base_max_latency,
             crashes: 0,
             disk_losses: 0,
+            admin: None,
+        }
+    }
+
+    /// Whether any planned fault needs the admin client.
+    pub fn needs_admin(&self) -> bool {
+        self.plan
+            .iter()
+            .any(|p| matches!(p.fault, Fault::RemoveMember { .. }))
+    }
+
+    pub fn set_admin(&mut self, queue: AdminQueue) {
+        self.admin = Some(queue);
+    }
+
+    fn admin(&self, steps: &[AdminStep]) {
+        if let Some(q) = &self.admin {
+            q.borrow_mut().extend(steps.iter().copied());
         }
     }
 
@@ -412,6 +440,20 @@ impl Nemesis {
                 nodes.push(n);
                 Undo::Clock { node: n }
             }
+            Fault::RemoveMember { target } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                if self.admin.is_none() {
+                    return;
+                }
+                self.admin(&[AdminStep::Change(ConfChange {
+                    kind: ConfChangeKind::Remove,
+                    node: n,
+                })]);
+                nodes.push(n);
+                Undo::Readd { node: n }
+            }
             Fault::CrashAt {
                 target,
                 point,
@@ -455,6 +497,17 @@ impl Nemesis {
                 }
             }
             Undo::Restart { node } => c.restart(node),
+            Undo::Readd { node } => self.admin(&[
+                AdminStep::Change(ConfChange {
+                    kind: ConfChangeKind::AddLearner,
+                    node,
+                }),
+                AdminStep::Wait(Duration::from_millis(500)),
+                AdminStep::Change(ConfChange {
+                    kind: ConfChangeKind::AddVoter,
+                    node,
+                }),
+            ]),
             Undo::Unpause { node } => c.control(node).borrow_mut().paused = false,
             Undo::Clock { node } => c.control(node).borrow_mut().clock_rate = 1.0,
             Undo::CrashAt { node, lose_disk } => {

@@ -171,9 +171,22 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6e656d),
         spec.max_latency,
     );
+    let admin_stop = workloads::StopFlag::default();
+    if nemesis.needs_admin() {
+        let queue = crate::admin::AdminQueue::default();
+        crate::admin::spawn_admin(&mut cluster.sim, &nodes, queue.clone(), admin_stop.clone());
+        nemesis.set_admin(queue);
+    }
 
     let mut checkers = Vec::new();
-    let sim_result = drive(&mut cluster, &mut nemesis, cfg, &stop, &recorder, &workload);
+    let sim_result = drive(
+        &mut cluster,
+        &mut nemesis,
+        cfg,
+        [&stop, &admin_stop],
+        &recorder,
+        &workload,
+    );
     let liveness = match sim_result {
         Ok(l) => l,
         Err(e) => {
@@ -246,7 +259,7 @@ fn drive(
     cluster: &mut Cluster,
     nemesis: &mut Nemesis,
     cfg: &RunConfig,
-    stop: &workloads::StopFlag,
+    stops: [&workloads::StopFlag; 2],
     recorder: &workloads::SharedRecorder,
     workload: &WorkloadSpec,
 ) -> Result<CheckerResult, String> {
@@ -256,7 +269,9 @@ fn drive(
     }
     nemesis.heal_all(cluster);
     cluster.heal();
-    stop.set(true);
+    for stop in stops {
+        stop.set(true);
+    }
     let drain_until = cluster.elapsed() + CLIENT_DRAIN;
     while !cluster.step()? && cluster.elapsed() < drain_until {}
 

@@ -211,6 +211,24 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "membership-churn",
+        summary: "remove a member (sometimes the leader), then add it back as a learner, catch it up and promote it",
+        build: |s| {
+            s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random });
+        },
+        evidence: |e| {
+            use raftkv::raft::ConfChangeKind::*;
+            let changes = |k| {
+                e.count(|ev| matches!(ev, TraceEvent::Apply { conf_change: Some(cc), .. } if cc.kind == k))
+            };
+            vec![
+                ("a member was removed", changes(Remove) > 0),
+                ("a removed node was added back as a learner", changes(AddLearner) > 0),
+                ("a learner was promoted to voter", changes(AddVoter) > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "leader-isolation",
         summary: "isolate the current leader again and again; the majority must elect a new one",
         build: |s| {
@@ -319,6 +337,7 @@ pub const SCENARIOS: &[Scenario] = &[
                 Fault::CrashAt { target: Target::Random, point: CrashPoint::AfterSnapshotFile, lose_disk: false },
                 Fault::CrashAt { target: Target::Random, point: CrashPoint::MidInstallTransfer, lose_disk: false },
                 Fault::BlackholeUntilSnapshot { target: Target::Follower },
+                Fault::RemoveMember { target: Target::Random },
             ];
             let mut kinds: Vec<Fault> = menu.to_vec();
             kinds.shuffle(rng);

@@ -53,6 +53,8 @@ pub struct NodeStatus {
     pub last_index: Index,
     pub snapshot_index: Index,
     pub recovering: bool,
+    /// The node is a voter in its own view of the membership.
+    pub voter: bool,
     /// Digest of the state machine at `applied`, when `report_digest` is on.
     pub state_digest: Option<u64>,
 }

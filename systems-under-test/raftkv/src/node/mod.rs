@@ -619,6 +619,7 @@ impl Node {
         s.last_index = self.raft.log.last_index();
         s.snapshot_index = self.raft.log.snapshot_index();
         s.recovering = self.raft.is_recovering();
+        s.voter = self.raft.conf().is_voter(self.cfg.id);
         if digest.is_some() {
             s.state_digest = digest;
         }
