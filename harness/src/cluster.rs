@@ -168,6 +168,16 @@ impl<'a> Cluster<'a> {
         self.sim.bounce(host_name(id));
     }
 
+    /// An operator's restart of a node that halted on an unrecoverable error.
+    pub fn restart_if_halted(&mut self, id: NodeId) -> bool {
+        if self.controls[&id].borrow().halted.is_none() {
+            return false;
+        }
+        self.crash(id);
+        self.restart(id);
+        true
+    }
+
     /// Crash the node and give it a fresh, empty disk for its next boot (turmoil
     /// has no way to wipe a disk, so each boot's disk root is named by a
     /// generation counter).

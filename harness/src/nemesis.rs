@@ -59,6 +59,14 @@ pub enum Fault {
         point: CrashPoint,
         lose_disk: bool,
     },
+    /// The node's disk returns I/O errors and corrupted reads, or is full. A node
+    /// that halts on them is restarted when the fault ends (as an operator would).
+    Disk {
+        target: Target,
+        io_error: f64,
+        read_corruption: f64,
+        full: bool,
+    },
     /// Remove the node from the cluster's membership; when the fault ends, add it
     /// back as a learner and, once it has caught up, promote it to voter.
     RemoveMember { target: Target },
@@ -84,6 +92,7 @@ impl Fault {
             Fault::CrashAt { .. } => "crash-at",
             Fault::BlackholeUntilSnapshot { .. } => "blackhole-until-snapshot",
             Fault::RemoveMember { .. } => "remove-member",
+            Fault::Disk { .. } => "disk",
         }
     }
 }
@@ -118,6 +127,9 @@ struct Active {
 }
 
 enum Undo {
+    Disk {
+        node: NodeId,
+    },
     Readd {
         node: NodeId,
     },
@@ -235,6 +247,10 @@ impl Nemesis {
     pub fn heal_all(&mut self, c: &mut Cluster) {
         for a in std::mem::take(&mut self.active) {
             self.undo(c, a);
+        }
+        // Whatever halted is restarted for the recovery phase.
+        for n in c.spec.node_ids() {
+            c.restart_if_halted(n);
         }
         self.next = self.plan.len();
     }
@@ -440,6 +456,23 @@ impl Nemesis {
                 nodes.push(n);
                 Undo::Clock { node: n }
             }
+            Fault::Disk {
+                target,
+                io_error,
+                read_corruption,
+                full,
+            } => {
+                let Some(n) = self.resolve(c, *target) else {
+                    return;
+                };
+                let disk = c.control(n).borrow().disk.clone();
+                let mut d = disk.borrow_mut();
+                d.io_error = *io_error;
+                d.read_corruption = *read_corruption;
+                d.full = *full;
+                nodes.push(n);
+                Undo::Disk { node: n }
+            }
             Fault::RemoveMember { target } => {
                 let Some(n) = self.resolve(c, *target) else {
                     return;
@@ -497,6 +530,23 @@ impl Nemesis {
                 }
             }
             Undo::Restart { node } => c.restart(node),
+            Undo::Disk { node } => {
+                let disk = c.control(node).borrow().disk.clone();
+                let fired = {
+                    let mut d = disk.borrow_mut();
+                    (d.io_error, d.read_corruption, d.full) = (0.0, 0.0, false);
+                    d.fired
+                };
+                let restarted = c.restart_if_halted(node);
+                self.log[a.record].detail = format!(
+                    "{fired} faults fired{}",
+                    if restarted {
+                        "; the node halted and was restarted"
+                    } else {
+                        ""
+                    }
+                );
+            }
             Undo::Readd { node } => self.admin(&[
                 AdminStep::Change(ConfChange {
                     kind: ConfChangeKind::AddLearner,

@@ -229,6 +229,27 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "disk-faults",
+        summary: "disks return I/O errors and corrupted reads or fill up; nodes must halt rather than trust bad storage, and recover when restarted",
+        build: |s| {
+            s.every(MS(500), MS(1500), MS(800), |rng| match rng.random_range(0..3) {
+                0 => Fault::Disk { target: Target::Random, io_error: 0.05, read_corruption: 0.0, full: false },
+                1 => Fault::Disk { target: Target::Random, io_error: 0.0, read_corruption: 0.0, full: true },
+                _ => Fault::Disk { target: Target::Random, io_error: 0.0, read_corruption: 0.5, full: false },
+            });
+            // Boots read the disk: crash nodes now and then so corrupted reads bite.
+            s.every(MS(900), MS(1500), MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
+        },
+        evidence: |e| {
+            let fired = e.faults.iter().any(|f| f.fault.name() == "disk" && !f.detail.starts_with("0 faults"));
+            let halted = e.count(|ev| matches!(ev, TraceEvent::Halt { injected_faults, .. } if *injected_faults > 0));
+            vec![
+                ("injected disk faults fired", fired),
+                ("a node halted on a disk fault and was restarted", halted > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "leader-isolation",
         summary: "isolate the current leader again and again; the majority must elect a new one",
         build: |s| {
@@ -338,6 +359,8 @@ pub const SCENARIOS: &[Scenario] = &[
                 Fault::CrashAt { target: Target::Random, point: CrashPoint::MidInstallTransfer, lose_disk: false },
                 Fault::BlackholeUntilSnapshot { target: Target::Follower },
                 Fault::RemoveMember { target: Target::Random },
+                Fault::Disk { target: Target::Random, io_error: 0.02, read_corruption: 0.2, full: false },
+                Fault::Disk { target: Target::Random, io_error: 0.0, read_corruption: 0.0, full: true },
             ];
             let mut kinds: Vec<Fault> = menu.to_vec();
             kinds.shuffle(rng);

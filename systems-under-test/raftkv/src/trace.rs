@@ -24,6 +24,9 @@ pub enum TraceEvent {
     /// The node could not continue (storage error, failed restore) and halted.
     Halt {
         reason: String,
+        /// Disk faults the harness injected into this node since it booted: a halt
+        /// with none is a bug, one with some is the node refusing bad storage.
+        injected_faults: u64,
     },
     Role {
         role: Role,

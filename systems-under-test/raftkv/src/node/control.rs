@@ -2,6 +2,7 @@
 //! Shared by `Rc<RefCell<..>>` between the simulation driver and the node's host
 //! software: both run on the simulation's single thread.
 use crate::raft::{Index, NodeId, Term};
+use crate::storage::SharedDiskFaults;
 use crate::trace::{Role, TraceEvent};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -71,6 +72,8 @@ pub struct Control {
     pub paused: bool,
     /// Faults of this node's outgoing Raft traffic (turmoil only loses messages).
     pub transport: TransportFaults,
+    /// Faults of this node's disk (shared with the disk wrapper of every boot).
+    pub disk: SharedDiskFaults,
     pub crash_point: Option<CrashPoint>,
     /// Set when the node reached the armed crash point; the driver must crash it.
     pub crashed_at: Option<CrashPoint>,
@@ -89,6 +92,7 @@ impl Default for Control {
             clock_rate: 1.0,
             paused: false,
             transport: TransportFaults::default(),
+            disk: SharedDiskFaults::default(),
             crash_point: None,
             crashed_at: None,
             halted: None,

@@ -14,7 +14,7 @@ use crate::kv::{Command, Kv};
 use crate::raft::{
     self, Bootstrap, ConfState, Entry, Index, NodeId, Payload, ProposeError, Raft, Ready, Snapshot,
 };
-use crate::storage::{Disk, SimDisk, Storage};
+use crate::storage::{Disk, FaultyDisk, SimDisk, Storage};
 use crate::trace::{fnv64, ApplyKind, TraceEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -72,11 +72,21 @@ struct PendingRead {
 /// `sim.host("n1", move || raftkv::node::run(cfg.clone(), control.clone(), sink.clone()))`.
 pub async fn run(cfg: NodeConfig, control: NodeControl, trace: TraceSink) -> turmoil::Result {
     let socket = UdpSocket::bind(("0.0.0.0", PORT)).await?;
-    let stop = match Node::boot(cfg, control.clone(), trace, socket) {
+    let id = cfg.id;
+    let stop = match Node::boot(cfg, control.clone(), trace.clone(), socket) {
         Ok(mut node) => node.event_loop().await,
         Err(stop) => stop,
     };
     if let Stop::Halt(reason) = stop {
+        let injected_faults = control.borrow().disk.borrow().fired;
+        push_trace(
+            &trace,
+            id,
+            TraceEvent::Halt {
+                reason: reason.clone(),
+                injected_faults,
+            },
+        );
         control.borrow_mut().halted = Some(reason);
     }
     control.borrow_mut().status.running = false;
@@ -91,7 +101,7 @@ struct Node {
     trace: TraceSink,
     raft: Raft,
     kv: Kv,
-    storage: Storage<SimDisk>,
+    storage: Storage<FaultyDisk<SimDisk>>,
     socket: Rc<UdpSocket>,
     /// Seeded per node and boot: drives transport faults.
     rng: ChaCha8Rng,
@@ -125,7 +135,11 @@ impl Node {
         };
         let root = format!("/data/{}/gen-{generation}", host_name(cfg.id));
         let halt = |what: &str, e: &dyn std::fmt::Display| Stop::Halt(format!("{what}: {e}"));
-        let mut disk = SimDisk::new(root).map_err(|e| halt("opening disk", &e))?;
+        let disk_faults = control.borrow().disk.clone();
+        disk_faults.borrow_mut().fired = 0;
+        let disk_seed = cfg.raft.seed ^ boots.wrapping_mul(0xd15c_0000_0000_0001);
+        let sim_disk = SimDisk::new(root).map_err(|e| halt("opening disk", &e))?;
+        let mut disk = FaultyDisk::new(sim_disk, disk_faults, disk_seed);
         let files = disk.list().map_err(|e| halt("listing disk", &e))?;
         // An empty disk after the first boot was lost: rejoin without voting until
         // caught up. The marker keeps that true across crashes while recovering.

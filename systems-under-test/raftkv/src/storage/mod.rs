@@ -31,6 +31,7 @@
 //! and does not poison.
 mod disk;
 mod error;
+mod faulty_disk;
 mod mem_disk;
 mod recovery;
 mod sim_disk;
@@ -44,6 +45,7 @@ mod tests;
 
 pub use disk::{DirDisk, Disk};
 pub use error::StorageError;
+pub use faulty_disk::{DiskFaults, FaultyDisk, SharedDiskFaults};
 pub use mem_disk::{MemDisk, MemOp};
 pub use recovery::{Recovered, RecoveryReport, SkippedMarker, TornTail};
 pub use sim_disk::SimDisk;

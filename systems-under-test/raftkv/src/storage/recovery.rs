@@ -222,8 +222,9 @@ fn remove_stale_tmp<D: Disk>(
     Ok(())
 }
 
-/// Damage is only forgivable as a torn tail: at the end of the last segment with
-/// nothing valid after it. Anything else could be acknowledged state.
+/// Damage is only forgivable as a torn tail: a record cut short at the end of the
+/// last segment with nothing valid after it. Anything else could be acknowledged
+/// state.
 fn check_tail_damage(
     file: &str,
     bytes: &[u8],
@@ -231,8 +232,17 @@ fn check_tail_damage(
     damage: &wal::Damage,
     is_last: bool,
 ) -> Result<(), StorageError> {
+    // A crash tears a write short (a cut header or payload); a record that is
+    // all there but fails its checksum was corrupted after it was written, and
+    // may have been acknowledged: never drop it silently.
+    let whole = matches!(
+        damage,
+        wal::Damage::ChecksumMismatch { .. } | wal::Damage::Undecodable(_)
+    );
     let problem = if !is_last {
         format!("{damage}, in a segment that is not the last")
+    } else if whole {
+        format!("{damage} in a complete record at the end of the log: corruption, not a torn write")
     } else if let Some(next) = wal::find_valid_record_after(bytes, offset as usize + 1) {
         format!("{damage}, and a valid record follows at offset {next}")
     } else {
