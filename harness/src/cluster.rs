@@ -1,6 +1,7 @@
 //! A simulated Raft + KV cluster in turmoil, and the driver's hands on it: step the
 //! simulation, crash and restart nodes, lose disks, cut links, wait for convergence.
 //! Everything random comes from `ClusterSpec::seed`.
+use raftkv::bugs::Bugs;
 use raftkv::node::{self, host_name, Control, NodeConfig, NodeControl, NodeStatus, TraceSink};
 use raftkv::raft::{self, NodeId, ReadMode};
 use raftkv::trace::Role;
@@ -27,6 +28,8 @@ pub struct ClusterSpec {
     pub step: Duration,
     /// Torn-write granularity of the simulated disks (None: writes are atomic).
     pub fs_block_size: Option<u64>,
+    /// Bug mutants switched on in every node.
+    pub bugs: Bugs,
 }
 
 impl ClusterSpec {
@@ -44,6 +47,7 @@ impl ClusterSpec {
             max_latency: Duration::from_millis(15),
             step: Duration::from_millis(5),
             fs_block_size: None,
+            bugs: Bugs::NONE,
         }
     }
 
@@ -63,6 +67,7 @@ impl ClusterSpec {
             snapshot_threshold: self.snapshot_threshold,
             trailing_logs: self.trailing_logs,
             tick: self.tick,
+            bugs: self.bugs,
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::nemesis::{FaultRecord, Nemesis};
 use crate::results::{CheckerResult, Results, Stats, Verdict};
 use crate::scenario::{self, Evidence, Setup};
 use checkers::invariants::{self, RunData, SizeBounds};
+use raftkv::bugs::Bugs;
 use raftkv::node::TraceRecord;
 use raftkv::trace::{Role, TraceEvent};
 use rand::SeedableRng;
@@ -30,6 +31,8 @@ pub struct RunConfig {
     pub trailing_logs: Option<u64>,
     /// None: the scenario's choice (kv, or drawn from the seed by `swarm`).
     pub workload: Option<Generator>,
+    /// Bug mutants to switch on (empty: the clean system).
+    pub bugs: Bugs,
     /// Budget of the linearizability check (wall time): past it, "unknown".
     pub check_timeout: Duration,
 }
@@ -44,6 +47,7 @@ impl RunConfig {
             snapshot_threshold: None,
             trailing_logs: None,
             workload: None,
+            bugs: Bugs::NONE,
             check_timeout: Duration::from_secs(60),
         }
     }
@@ -67,6 +71,9 @@ impl RunConfig {
         }
         if let Some(w) = self.workload {
             cmd.push_str(&format!(" --workload {}", w.name()));
+        }
+        for b in self.bugs.list() {
+            cmd.push_str(&format!(" --bug {}", b.name()));
         }
         cmd
     }
@@ -145,6 +152,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     if let Some(t) = cfg.trailing_logs {
         spec.trailing_logs = t;
     }
+    spec.bugs = cfg.bugs;
     if let Some(g) = cfg.workload {
         if g != workload.generator {
             workload = WorkloadSpec {

@@ -187,6 +187,11 @@ impl Kv {
         postcard::to_stdvec(self).expect("state always encodes")
     }
 
+    /// The state a snapshot holds.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Kv, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+
     /// Replaces all state with a snapshot's (hashicorp's FSM.Restore contract:
     /// nothing from before survives).
     pub fn restore(&mut self, bytes: &[u8]) -> Result<(), postcard::Error> {
@@ -207,6 +212,15 @@ impl Kv {
                 .map(|(c, s)| (*c, s.last_seq))
                 .collect(),
         }
+    }
+
+    /// Bug mutant `restore-merges`: writes a snapshot's keys and sessions over the
+    /// current state instead of replacing it (keys the snapshot lacks survive).
+    pub fn restore_merging(&mut self, bytes: &[u8]) -> Result<(), postcard::Error> {
+        let snap: Kv = postcard::from_bytes(bytes)?;
+        self.data.extend(snap.data);
+        self.sessions.extend(snap.sessions);
+        Ok(())
     }
 
     /// Digest of data and sessions; equal states have equal digests on every run.

@@ -6,6 +6,7 @@
 //! - [`storage`]: the write-ahead log and snapshot files over a small `Disk`
 //!   trait, so the same code runs on a real directory or turmoil's simulated disk.
 //! - [`trace`]: the structured node trace the checkers read.
+pub mod bugs;
 pub mod kv;
 pub mod node;
 pub mod raft;

@@ -10,6 +10,7 @@ pub use control::{
 };
 pub use wire::{host_name, Request, Response, Wire, PORT};
 
+use crate::bugs::{Bug, Bugs};
 use crate::kv::{Command, Kv};
 use crate::raft::{
     self, Bootstrap, ConfState, Entry, Index, NodeId, Payload, ProposeError, Raft, Ready, Snapshot,
@@ -40,6 +41,8 @@ pub struct NodeConfig {
     pub trailing_logs: u64,
     /// Length of one protocol tick on a node clock running at rate 1.0.
     pub tick: Duration,
+    /// Bug mutants switched on (empty for the clean system).
+    pub bugs: Bugs,
 }
 
 /// Why the event loop stopped.
@@ -178,8 +181,10 @@ impl Node {
             if reached(&control, CrashPoint::DuringBootRestore) {
                 return Err(Stop::CrashPoint);
             }
-            kv.restore(&snap.data)
-                .map_err(|e| halt("restoring snapshot on boot", &e))?;
+            if !cfg.bugs.has(Bug::ForgetSnapshotOnBoot) {
+                kv.restore(&snap.data)
+                    .map_err(|e| halt("restoring snapshot on boot", &e))?;
+            }
             node_trace(TraceEvent::Restored {
                 index: snap.meta.index,
                 term: snap.meta.term,
@@ -460,9 +465,12 @@ impl Node {
             first_index: self.raft.log.first_index(),
             last_index: self.raft.log.last_index(),
         });
-        self.kv
-            .restore(&snap.data)
-            .map_err(|e| Stop::Halt(format!("restoring installed snapshot: {e}")))?;
+        let restored = if self.cfg.bugs.has(Bug::RestoreMerges) {
+            self.kv.restore_merging(&snap.data)
+        } else {
+            self.kv.restore(&snap.data)
+        };
+        restored.map_err(|e| Stop::Halt(format!("restoring installed snapshot: {e}")))?;
         self.trace(TraceEvent::Restored {
             index,
             term,
@@ -557,19 +565,36 @@ impl Node {
         if reached(&self.control, CrashPoint::BeforeSnapshotWrite) {
             return Err(Stop::CrashPoint);
         }
-        let meta = self.raft.snapshot_meta_at_applied();
+        let mut meta = self.raft.snapshot_meta_at_applied();
+        let bugs = self.cfg.bugs;
+        if bugs.has(Bug::SnapshotLabelledAhead) {
+            // Labels the snapshot with the last index, past what it holds.
+            meta.index = self.raft.log.last_index();
+            meta.term = self.raft.log.last_term();
+        }
+        if bugs.has(Bug::WrongSnapshotTerm) {
+            meta.term = self.raft.term();
+        }
+        let data = if bugs.has(Bug::SnapshotOmitsSessions) {
+            self.kv.without_sessions().snapshot()
+        } else {
+            self.kv.snapshot()
+        };
         let snap = Snapshot {
             meta: meta.clone(),
-            data: self.kv.snapshot(),
+            data,
         };
+        // The trace describes what the snapshot holds (its bytes), not the live
+        // state: a snapshot that loses something must show it.
+        let held = Kv::from_snapshot(&snap.data).unwrap_or_default();
         self.trace(TraceEvent::SnapshotCreated {
             index: meta.index,
             term: meta.term,
             size: snap.data.len() as u64,
-            state_digest: self.kv.digest(),
-            keys: self.kv.len() as u64,
-            sessions: self.kv.sessions().len() as u64,
-            fingerprint: self.kv.fingerprint(),
+            state_digest: fnv64(&snap.data),
+            keys: held.len() as u64,
+            sessions: held.sessions().len() as u64,
+            fingerprint: held.fingerprint(),
         });
         // Never compact past a snapshot that is not durable yet.
         self.storage

@@ -1,0 +1,143 @@
+//! Switchable bug mutants: each a faithful copy of a class of bug that shipped in
+//! a real Raft system, guarded by one named flag and off by default. The harness
+//! must catch every one. A clean build without flags never takes a mutant branch:
+//! every branch is `if bugs.has(Bug::X)` on a set that is empty unless asked for.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bug {
+    SnapshotOmitsSessions,
+    RestoreMerges,
+    SnapshotLabelledAhead,
+    WrongSnapshotTerm,
+    ForgetSnapshotOnBoot,
+}
+
+/// What a mutant is, for `snapstorm bugs`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct BugInfo {
+    pub bug: Bug,
+    /// The flag name (`--bug NAME`).
+    pub name: &'static str,
+    /// What the mutant does differently.
+    pub mechanism: &'static str,
+    /// The real bug(s) it models.
+    pub models: &'static str,
+    /// The scenario that exposes it.
+    pub scenario: &'static str,
+    /// The checker expected to flag it.
+    pub checker: &'static str,
+}
+
+pub const BUGS: &[BugInfo] = &[
+    BugInfo {
+        bug: Bug::SnapshotOmitsSessions,
+        name: "snapshot-omits-sessions",
+        mechanism: "the snapshot holds the KV data but not the client session table",
+        models: "Consul #4535 class; 6.824 UnreliableRecover",
+        scenario: "lagging-follower",
+        checker: "snapshot-fidelity",
+    },
+    BugInfo {
+        bug: Bug::RestoreMerges,
+        name: "restore-merges",
+        mechanism: "restore writes the snapshot's keys over the existing state instead of replacing it",
+        models: "hashicorp FSM Restore contract; Nomad #24412",
+        scenario: "lagging-follower",
+        checker: "restore-fidelity",
+    },
+    BugInfo {
+        bug: Bug::SnapshotLabelledAhead,
+        name: "snapshot-labelled-ahead",
+        mechanism: "the snapshot is labelled with the commit index instead of the applied index",
+        models: "etcd #8091",
+        scenario: "lagging-follower",
+        checker: "snapshot-fidelity",
+    },
+    BugInfo {
+        bug: Bug::WrongSnapshotTerm,
+        name: "wrong-snapshot-term",
+        mechanism: "the snapshot's last-included term is recorded as the current term",
+        models: "tikv #10225; raft-rs #213",
+        scenario: "leader-isolation",
+        checker: "snapshot-fidelity",
+    },
+    BugInfo {
+        bug: Bug::ForgetSnapshotOnBoot,
+        name: "forget-snapshot-on-boot",
+        mechanism: "on restart the snapshot is not loaded into the state machine, so applying resumes on an empty state",
+        models: "6.824 TestSnapshotInit",
+        scenario: "all-crash",
+        checker: "restore-fidelity",
+    },
+];
+
+impl Bug {
+    pub fn info(self) -> &'static BugInfo {
+        BUGS.iter()
+            .find(|b| b.bug == self)
+            .expect("every bug is listed")
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    pub fn parse(name: &str) -> Option<Bug> {
+        BUGS.iter().find(|b| b.name == name).map(|b| b.bug)
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        BUGS.iter().map(|b| b.name).collect()
+    }
+}
+
+/// The mutants switched on in one run (empty: the clean system).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bugs(u64);
+
+impl Bugs {
+    pub const NONE: Bugs = Bugs(0);
+
+    pub fn with(self, bug: Bug) -> Bugs {
+        Bugs(self.0 | 1 << bug as u32)
+    }
+
+    pub fn has(self, bug: Bug) -> bool {
+        self.0 & (1 << bug as u32) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn list(self) -> Vec<Bug> {
+        BUGS.iter()
+            .map(|b| b.bug)
+            .filter(|b| self.has(*b))
+            .collect()
+    }
+}
+
+impl FromIterator<Bug> for Bugs {
+    fn from_iter<I: IntoIterator<Item = Bug>>(iter: I) -> Self {
+        iter.into_iter().fold(Bugs::NONE, Bugs::with)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bug_is_listed_once_and_parses_by_name() {
+        for b in BUGS {
+            assert_eq!(Bug::parse(b.name), Some(b.bug));
+            assert_eq!(BUGS.iter().filter(|o| o.bug == b.bug).count(), 1);
+        }
+        let set: Bugs = [Bug::RestoreMerges].into_iter().collect();
+        assert!(set.has(Bug::RestoreMerges) && !set.has(Bug::SnapshotOmitsSessions));
+        assert!(Bugs::NONE.is_empty() && Bugs::NONE.list().is_empty());
+    }
+}
