@@ -119,7 +119,8 @@
   });
 
   function selftest() {
-    var r = { sizes: {}, ops: 0, counterexample: false, jump: null };
+    var nav = performance.getEntriesByType('navigation')[0];
+    var r = { sizes: {}, ops: 0, counterexample: false, jump: null, loadMs: nav ? Math.round(nav.loadEventEnd || nav.loadEventStart) : null };
     document.querySelectorAll('#tl, svg.plot').forEach(function (el) {
       var b = el.getBoundingClientRect();
       r.sizes[el.id] = [Math.round(b.width), Math.round(b.height)];
@@ -130,6 +131,25 @@
       var cb = cx.getBoundingClientRect();
       r.counterexample = cb.width > 0 && cb.height > 0;
     }
+    // Zoom in and back: the timeline must widen and its bars move.
+    if (tl) {
+      var w0 = tl.getBoundingClientRect().width;
+      var zin = document.querySelector('[data-zoom="in"]');
+      var fit = document.querySelector('[data-zoom="fit"]');
+      zin.click();
+      var w1 = tl.getBoundingClientRect().width;
+      fit.click();
+      r.zoom = { before: Math.round(w0), zoomed: Math.round(w1), after: Math.round(tl.getBoundingClientRect().width) };
+    }
+    // Every other jump link brings its target into view.
+    r.links = [];
+    document.querySelectorAll('a.jump:not(#jump-first-error)').forEach(function (a) {
+      window.scrollTo(0, 0);
+      a.click();
+      var t = document.getElementById(a.getAttribute('href').slice(1));
+      var b = t ? t.getBoundingClientRect() : { top: -1, bottom: -1 };
+      r.links.push({ href: a.getAttribute('href'), inView: !!t && b.bottom > 0 && b.top < window.innerHeight });
+    });
     var done = function () {
       r.errors = window.__errors || [];
       var pre = document.createElement('pre');
@@ -154,6 +174,12 @@
       };
       done();
     }, 200);
+  }
+
+  // report.html#first-error opens at the first error (for links from campaign pages).
+  if (location.hash === '#first-error') {
+    var jump = document.getElementById('jump-first-error');
+    if (jump) window.addEventListener('load', function () { jump.click(); });
   }
 
   if (location.hash === '#selftest') {

@@ -415,13 +415,28 @@ pub fn render(
             fmt_time(*t1)
         );
     }
+    // Snapshots are taken often: one path of ticks per node, not one element each.
+    let mut ticks: BTreeMap<usize, (u64, String)> = BTreeMap::new();
     for ((row, shape, _), m) in &marks.at {
+        if *shape == "tick" {
+            let t = ticks.entry(*row).or_default();
+            t.0 += m.count;
+            let _ = write!(t.1, "M{} {}v10", px(m.x), px(row_y(*row) - 5.0));
+            continue;
+        }
         let title = if m.count > 1 {
             format!("{} events here; first: {}", m.count, m.title)
         } else {
             m.title.clone()
         };
         shape_svg(&mut out, shape, m.x, row_y(*row), m.class, &title);
+    }
+    for (row, (count, d)) in &ticks {
+        let _ = write!(
+            out,
+            r#"<path class="m-taken" d="{d}"><title>n{}: {count} snapshots taken</title></path>"#,
+            nodes.get(row / 100).copied().unwrap_or(0)
+        );
     }
     for (i, pin) in pins.iter().enumerate() {
         let Some(p) = panel(pin.node) else { continue };
@@ -467,8 +482,11 @@ fn frame(out: &mut String, top: f64, h: f64, name: &str, max: &str) {
 /// Merges points falling on one pixel column into the last of them, keeping
 /// the largest log length seen in the column.
 fn columns(scale: &Scale, s: &[Point]) -> Vec<(f64, Point)> {
+    let mut sorted = s.to_vec();
+    // Traces are in time order; sort anyway so any input draws left to right.
+    sorted.sort_by_key(|p| p.time);
     let mut out: Vec<(f64, Point)> = Vec::new();
-    for v in s {
+    for v in &sorted {
         let x = scale.x(v.time);
         match out.last_mut() {
             Some(last) if last.0.floor() == x.floor() => {
