@@ -114,7 +114,11 @@ pub fn lives(trace: &[TraceLine], faults: &[Fault], end: u64) -> BTreeMap<u64, N
                 }
             }
         }
-        last.insert(r.node, r.time);
+        // A restore on boot is logged just before its boot record: it is part
+        // of coming back up, not a sign of life before the crash.
+        if !matches!(r.event, TraceEvent::Restored { on_boot: true, .. }) {
+            last.insert(r.node, r.time);
+        }
     }
     for (node, current) in open.iter_mut() {
         if let Some(life) = out.get_mut(node) {
@@ -154,6 +158,7 @@ mod tests {
             line(0, 1, BOOT),
             line(10, 1, r#""event":"role","role":"leader","term":2"#),
             line(20, 1, r#""event":"persisted","last":3"#),
+            line(50, 1, r#""event":"restored","index":3,"on_boot":true"#),
             line(
                 50,
                 1,
