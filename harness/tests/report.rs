@@ -119,7 +119,10 @@ fn passing_and_failing_reports_render_in_chromium() {
     let report = reports::write_report(&pass).unwrap();
     let first = std::fs::read(&report).unwrap();
     reports::write_report(&pass).unwrap();
-    assert!(first == std::fs::read(&report).unwrap(), "same run dir, same bytes");
+    assert!(
+        first == std::fs::read(&report).unwrap(),
+        "same run dir, same bytes"
+    );
     let v = reports::browser::selftest(&chromium, &report).unwrap();
     assert_drawn(&v, &plots);
     assert_eq!(v["ops"].as_u64(), Some(results.stats.ops), "{v}");

@@ -209,7 +209,7 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
         .map(|o| o.ret.unwrap_or(o.call))
         .max()
         .unwrap_or(t0)
-        .max(t0 + 1);
+        .max(t0.saturating_add(1));
     let key = cx.partition.as_deref().unwrap_or("(whole history)");
     let mut out = String::new();
     let target = match marks.first_error {

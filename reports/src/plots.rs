@@ -182,7 +182,8 @@ fn chart(
         let v = &s.values;
         for i in 0..v.len() {
             let Some(value) = v[i] else { continue };
-            let (x, yy) = (px(scale.x(i as u64 * step + step / 2)), px(y(value)));
+            let t = (i as u64).saturating_mul(step).saturating_add(step / 2);
+            let (x, yy) = (px(scale.x(t)), px(y(value)));
             let before = i > 0 && v[i - 1].is_some();
             let after = v.get(i + 1).is_some_and(Option::is_some);
             if !before && !after {

@@ -275,7 +275,7 @@ pub fn render(
             }
             _ => continue,
         }
-        let len = (st.1 + 1).saturating_sub(st.0);
+        let len = st.1.saturating_add(1).saturating_sub(st.0);
         c.max_log = c.max_log.max(len);
         let s = series.entry(r.node).or_default();
         if s.last().map(|l| (l.last, l.snap, l.len)) != Some((st.1, st.2, len)) {

@@ -47,7 +47,7 @@ fn fault_rows(faults: &[Fault], end: u64) -> (Vec<usize>, usize) {
                 row_end.len() - 1
             }
         };
-        row_end[r] = e.max(f.start + 1);
+        row_end[r] = e.max(f.start.saturating_add(1));
         rows.push(r);
     }
     (rows, row_end.len().max(1))

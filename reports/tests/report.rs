@@ -192,3 +192,54 @@ fn ten_thousand_operations_stay_under_5_mb() {
     println!("10k-operation report: {size} bytes");
     assert!(size < 5_000_000, "report of 10k operations is {size} bytes");
 }
+
+/// Sets every number after `"key":` to `value`, for the given keys.
+fn set_numbers(text: &str, keys: &[&str], value: &str) -> String {
+    let mut out = text.to_string();
+    for key in keys {
+        let pat = format!("\"{key}\":");
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(&pat) {
+            let (head, tail) = rest.split_at(at + pat.len());
+            result.push_str(head);
+            let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 {
+                result.push_str(value);
+            }
+            rest = &tail[digits..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+#[test]
+fn extreme_numbers_never_panic() {
+    let keys = [
+        "time",
+        "start",
+        "end",
+        "index",
+        "last",
+        "first",
+        "first_index",
+        "last_index",
+        "snapshot_index",
+        "size",
+        "offset",
+        "len",
+        "term",
+        "seed",
+    ];
+    let dir = copy_of_fixture("extreme");
+    for value in ["18446744073709551615", "0"] {
+        for f in FILES {
+            let text = std::fs::read_to_string(fixture().join(f)).unwrap();
+            std::fs::write(dir.join(f), set_numbers(&text, &keys, value)).unwrap();
+        }
+        let html = render(&dir).unwrap_or_else(|e| panic!("times of {value}: {e}"));
+        assert!(html.contains(r#"id="tl""#));
+    }
+}
