@@ -13,6 +13,7 @@ pub mod browser;
 mod counterexample;
 mod error;
 mod html;
+mod lifecycle;
 mod load;
 mod nodes;
 mod ops;
