@@ -2,13 +2,13 @@
 //! prefix, the operations that could not be placed, drawn on their own and
 //! marked on the timeline), the node/index/diff of snapshot and invariant
 //! checkers, and any checker's data as JSON.
-use crate::load::{CheckerResult, TraceEvent, TraceLine};
+use crate::diff::NodeDiff;
+use crate::load::{CheckerResult, TraceLine};
 use crate::ops::Op;
 use crate::snapshots::Pin;
 use crate::svg::{esc, fmt_time, px, GUTTER, RIGHT, WIDTH};
 use crate::timeline::Marks;
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -72,26 +72,6 @@ struct Stuck {
     reason: String,
 }
 
-/// The shape the snapshot and invariant checkers give their data.
-#[derive(Deserialize)]
-struct NodeDiff {
-    node: u64,
-    index: u64,
-    #[serde(default)]
-    term: Option<u64>,
-    #[serde(default)]
-    diff: Vec<DiffRow>,
-}
-
-#[derive(Deserialize)]
-struct DiffRow {
-    key: Value,
-    #[serde(default)]
-    expected: Value,
-    #[serde(default)]
-    actual: Value,
-}
-
 pub struct Failures {
     /// HTML of the failure sections, empty when nothing failed with data.
     pub html: String,
@@ -129,7 +109,7 @@ pub fn analyse(
         if let Ok(cx) = Counterexample::deserialize(data) {
             f.html.push_str(&linearizability(&cx, ops, &mut f.marks));
         } else if let Ok(d) = NodeDiff::deserialize(data) {
-            f.html.push_str(&node_diff(&d, trace, &mut f.pins, name));
+            f.html.push_str(&d.render(trace, &mut f.pins, name));
         }
         let mut json = serde_json::to_string_pretty(data).unwrap_or_default();
         if json.len() > JSON_LIMIT {
@@ -370,71 +350,5 @@ fn diagram(
         );
     }
     out.push_str("</svg>");
-    out
-}
-
-fn node_diff(d: &NodeDiff, trace: &[TraceLine], pins: &mut Vec<Pin>, name: &str) -> String {
-    let term = d.term.map(|t| format!(", term {t}")).unwrap_or_default();
-    let mut out = format!(
-        "<p>Node <b>n{}</b>, index <b>{}</b>{term}: {} differing key{}.</p>",
-        d.node,
-        d.index,
-        d.diff.len(),
-        if d.diff.len() == 1 { "" } else { "s" }
-    );
-    // Where the node reached that index: a snapshot event first, else the apply.
-    let at = |snapshot: bool| {
-        trace.iter().find(|r| {
-            r.node == d.node
-                && match &r.event {
-                    TraceEvent::SnapshotCreated { index, .. }
-                    | TraceEvent::SnapshotInstalled { index, .. }
-                    | TraceEvent::Restored { index, .. } => snapshot && *index == d.index,
-                    TraceEvent::Apply { index } => !snapshot && *index == d.index,
-                    _ => false,
-                }
-        })
-    };
-    if let Some(r) = at(true).or_else(|| at(false)) {
-        let _ = write!(
-            out,
-            r##"<p><a class="jump" href="#pin-{}">Show n{} at index {} on the snapshot lifecycle ▸</a> ({})</p>"##,
-            pins.len(),
-            d.node,
-            d.index,
-            fmt_time(r.time)
-        );
-        pins.push(Pin {
-            node: d.node,
-            time: r.time,
-            text: format!("{name}: index {}", d.index),
-        });
-    }
-    if !d.diff.is_empty() {
-        out.push_str(
-            "<table class=\"cx-table\"><tr><th>key</th><th>expected</th><th>actual</th></tr>",
-        );
-        for row in d.diff.iter().take(20) {
-            let show = |v: &Value| match v {
-                Value::String(s) => s.clone(),
-                v => v.to_string(),
-            };
-            let _ = write!(
-                out,
-                "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                esc(&show(&row.key)),
-                esc(&show(&row.expected)),
-                esc(&show(&row.actual))
-            );
-        }
-        out.push_str("</table>");
-        if d.diff.len() > 20 {
-            let _ = write!(
-                out,
-                "<p class=\"note\">first 20 of {} keys shown</p>",
-                d.diff.len()
-            );
-        }
-    }
     out
 }

@@ -11,6 +11,7 @@
 //! [`browser`]), which the browser tests read.
 pub mod browser;
 mod counterexample;
+mod diff;
 mod error;
 mod html;
 mod lifecycle;
