@@ -26,6 +26,11 @@ enum Command {
     Scenarios,
     /// Check recorded histories for linearizability.
     Check(checkers::cli::CheckArgs),
+    /// Regenerate DIR/report.html from a run directory's files.
+    Report {
+        /// The run directory (results.json, history.jsonl, trace.jsonl, nemesis.jsonl).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +92,16 @@ pub fn main() -> i32 {
             0
         }
         Command::Check(args) => checkers::cli::run(args),
+        Command::Report { dir } => match reports::write_report(&dir) {
+            Ok(path) => {
+                print_out(&format!("report: {}\n", path.display()));
+                0
+            }
+            Err(e) => {
+                eprintln!("snapstorm report: {e}");
+                2
+            }
+        },
     }
 }
 
@@ -112,6 +127,13 @@ fn chaos(args: ChaosArgs) -> i32 {
         return 2;
     }
     print_summary(&outcome.results, &out);
+    match reports::write_report(&out) {
+        Ok(path) => print_out(&format!("  report: {}\n", path.display())),
+        Err(e) => {
+            eprintln!("snapstorm chaos: cannot write the report: {e}");
+            return 2;
+        }
+    }
     outcome.results.verdict.exit_code()
 }
 

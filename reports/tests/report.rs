@@ -1,0 +1,245 @@
+//! The report from files: what it shows, that it is deterministic and
+//! self-contained, that bad input gives errors naming file and line (never a
+//! panic), and that a 10k-operation run stays under 5 MB.
+mod common;
+
+use reports::{render, write_report, ReportError};
+use std::path::PathBuf;
+
+const FILES: [&str; 4] = [
+    "results.json",
+    "history.jsonl",
+    "trace.jsonl",
+    "nemesis.jsonl",
+];
+
+use common::{fixture, scratch};
+
+/// A copy of the tiny fixture in a scratch directory.
+fn copy_of_fixture(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    for f in FILES {
+        std::fs::copy(fixture().join(f), dir.join(f)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn shows_header_timeline_plots_snapshots_and_checker_data() {
+    let html = render(&fixture()).unwrap();
+    for want in [
+        "crash-mid-snapshot",
+        "seed 7",
+        r#"<span class="verdict v-invalid">INVALID</span>"#,
+        "snapstorm chaos --scenario crash-mid-snapshot --seed 7 --duration 1",
+        // Unknown stats are shown, not dropped.
+        "shown too",
+        "a node crashed while installing a snapshot",
+        r#"id="tl""#,
+        r#"id="plot-latency""#,
+        r#"id="plot-rate""#,
+        r#"id="plot-snapshots""#,
+        // The snapshot checker's node, index and differing keys, pinned on n2.
+        "Node <b>n2</b>, index <b>12</b>, term 1",
+        "x 1 1 yx 2 1 y",
+        r##"href="#pin-0""##,
+        r#"id="pin-0""#,
+        // Generic data of another checker, as JSON.
+        "checked_entries",
+        // Node life: the crash with disk loss, the halt and the leaders.
+        "crashed, disk lost",
+        "halted: cannot read the snapshot file",
+        "leader term 1",
+        "leader term 2",
+        // Fault legend and the fault that never ended.
+        "never healed",
+        "isolate",
+    ] {
+        assert!(html.contains(want), "report lacks {want:?}");
+    }
+    // Every operation is drawn, pending and info ones included.
+    assert_eq!(html.matches(r#"class="op ok""#).count(), 7);
+    assert_eq!(html.matches(r#"class="op fail""#).count(), 1);
+    assert_eq!(html.matches(r#"class="op info""#).count(), 1);
+    assert_eq!(html.matches(r#"class="op pending""#).count(), 1);
+    // The fixture's hostile value is escaped.
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // No counterexample when linearizability passed.
+    assert!(!html.contains(r#"id="counterexample""#));
+}
+
+#[test]
+fn is_self_contained() {
+    let html = render(&fixture()).unwrap();
+    for bad in ["src=", "<link", "@import", "url(", "http://", "https://"] {
+        assert!(!html.contains(bad), "report refers outside itself: {bad}");
+    }
+}
+
+#[test]
+fn same_files_give_the_same_bytes() {
+    let a = copy_of_fixture("same-a");
+    let b = copy_of_fixture("same-b");
+    let pa = write_report(&a).unwrap();
+    let pb = write_report(&b).unwrap();
+    assert_eq!(pa, a.join("report.html"));
+    let first = std::fs::read(&pa).unwrap();
+    assert_eq!(first, std::fs::read(&pb).unwrap());
+    write_report(&a).unwrap();
+    assert_eq!(first, std::fs::read(&pa).unwrap());
+}
+
+fn error_for(name: &str, file: &str, contents: &[u8]) -> ReportError {
+    let dir = copy_of_fixture(name);
+    std::fs::write(dir.join(file), contents).unwrap();
+    render(&dir).expect_err("bad input must be an error")
+}
+
+#[test]
+fn bad_input_names_file_and_line() {
+    let e = error_for(
+        "bad-history",
+        "history.jsonl",
+        b"{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"k\",\"value\":null,\"time\":1}\n\n{\"index\":1,\"process\":0,\"type\":\"ok\"}\n",
+    );
+    assert!(e.file.ends_with("history.jsonl"), "{e}");
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(
+        e.to_string().contains("history.jsonl line 3: bad record"),
+        "{e}"
+    );
+
+    let e = error_for(
+        "orphan-completion",
+        "history.jsonl",
+        b"{\"index\":0,\"process\":5,\"type\":\"ok\",\"f\":\"get\",\"key\":\"k\",\"value\":null,\"time\":1}\n",
+    );
+    assert_eq!(e.line, Some(1), "{e}");
+    assert!(e.message.contains("no operation in flight"), "{e}");
+
+    let e = error_for(
+        "backwards",
+        "history.jsonl",
+        b"{\"index\":0,\"process\":5,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"k\",\"value\":null,\"time\":9}\n{\"index\":1,\"process\":5,\"type\":\"ok\",\"f\":\"get\",\"key\":\"k\",\"value\":null,\"time\":1}\n",
+    );
+    assert_eq!(e.line, Some(2), "{e}");
+
+    let e = error_for(
+        "bad-trace",
+        "trace.jsonl",
+        b"{\"time\":1,\"node\":1,\"event\":\"role\",\"role\":\"leader\"}\n",
+    );
+    assert!(e.file.ends_with("trace.jsonl") && e.line == Some(1), "{e}");
+
+    let e = error_for("bad-utf8", "nemesis.jsonl", b"\n\xff\xfe\n");
+    assert!(
+        e.file.ends_with("nemesis.jsonl") && e.line == Some(2),
+        "{e}"
+    );
+    assert!(e.message.contains("UTF-8"), "{e}");
+
+    let e = error_for(
+        "bad-results",
+        "results.json",
+        b"{\"scenario\": \"x\",\n \"seed\": -1}",
+    );
+    assert!(e.file.ends_with("results.json") && e.line == Some(2), "{e}");
+
+    let dir = copy_of_fixture("no-results");
+    std::fs::remove_file(dir.join("results.json")).unwrap();
+    let e = render(&dir).unwrap_err();
+    assert!(e.to_string().contains("results.json: cannot read"), "{e}");
+
+    let e = render(&scratch("nothing").join("absent")).unwrap_err();
+    assert!(e.message.contains("not a run directory"), "{e}");
+}
+
+#[test]
+fn missing_trace_and_nemesis_are_said_not_fatal() {
+    let dir = copy_of_fixture("no-trace");
+    std::fs::remove_file(dir.join("trace.jsonl")).unwrap();
+    std::fs::remove_file(dir.join("nemesis.jsonl")).unwrap();
+    let html = render(&dir).unwrap();
+    assert!(html.contains("Not in the run directory: trace.jsonl, nemesis.jsonl"));
+    assert!(html.contains("no faults"));
+}
+
+#[test]
+fn truncated_files_never_panic() {
+    let dir = copy_of_fixture("truncated");
+    for f in FILES {
+        let full = std::fs::read(fixture().join(f)).unwrap();
+        for cut in (0..full.len()).step_by(37) {
+            std::fs::write(dir.join(f), &full[..cut]).unwrap();
+            // Ok or a clear error; a panic fails the test.
+            if let Err(e) = render(&dir) {
+                assert!(e.file.ends_with(f), "{f} cut at {cut}: {e}");
+            }
+        }
+        std::fs::write(dir.join(f), &full).unwrap();
+    }
+}
+
+#[test]
+fn ten_thousand_operations_stay_under_5_mb() {
+    let dir = scratch("10k");
+    common::synthetic_run(&dir, 10_000);
+    let path = write_report(&dir).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(html.matches("<rect class=\"op ").count(), 10_000);
+    println!("10k-operation report: {size} bytes");
+    assert!(size < 5_000_000, "report of 10k operations is {size} bytes");
+}
+
+/// Sets every number after `"key":` to `value`, for the given keys.
+fn set_numbers(text: &str, keys: &[&str], value: &str) -> String {
+    let mut out = text.to_string();
+    for key in keys {
+        let pat = format!("\"{key}\":");
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(&pat) {
+            let (head, tail) = rest.split_at(at + pat.len());
+            result.push_str(head);
+            let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits > 0 {
+                result.push_str(value);
+            }
+            rest = &tail[digits..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+#[test]
+fn extreme_numbers_never_panic() {
+    let keys = [
+        "time",
+        "start",
+        "end",
+        "index",
+        "last",
+        "first",
+        "first_index",
+        "last_index",
+        "snapshot_index",
+        "size",
+        "offset",
+        "len",
+        "term",
+        "seed",
+    ];
+    let dir = copy_of_fixture("extreme");
+    for value in ["18446744073709551615", "0"] {
+        for f in FILES {
+            let text = std::fs::read_to_string(fixture().join(f)).unwrap();
+            std::fs::write(dir.join(f), set_numbers(&text, &keys, value)).unwrap();
+        }
+        let html = render(&dir).unwrap_or_else(|e| panic!("times of {value}: {e}"));
+        assert!(html.contains(r#"id="tl""#));
+    }
+}
