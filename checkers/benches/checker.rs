@@ -119,6 +119,8 @@ fn main() {
         clients: 30,
         info: 0.05,
         seed: 7,
+        // get, put, append, cas, delete: a register workload (see README).
+        mix: [8, 5, 0, 4, 0],
     };
     let text = gen::to_jsonl(&gen::generate(&spec));
     let ops = parse_snapstorm(text.as_bytes()).expect("generated history parses");

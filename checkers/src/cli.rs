@@ -18,8 +18,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "S")]
     pub timeout: Option<f64>,
     /// Give up on a file when the search holds about this many MiB.
-    #[arg(long, value_name = "MIB")]
-    pub memory: Option<usize>,
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub memory: usize,
     /// Print one JSON verdict per file (with the counterexample) instead.
     #[arg(long)]
     pub json: bool,
@@ -76,7 +76,7 @@ pub fn run(args: CheckArgs) -> i32 {
             }
         }
     }
-    options.memory_limit = args.memory.map(|m| m.saturating_mul(1 << 20));
+    options.memory_limit = Some(args.memory.saturating_mul(1 << 20));
     let (mut bad_input, mut violation, mut unknown) = (false, false, false);
     for file in &args.files {
         let start = Instant::now();
@@ -85,7 +85,7 @@ pub fn run(args: CheckArgs) -> i32 {
         match &result {
             Err(e) => {
                 bad_input = true;
-                eprintln!("error: {}: {e}", located(file, e));
+                eprintln!("error: {}: {e}", file.display());
             }
             Ok(Verdict::Linearizable) => {}
             Ok(Verdict::NotLinearizable(_)) => violation = true,
@@ -107,13 +107,6 @@ pub fn run(args: CheckArgs) -> i32 {
         3
     } else {
         0
-    }
-}
-
-fn located(file: &Path, e: &InputError) -> String {
-    match e.line {
-        Some(_) => format!("{}", file.display()),
-        None => format!("{}", file.display()),
     }
 }
 
@@ -155,7 +148,7 @@ pub fn explain(c: &Counterexample) -> String {
     out += &format!("  longest linearizable prefix: {n} operations");
     const SHOWN: usize = 5;
     if n > SHOWN {
-        out += &format!(", ending");
+        out += ", ending";
     }
     out += "\n";
     for &id in &c.longest_prefix[n.saturating_sub(SHOWN)..] {
