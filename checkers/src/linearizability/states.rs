@@ -7,6 +7,7 @@
 use super::Operation;
 use crate::model::Model;
 use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
 
 /// Transition function over interned state ids. `op` is a partition-local
 /// operation index.
@@ -25,7 +26,10 @@ pub(crate) struct Interned<'a, M: Model> {
     model: &'a M,
     ops: Vec<&'a Operation<M::Input, M::Output>>,
     states: Vec<M::State>,
-    ids: FxHashMap<M::State, u32>,
+    /// State hash to the newest state id with it; ids chain by `same_hash`,
+    /// so each state is stored once.
+    ids: FxHashMap<u64, u32>,
+    same_hash: Vec<u32>,
     memo: FxHashMap<u64, u32>,
 }
 
@@ -36,6 +40,7 @@ impl<'a, M: Model> Interned<'a, M> {
             ops,
             states: Vec::new(),
             ids: FxHashMap::default(),
+            same_hash: Vec::new(),
             memo: FxHashMap::default(),
         };
         this.intern(model.init());
@@ -43,11 +48,17 @@ impl<'a, M: Model> Interned<'a, M> {
     }
 
     fn intern(&mut self, state: M::State) -> u32 {
-        if let Some(&id) = self.ids.get(&state) {
-            return id;
+        let hash = rustc_hash::FxBuildHasher.hash_one(&state);
+        let mut id = self.ids.get(&hash).copied().unwrap_or(DISALLOWED);
+        while id != DISALLOWED {
+            if self.states[id as usize] == state {
+                return id;
+            }
+            id = self.same_hash[id as usize];
         }
         let id = self.states.len() as u32;
-        self.ids.insert(state.clone(), id);
+        let older = self.ids.insert(hash, id).unwrap_or(DISALLOWED);
+        self.same_hash.push(older);
         self.states.push(state);
         id
     }
@@ -88,7 +99,8 @@ impl<M: Model> Stepper for Interned<'_, M> {
     fn bytes(&self) -> usize {
         // Hash maps hold roughly key + value + a control byte per bucket.
         self.states.capacity() * 2 * std::mem::size_of::<M::State>()
-            + self.ids.capacity() * (std::mem::size_of::<M::State>() + 5)
+            + self.same_hash.capacity() * 4
+            + self.ids.capacity() * 13
             + self.memo.capacity() * 13
     }
 }
