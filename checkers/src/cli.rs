@@ -38,11 +38,13 @@ pub enum Format {
     Snapstorm,
 }
 
-/// A file's verdict, or why it could not be checked.
-pub type FileResult = Result<Verdict, InputError>;
-
-/// Reads `path` in `format` and checks it.
-pub fn check_file(path: &Path, format: Format, options: &CheckOptions) -> FileResult {
+/// Reads `path` in `format` and checks it: its verdict, or why it could not
+/// be checked.
+pub fn check_file(
+    path: &Path,
+    format: Format,
+    options: &CheckOptions,
+) -> Result<Verdict, InputError> {
     let bytes = std::fs::read(path).map_err(|e| InputError {
         line: None,
         message: format!("cannot read: {e}"),
@@ -125,7 +127,7 @@ fn print_verdict(file: &Path, verdict: &Verdict, elapsed: Duration) {
 }
 
 /// A short human-readable account of a counterexample.
-pub fn explain(c: &Counterexample) -> String {
+fn explain(c: &Counterexample) -> String {
     let mut out = String::new();
     let op = |id: usize| c.ops.iter().find(|o| o.id == id);
     let line = |id: usize| match op(id) {
