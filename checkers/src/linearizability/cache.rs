@@ -171,6 +171,10 @@ impl Cache {
         true
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     pub(crate) fn bytes(&self) -> usize {
         self.arena.capacity() * 8
             + self.entries.capacity() * std::mem::size_of::<Entry>()

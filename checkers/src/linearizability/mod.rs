@@ -226,16 +226,25 @@ fn solve<M: Model, S: Stepper>(
     budget: &Budget,
 ) -> Verdict {
     let plan = part.plan;
-    // First without chains of indeterminate operations: cheap, and enough
-    // for most correct histories. Only its success is conclusive, unless
-    // there are no indeterminate operations.
+    // First without chains of indeterminate operations, and with a cap on
+    // its size: cheap, and enough for most correct histories. Only its
+    // success is conclusive, unless there are no indeterminate operations;
+    // otherwise the complete search decides.
     let mut outcome = search::search(plan, stepper, budget, Mode::Pairs);
-    if matches!(outcome, Outcome::Violation(_)) && plan.completed < plan.call.len() {
+    let inconclusive = match outcome {
+        Outcome::GaveUp => true,
+        Outcome::Violation(_) => plan.completed < plan.call.len(),
+        _ => false,
+    };
+    if inconclusive {
         outcome = search::search(plan, stepper, budget, Mode::Full);
     }
     match outcome {
         Outcome::Linearizable => Verdict::Linearizable,
         Outcome::OutOfBudget(reason) => Verdict::Unknown { reason },
+        Outcome::GaveUp => Verdict::Unknown {
+            reason: "search gave up".to_string(),
+        },
         Outcome::Violation(prefix) => {
             Verdict::NotLinearizable(Box::new(part.counterexample(stepper, &prefix)))
         }

@@ -71,6 +71,8 @@ pub(crate) enum Outcome {
     /// The longest linearizable prefix found, in local operation indices.
     Violation(Vec<u32>),
     OutOfBudget(String),
+    /// [`Mode::Pairs`] explored more configurations than it is allowed.
+    GaveUp,
 }
 
 /// One configuration on the search path and how far its candidates have
@@ -121,6 +123,8 @@ struct Search<'a, S: Stepper> {
     /// Stack entries below this index are unchanged since `best` was taken.
     clean: usize,
     memory_reported: usize,
+    /// Configurations [`Mode::Pairs`] may explore before giving up.
+    pairs_limit: usize,
 }
 
 pub(crate) fn search<S: Stepper>(
@@ -198,6 +202,9 @@ impl<'a, S: Stepper> Search<'a, S> {
             best: Vec::new(),
             clean: 0,
             memory_reported: 0,
+            // Correct histories rarely need more than a few configurations
+            // per operation; beyond that, chains are likely needed.
+            pairs_limit: if n > nc { 16 * n + 4096 } else { usize::MAX },
         }
     }
 
@@ -216,6 +223,9 @@ impl<'a, S: Stepper> Search<'a, S> {
             if ticks.is_multiple_of(4096) {
                 if let Err(why) = self.account() {
                     return Outcome::OutOfBudget(why);
+                }
+                if self.mode == Mode::Pairs && self.cache.len() > self.pairs_limit {
+                    return Outcome::GaveUp;
                 }
             }
             let Some(op) = self.next_candidate() else {

@@ -30,18 +30,56 @@ pub(crate) struct Interned<'a, M: Model> {
     /// so each state is stored once.
     ids: FxHashMap<u64, u32>,
     same_hash: Vec<u32>,
-    memo: FxHashMap<u64, u32>,
+    memo: Memo,
+}
+
+/// Transition memo: the last transition of each operation (the search asks
+/// for the same one many times in a row), then a hash map.
+struct Memo {
+    last: Vec<(u32, u32)>,
+    map: FxHashMap<u64, u32>,
+}
+
+impl Memo {
+    fn new(ops: usize) -> Self {
+        Memo {
+            last: vec![(u32::MAX, 0); ops],
+            map: FxHashMap::default(),
+        }
+    }
+
+    fn get(&mut self, sid: u32, op: u32) -> Option<Option<u32>> {
+        let (s, r) = self.last[op as usize];
+        let r = if s == sid {
+            r
+        } else {
+            let r = *self.map.get(&(u64::from(sid) << 32 | u64::from(op)))?;
+            self.last[op as usize] = (sid, r);
+            r
+        };
+        Some((r != DISALLOWED).then_some(r))
+    }
+
+    fn insert(&mut self, sid: u32, op: u32, r: Option<u32>) {
+        let r = r.unwrap_or(DISALLOWED);
+        self.last[op as usize] = (sid, r);
+        self.map.insert(u64::from(sid) << 32 | u64::from(op), r);
+    }
+
+    fn bytes(&self) -> usize {
+        self.last.capacity() * 8 + self.map.capacity() * 13
+    }
 }
 
 impl<'a, M: Model> Interned<'a, M> {
     pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
         let mut this = Interned {
             model,
+            memo: Memo::new(ops.len()),
             ops,
             states: Vec::new(),
             ids: FxHashMap::default(),
             same_hash: Vec::new(),
-            memo: FxHashMap::default(),
         };
         this.intern(model.init());
         this
@@ -73,22 +111,17 @@ impl<'a, M: Model> Interned<'a, M> {
     }
 }
 
-fn memo_get(memo: &FxHashMap<u64, u32>, key: u64) -> Option<Option<u32>> {
-    memo.get(&key).map(|&r| (r != DISALLOWED).then_some(r))
-}
-
 impl<M: Model> Stepper for Interned<'_, M> {
     fn init(&self) -> u32 {
         0
     }
 
     fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
-        let key = (u64::from(sid) << 32) | u64::from(op);
-        if let Some(r) = memo_get(&self.memo, key) {
+        if let Some(r) = self.memo.get(sid, op) {
             return r;
         }
         let r = self.step_uncached(sid, op);
-        self.memo.insert(key, r.unwrap_or(DISALLOWED));
+        self.memo.insert(sid, op, r);
         r
     }
 
@@ -101,7 +134,7 @@ impl<M: Model> Stepper for Interned<'_, M> {
         self.states.capacity() * 2 * std::mem::size_of::<M::State>()
             + self.same_hash.capacity() * 4
             + self.ids.capacity() * 13
-            + self.memo.capacity() * 13
+            + self.memo.bytes()
     }
 }
 
@@ -114,7 +147,7 @@ pub(crate) struct Product<'a, M: Model> {
     keys: Vec<String>,
     vectors: Vec<Box<[u32]>>,
     ids: FxHashMap<Box<[u32]>, u32>,
-    memo: FxHashMap<u64, u32>,
+    memo: Memo,
 }
 
 impl<'a, M: Model> Product<'a, M> {
@@ -131,6 +164,7 @@ impl<'a, M: Model> Product<'a, M> {
                 })
             })
             .collect();
+        let memo = Memo::new(ops.len());
         let inner = Interned::new(model, ops);
         let init: Box<[u32]> = vec![inner.init(); keys.len()].into();
         let mut ids = FxHashMap::default();
@@ -141,7 +175,7 @@ impl<'a, M: Model> Product<'a, M> {
             keys,
             vectors: vec![init],
             ids,
-            memo: FxHashMap::default(),
+            memo,
         }
     }
 }
@@ -152,8 +186,7 @@ impl<M: Model> Stepper for Product<'_, M> {
     }
 
     fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
-        let key = (u64::from(sid) << 32) | u64::from(op);
-        if let Some(r) = memo_get(&self.memo, key) {
+        if let Some(r) = self.memo.get(sid, op) {
             return r;
         }
         let k = self.key_of[op as usize] as usize;
@@ -171,7 +204,7 @@ impl<M: Model> Stepper for Product<'_, M> {
                 self.vectors.push(v);
                 id
             });
-        self.memo.insert(key, r.unwrap_or(DISALLOWED));
+        self.memo.insert(sid, op, r);
         r
     }
 
@@ -187,6 +220,6 @@ impl<M: Model> Stepper for Product<'_, M> {
         self.inner.bytes()
             + self.vectors.capacity() * 2 * per_vector
             + self.ids.capacity() * 20
-            + self.memo.capacity() * 13
+            + self.memo.bytes()
     }
 }
