@@ -18,8 +18,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "S")]
     pub timeout: Option<f64>,
     /// Give up on a file when the search holds about this many MiB.
-    #[arg(long, value_name = "MIB")]
-    pub memory: Option<usize>,
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub memory: usize,
     /// Print one JSON verdict per file (with the counterexample) instead.
     #[arg(long)]
     pub json: bool,
@@ -38,11 +38,13 @@ pub enum Format {
     Snapstorm,
 }
 
-/// A file's verdict, or why it could not be checked.
-pub type FileResult = Result<Verdict, InputError>;
-
-/// Reads `path` in `format` and checks it.
-pub fn check_file(path: &Path, format: Format, options: &CheckOptions) -> FileResult {
+/// Reads `path` in `format` and checks it: its verdict, or why it could not
+/// be checked.
+pub fn check_file(
+    path: &Path,
+    format: Format,
+    options: &CheckOptions,
+) -> Result<Verdict, InputError> {
     let bytes = std::fs::read(path).map_err(|e| InputError {
         line: None,
         message: format!("cannot read: {e}"),
@@ -76,7 +78,7 @@ pub fn run(args: CheckArgs) -> i32 {
             }
         }
     }
-    options.memory_limit = args.memory.map(|m| m.saturating_mul(1 << 20));
+    options.memory_limit = Some(args.memory.saturating_mul(1 << 20));
     let (mut bad_input, mut violation, mut unknown) = (false, false, false);
     for file in &args.files {
         let start = Instant::now();
@@ -85,7 +87,7 @@ pub fn run(args: CheckArgs) -> i32 {
         match &result {
             Err(e) => {
                 bad_input = true;
-                eprintln!("error: {}: {e}", located(file, e));
+                eprintln!("error: {}: {e}", file.display());
             }
             Ok(Verdict::Linearizable) => {}
             Ok(Verdict::NotLinearizable(_)) => violation = true,
@@ -110,13 +112,6 @@ pub fn run(args: CheckArgs) -> i32 {
     }
 }
 
-fn located(file: &Path, e: &InputError) -> String {
-    match e.line {
-        Some(_) => format!("{}", file.display()),
-        None => format!("{}", file.display()),
-    }
-}
-
 fn print_verdict(file: &Path, verdict: &Verdict, elapsed: Duration) {
     let ms = elapsed.as_secs_f64() * 1e3;
     match verdict {
@@ -132,7 +127,7 @@ fn print_verdict(file: &Path, verdict: &Verdict, elapsed: Duration) {
 }
 
 /// A short human-readable account of a counterexample.
-pub fn explain(c: &Counterexample) -> String {
+fn explain(c: &Counterexample) -> String {
     let mut out = String::new();
     let op = |id: usize| c.ops.iter().find(|o| o.id == id);
     let line = |id: usize| match op(id) {
@@ -155,7 +150,7 @@ pub fn explain(c: &Counterexample) -> String {
     out += &format!("  longest linearizable prefix: {n} operations");
     const SHOWN: usize = 5;
     if n > SHOWN {
-        out += &format!(", ending");
+        out += ", ending";
     }
     out += "\n";
     for &id in &c.longest_prefix[n.saturating_sub(SHOWN)..] {

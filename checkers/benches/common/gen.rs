@@ -35,6 +35,8 @@ pub struct Spec {
     /// Fraction of operations that time out (indeterminate).
     pub info: f64,
     pub seed: u64,
+    /// Relative weights of get, put, append, cas, delete.
+    pub mix: [u64; 5],
 }
 
 enum Ev {
@@ -92,14 +94,20 @@ pub fn generate(spec: &Spec) -> Vec<Event> {
                 let process = process_of[client];
                 fresh += 1;
                 let value = format!("{process}.{fresh}");
-                let (f, arg) = match rng.below(20) {
-                    0..=7 => (Function::Get, None),
-                    13..=14 => (Function::Put, Some(Value::String(value))),
-                    8..=12 => (Function::Put, Some(Value::String(value))),
-                    13..=14 if std::env::var_os("NOAPPEND").is_none() => {
-                        (Function::Append, Some(Value::String(format!("+{fresh}"))))
-                    }
-                    15..=18 => {
+                let total: u64 = spec.mix.iter().sum();
+                let mut pick = rng.below(total);
+                let f = (0..5)
+                    .find(|&i| {
+                        let hit = pick < spec.mix[i];
+                        pick = pick.saturating_sub(spec.mix[i]);
+                        hit
+                    })
+                    .unwrap_or(0);
+                let (f, arg) = match f {
+                    0 => (Function::Get, None),
+                    1 => (Function::Put, Some(Value::String(value))),
+                    2 => (Function::Append, Some(Value::String(format!("+{fresh}")))),
+                    3 => {
                         // Compare against the current value most of the time.
                         let from = if rng.chance(0.7) {
                             store.get(&key).cloned()

@@ -120,21 +120,20 @@ pub fn check<M: Model>(
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(parts[i].1.len()));
     let next = AtomicUsize::new(0);
-    let work = || loop {
-        let Some(&p) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-            break;
-        };
-        if budget.cancelled.load(Ordering::Relaxed) {
-            break;
+    let work = || {
+        while let Some(&p) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            if budget.cancelled.load(Ordering::Relaxed) {
+                break;
+            }
+            let (key, ids) = &parts[p];
+            let key = if whole { None } else { key.clone() };
+            let v = check_part(model, history, ids, key, product, &budget);
+            if matches!(v, Verdict::NotLinearizable(_)) {
+                // One failing partition decides the verdict; stop the others.
+                budget.cancelled.store(true, Ordering::Relaxed);
+            }
+            results.lock().unwrap_or_else(|e| e.into_inner())[p] = Some(v);
         }
-        let (key, ids) = &parts[p];
-        let key = if whole { None } else { key.clone() };
-        let v = check_part(model, history, ids, key, product, &budget);
-        if matches!(v, Verdict::NotLinearizable(_)) {
-            // One failing partition decides the verdict; stop the others.
-            budget.cancelled.store(true, Ordering::Relaxed);
-        }
-        results.lock().unwrap_or_else(|e| e.into_inner())[p] = Some(v);
     };
     let threads = options.threads.clamp(1, parts.len().max(1));
     if threads == 1 {
@@ -227,22 +226,25 @@ fn solve<M: Model, S: Stepper>(
     budget: &Budget,
 ) -> Verdict {
     let plan = part.plan;
-    let first = if std::env::var_os("PAIRS").is_some() {
-        Mode::Pairs
-    } else {
-        Mode::Full
+    // First without chains of indeterminate operations, and with a cap on
+    // its size: cheap, and enough for most correct histories. Only its
+    // success is conclusive, unless there are no indeterminate operations;
+    // otherwise the complete search decides.
+    let mut outcome = search::search(plan, stepper, budget, Mode::Pairs);
+    let inconclusive = match outcome {
+        Outcome::GaveUp => true,
+        Outcome::Violation(_) => plan.completed < plan.call.len(),
+        _ => false,
     };
-    let mut outcome = search::search(plan, stepper, budget, first);
-    // Without indeterminate operations the first search was complete.
-    if first == Mode::Pairs
-        && matches!(outcome, Outcome::Violation(_))
-        && plan.completed < plan.call.len()
-    {
+    if inconclusive {
         outcome = search::search(plan, stepper, budget, Mode::Full);
     }
     match outcome {
         Outcome::Linearizable => Verdict::Linearizable,
         Outcome::OutOfBudget(reason) => Verdict::Unknown { reason },
+        Outcome::GaveUp => Verdict::Unknown {
+            reason: "search gave up".to_string(),
+        },
         Outcome::Violation(prefix) => {
             Verdict::NotLinearizable(Box::new(part.counterexample(stepper, &prefix)))
         }

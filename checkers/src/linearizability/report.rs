@@ -35,8 +35,8 @@ impl<M: Model> Part<'_, M> {
             .min()
             .unwrap_or(u64::MAX);
         let mut stuck = Vec::new();
-        for i in 0..plan.call.len() {
-            if placed[i] || plan.call[i] > first_return {
+        for (i, &call) in plan.call.iter().enumerate() {
+            if placed[i] || call > first_return {
                 continue;
             }
             let op = &self.history[self.local[i]];

@@ -44,7 +44,7 @@
 //! linearizations, so only its success is conclusive; it finds a
 //! linearization of a correct history without paying for chains of pending
 //! indeterminate operations at every dead end.
-use super::cache::Cache;
+use super::cache::{Bits, Cache};
 use super::states::Stepper;
 use super::Budget;
 
@@ -71,6 +71,8 @@ pub(crate) enum Outcome {
     /// The longest linearizable prefix found, in local operation indices.
     Violation(Vec<u32>),
     OutOfBudget(String),
+    /// [`Mode::Pairs`] explored more configurations than it is allowed.
+    GaveUp,
 }
 
 /// One configuration on the search path and how far its candidates have
@@ -80,16 +82,17 @@ struct Level {
     /// before it (unused at the root).
     op: u32,
     prev_sid: u32,
-    /// This configuration's completed candidates, in `cands[start..end]`.
-    start: u32,
-    end: u32,
-    /// Next completed candidate to try; past `end`, the indeterminate ones.
-    next: u32,
-    /// Next indeterminate candidate to try (node in the indeterminate list).
+    /// Next main-list entry to try; once it is a return entry, the
+    /// indeterminate candidates are tried.
+    node: u32,
+    /// Next indeterminate candidate (node in the indeterminate list), or
+    /// `NOT_STARTED`.
     inode: u32,
     /// Indeterminate candidates must be called by this time.
     limit: u64,
 }
+
+const NOT_STARTED: u32 = u32::MAX;
 
 /// The `op` of the root level.
 const ROOT: u32 = u32::MAX;
@@ -109,19 +112,19 @@ struct Search<'a, S: Stepper> {
     inext: Vec<u32>,
     iprev: Vec<u32>,
     ihead: u32,
-    bits: Vec<u64>,
+    bits: Bits,
+    key: Vec<u64>,
     zobrist: Vec<u64>,
     hash: u64,
     cache: Cache,
     /// The search path: the root configuration, then one per placed op.
     levels: Vec<Level>,
-    /// Completed candidates of every level, by return time.
-    cands: Vec<u32>,
     best: Vec<u32>,
     /// Stack entries below this index are unchanged since `best` was taken.
     clean: usize,
     memory_reported: usize,
-    pub(crate) counts: [u64; 6],
+    /// Configurations [`Mode::Pairs`] may explore before giving up.
+    pairs_limit: usize,
 }
 
 pub(crate) fn search<S: Stepper>(
@@ -131,52 +134,7 @@ pub(crate) fn search<S: Stepper>(
     mode: Mode,
 ) -> Outcome {
     let mut s = Search::new(plan, stepper, budget, mode);
-    let t = std::time::Instant::now();
     let outcome = s.run();
-    if std::env::var_os("CHECKERS_DEBUG").is_some() {
-        eprintln!(
-            "search {:?}: {} ops ({} indeterminate), {} configs, {} ms, {} {:?}",
-            mode,
-            plan.call.len(),
-            plan.call.len() - plan.completed,
-            s.cache.len(),
-            t.elapsed().as_millis(),
-            match &outcome {
-                Outcome::Linearizable => "ok",
-                Outcome::Violation(_) => "violation",
-                Outcome::OutOfBudget(_) => "budget",
-            },
-            s.counts
-        );
-        if std::env::var_os("CHECKERS_DEBUG2").is_some() {
-            let last = s
-                .best
-                .iter()
-                .rev()
-                .take(12)
-                .map(|&o| {
-                    (
-                        o,
-                        plan.call[o as usize],
-                        if (o as usize) < plan.completed {
-                            plan.ret[o as usize]
-                        } else {
-                            0
-                        },
-                    )
-                })
-                .collect::<Vec<_>>();
-            eprintln!("best {} last {:?}", s.best.len(), last);
-            let mut inf: Vec<u64> = s
-                .best
-                .iter()
-                .filter(|&&o| o as usize >= plan.completed)
-                .map(|&o| plan.call[o as usize])
-                .collect();
-            inf.sort();
-            eprintln!("placed info calls {:?}", inf);
-        }
-    }
     budget.release(s.memory_reported);
     outcome
 }
@@ -235,16 +193,18 @@ impl<'a, S: Stepper> Search<'a, S> {
             inext,
             iprev,
             ihead: (n - nc) as u32,
-            bits: vec![0; n.div_ceil(64)],
+            bits: Bits::new(nc, n - nc),
+            key: Vec::new(),
             zobrist: (0..n as u64).map(mix).collect(),
             hash: 0,
-            cache: Cache::new(n),
+            cache: Cache::new(),
             levels: Vec::new(),
-            cands: Vec::new(),
             best: Vec::new(),
             clean: 0,
             memory_reported: 0,
-            counts: [0; 6],
+            // Correct histories rarely need more than a few configurations
+            // per operation; beyond that, chains are likely needed.
+            pairs_limit: if n > nc { 16 * n + 4096 } else { usize::MAX },
         }
     }
 
@@ -260,9 +220,12 @@ impl<'a, S: Stepper> Search<'a, S> {
         let mut ticks = 0u32;
         loop {
             ticks = ticks.wrapping_add(1);
-            if ticks % 4096 == 0 {
+            if ticks.is_multiple_of(4096) {
                 if let Err(why) = self.account() {
                     return Outcome::OutOfBudget(why);
+                }
+                if self.mode == Mode::Pairs && self.cache.len() > self.pairs_limit {
+                    return Outcome::GaveUp;
                 }
             }
             let Some(op) = self.next_candidate() else {
@@ -270,7 +233,6 @@ impl<'a, S: Stepper> Search<'a, S> {
                 let Some(level) = self.levels.pop().filter(|l| l.op != ROOT) else {
                     return Outcome::Violation(std::mem::take(&mut self.best));
                 };
-                self.cands.truncate(level.start as usize);
                 self.clean = self.clean.min(self.levels.len() - 1);
                 self.unlift(level.op);
                 sid = level.prev_sid;
@@ -297,50 +259,43 @@ impl<'a, S: Stepper> Search<'a, S> {
     /// Pushes the level for the configuration reached by placing `op` from
     /// `prev_sid`; false if no completed operation is left (success).
     fn enter(&mut self, op: u32, prev_sid: u32) -> bool {
-        let mut node = self.next[self.head as usize];
-        if node == self.head {
-            return false;
-        }
-        let start = self.cands.len();
-        // The calls before the first return entry may go next.
-        while node & 1 == 0 {
-            self.cands.push(node / 2);
-            node = self.next[node as usize];
-        }
-        // Earliest return first: an operation that returns sooner must be
-        // placed sooner, so this order meets fewer dead ends.
-        let ret = &self.plan.ret;
-        self.cands[start..].sort_by_key(|&o| ret[o as usize]);
-        let chain = op == ROOT || !self.is_info(op) || self.mode == Mode::Full;
+        let node = self.next[self.head as usize];
         self.levels.push(Level {
             op,
             prev_sid,
-            start: start as u32,
-            end: self.cands.len() as u32,
-            next: start as u32,
-            inode: if chain {
-                self.inext[self.ihead as usize]
-            } else {
-                self.ihead
-            },
-            limit: ret[node as usize / 2],
+            node,
+            inode: NOT_STARTED,
+            limit: 0,
         });
-        true
+        node != self.head
     }
 
-    /// The next operation to try at the current level.
+    /// The next operation to try at the current level: the calls before the
+    /// first return entry, in call order, then indeterminate operations
+    /// called by that return.
     fn next_candidate(&mut self) -> Option<u32> {
         let (ihead, completed) = (self.ihead, self.plan.completed as u32);
+        let chains = self.mode == Mode::Full;
         let level = self.levels.last_mut()?;
-        if level.next < level.end {
-            level.next += 1;
-            return Some(self.cands[level.next as usize - 1]);
+        let node = level.node;
+        if node & 1 == 0 {
+            level.node = self.next[node as usize];
+            return Some(node / 2);
         }
-        if level.inode == ihead || self.plan.call[(completed + level.inode) as usize] > level.limit
-        {
-            return None;
+        if level.inode == NOT_STARTED {
+            // Pairs mode: no indeterminate op right after another.
+            let after_info = level.op != ROOT && level.op >= completed;
+            level.limit = self.plan.ret[node as usize / 2];
+            level.inode = if after_info && !chains {
+                ihead
+            } else {
+                self.inext[ihead as usize]
+            };
         }
         let k = level.inode;
+        if k == ihead || self.plan.call[(completed + k) as usize] > level.limit {
+            return None;
+        }
         level.inode = self.inext[k as usize];
         Some(completed + k)
     }
@@ -350,7 +305,7 @@ impl<'a, S: Stepper> Search<'a, S> {
     fn try_place(&mut self, sid: u32, op: u32) -> Option<u32> {
         if self.is_info(op) {
             if let Some(t) = self.plan.twin[op as usize - self.plan.completed] {
-                if self.bits[t as usize / 64] & (1 << (t % 64)) == 0 {
+                if !self.bits.contains(t) {
                     return None; // its earlier twin can stand in for it
                 }
             }
@@ -374,15 +329,15 @@ impl<'a, S: Stepper> Search<'a, S> {
         }
         let hash = self.hash ^ self.zobrist[op as usize];
         let key = hash ^ mix(u64::from(new_sid) ^ 0xA5A5_0000_0000);
-        let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
-        self.bits[word] |= bit;
+        self.bits.insert(op);
+        self.bits.encode(&mut self.key);
         let fresh = if self.is_info(op) {
-            !self.cache.contains(key, new_sid, &self.bits)
+            !self.cache.contains(key, new_sid, &self.key)
         } else {
-            self.cache.insert(key, new_sid, &self.bits)
+            self.cache.insert(key, new_sid, &self.key)
         };
         if !fresh {
-            self.bits[word] &= !bit;
+            self.bits.remove(op);
             return None;
         }
         self.hash = hash;
@@ -394,7 +349,6 @@ impl<'a, S: Stepper> Search<'a, S> {
     /// dropping `before` leaves `op`'s result unchanged, or if `op` is
     /// completed and the two commute (then `before` can move past it).
     fn depends(&mut self, before: u32, prev_sid: u32, op: u32, new_sid: u32) -> bool {
-        self.counts[4] += 1;
         let without = self.stepper.step(prev_sid, op);
         if without == Some(new_sid) {
             return false;
@@ -424,8 +378,7 @@ impl<'a, S: Stepper> Search<'a, S> {
 
     /// Undoes `lift` (dancing links: relink in reverse order).
     fn unlift(&mut self, op: u32) {
-        let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
-        self.bits[word] &= !bit;
+        self.bits.remove(op);
         self.hash ^= self.zobrist[op as usize];
         if self.is_info(op) {
             let k = (op - self.plan.completed as u32) as usize;
@@ -446,7 +399,7 @@ impl<'a, S: Stepper> Search<'a, S> {
         let now = self.cache.bytes()
             + self.stepper.bytes()
             + self.levels.capacity() * std::mem::size_of::<Level>()
-            + self.cands.capacity() * 4
+            + self.bits.bytes()
             + self.best.capacity() * 4;
         self.budget.update(&mut self.memory_reported, now);
         self.budget.check()

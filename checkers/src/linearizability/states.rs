@@ -7,6 +7,7 @@
 use super::Operation;
 use crate::model::Model;
 use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
 
 /// Transition function over interned state ids. `op` is a partition-local
 /// operation index.
@@ -25,29 +26,77 @@ pub(crate) struct Interned<'a, M: Model> {
     model: &'a M,
     ops: Vec<&'a Operation<M::Input, M::Output>>,
     states: Vec<M::State>,
-    ids: FxHashMap<M::State, u32>,
-    memo: FxHashMap<u64, u32>,
+    /// State hash to the newest state id with it; ids chain by `same_hash`,
+    /// so each state is stored once.
+    ids: FxHashMap<u64, u32>,
+    same_hash: Vec<u32>,
+    memo: Memo,
+}
+
+/// Transition memo: the last transition of each operation (the search asks
+/// for the same one many times in a row), then a hash map.
+struct Memo {
+    last: Vec<(u32, u32)>,
+    map: FxHashMap<u64, u32>,
+}
+
+impl Memo {
+    fn new(ops: usize) -> Self {
+        Memo {
+            last: vec![(u32::MAX, 0); ops],
+            map: FxHashMap::default(),
+        }
+    }
+
+    fn get(&mut self, sid: u32, op: u32) -> Option<Option<u32>> {
+        let (s, r) = self.last[op as usize];
+        let r = if s == sid {
+            r
+        } else {
+            let r = *self.map.get(&(u64::from(sid) << 32 | u64::from(op)))?;
+            self.last[op as usize] = (sid, r);
+            r
+        };
+        Some((r != DISALLOWED).then_some(r))
+    }
+
+    fn insert(&mut self, sid: u32, op: u32, r: Option<u32>) {
+        let r = r.unwrap_or(DISALLOWED);
+        self.last[op as usize] = (sid, r);
+        self.map.insert(u64::from(sid) << 32 | u64::from(op), r);
+    }
+
+    fn bytes(&self) -> usize {
+        self.last.capacity() * 8 + self.map.capacity() * 13
+    }
 }
 
 impl<'a, M: Model> Interned<'a, M> {
     pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
         let mut this = Interned {
             model,
+            memo: Memo::new(ops.len()),
             ops,
             states: Vec::new(),
             ids: FxHashMap::default(),
-            memo: FxHashMap::default(),
+            same_hash: Vec::new(),
         };
         this.intern(model.init());
         this
     }
 
     fn intern(&mut self, state: M::State) -> u32 {
-        if let Some(&id) = self.ids.get(&state) {
-            return id;
+        let hash = rustc_hash::FxBuildHasher.hash_one(&state);
+        let mut id = self.ids.get(&hash).copied().unwrap_or(DISALLOWED);
+        while id != DISALLOWED {
+            if self.states[id as usize] == state {
+                return id;
+            }
+            id = self.same_hash[id as usize];
         }
         let id = self.states.len() as u32;
-        self.ids.insert(state.clone(), id);
+        let older = self.ids.insert(hash, id).unwrap_or(DISALLOWED);
+        self.same_hash.push(older);
         self.states.push(state);
         id
     }
@@ -62,22 +111,17 @@ impl<'a, M: Model> Interned<'a, M> {
     }
 }
 
-fn memo_get(memo: &FxHashMap<u64, u32>, key: u64) -> Option<Option<u32>> {
-    memo.get(&key).map(|&r| (r != DISALLOWED).then_some(r))
-}
-
 impl<M: Model> Stepper for Interned<'_, M> {
     fn init(&self) -> u32 {
         0
     }
 
     fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
-        let key = (u64::from(sid) << 32) | u64::from(op);
-        if let Some(r) = memo_get(&self.memo, key) {
+        if let Some(r) = self.memo.get(sid, op) {
             return r;
         }
         let r = self.step_uncached(sid, op);
-        self.memo.insert(key, r.unwrap_or(DISALLOWED));
+        self.memo.insert(sid, op, r);
         r
     }
 
@@ -88,8 +132,9 @@ impl<M: Model> Stepper for Interned<'_, M> {
     fn bytes(&self) -> usize {
         // Hash maps hold roughly key + value + a control byte per bucket.
         self.states.capacity() * 2 * std::mem::size_of::<M::State>()
-            + self.ids.capacity() * (std::mem::size_of::<M::State>() + 5)
-            + self.memo.capacity() * 13
+            + self.same_hash.capacity() * 4
+            + self.ids.capacity() * 13
+            + self.memo.bytes()
     }
 }
 
@@ -102,7 +147,7 @@ pub(crate) struct Product<'a, M: Model> {
     keys: Vec<String>,
     vectors: Vec<Box<[u32]>>,
     ids: FxHashMap<Box<[u32]>, u32>,
-    memo: FxHashMap<u64, u32>,
+    memo: Memo,
 }
 
 impl<'a, M: Model> Product<'a, M> {
@@ -119,6 +164,7 @@ impl<'a, M: Model> Product<'a, M> {
                 })
             })
             .collect();
+        let memo = Memo::new(ops.len());
         let inner = Interned::new(model, ops);
         let init: Box<[u32]> = vec![inner.init(); keys.len()].into();
         let mut ids = FxHashMap::default();
@@ -129,7 +175,7 @@ impl<'a, M: Model> Product<'a, M> {
             keys,
             vectors: vec![init],
             ids,
-            memo: FxHashMap::default(),
+            memo,
         }
     }
 }
@@ -140,8 +186,7 @@ impl<M: Model> Stepper for Product<'_, M> {
     }
 
     fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
-        let key = (u64::from(sid) << 32) | u64::from(op);
-        if let Some(r) = memo_get(&self.memo, key) {
+        if let Some(r) = self.memo.get(sid, op) {
             return r;
         }
         let k = self.key_of[op as usize] as usize;
@@ -159,7 +204,7 @@ impl<M: Model> Stepper for Product<'_, M> {
                 self.vectors.push(v);
                 id
             });
-        self.memo.insert(key, r.unwrap_or(DISALLOWED));
+        self.memo.insert(sid, op, r);
         r
     }
 
@@ -175,6 +220,6 @@ impl<M: Model> Stepper for Product<'_, M> {
         self.inner.bytes()
             + self.vectors.capacity() * 2 * per_vector
             + self.ids.capacity() * 20
-            + self.memo.capacity() * 13
+            + self.memo.bytes()
     }
 }

@@ -1,0 +1,427 @@
+//! Differential test: our checker against stateright's exhaustive
+//! `LinearizabilityTester` on thousands of small random histories,
+//! including indeterminate operations that take effect late or never.
+use checkers::linearizability::{check, CheckOptions, Operation, Verdict};
+use checkers::model::{Kv, KvInput, KvOp, KvOutput, Register, RegisterInput, RegisterOutput};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use stateright::semantics::{ConsistencyTester, LinearizabilityTester, SequentialSpec};
+use std::collections::BTreeMap;
+
+/// The reference object for stateright: the project's KV.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Store(BTreeMap<String, String>);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Ret {
+    Value(Option<String>),
+    Ok,
+    Cas(bool),
+}
+
+impl SequentialSpec for Store {
+    type Op = KvInput;
+    type Ret = Ret;
+    fn invoke(&mut self, op: &KvInput) -> Ret {
+        let k = op.key.clone();
+        match &op.op {
+            KvOp::Get => Ret::Value(self.0.get(&k).cloned()),
+            KvOp::Put(v) => {
+                self.0.insert(k, v.clone());
+                Ret::Ok
+            }
+            KvOp::Append(v) => {
+                self.0.entry(k).or_default().push_str(v);
+                Ret::Ok
+            }
+            KvOp::Cas { from, to } => {
+                let hit = self.0.get(&k) == from.as_ref();
+                if hit {
+                    self.0.insert(k, to.clone());
+                }
+                Ret::Cas(hit)
+            }
+            KvOp::Delete => {
+                self.0.remove(&k);
+                Ret::Ok
+            }
+        }
+    }
+}
+
+/// The register (Jepsen etcd) for stateright.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Reg(Option<i64>);
+
+impl SequentialSpec for Reg {
+    type Op = RegisterInput;
+    type Ret = RegisterOutput;
+    fn invoke(&mut self, op: &RegisterInput) -> RegisterOutput {
+        match *op {
+            RegisterInput::Read => RegisterOutput::Read(self.0),
+            RegisterInput::Write(v) => {
+                self.0 = Some(v);
+                RegisterOutput::Ok
+            }
+            RegisterInput::Cas { from, to } => {
+                if self.0 == Some(from) {
+                    self.0 = Some(to);
+                    RegisterOutput::Ok
+                } else {
+                    RegisterOutput::Failed
+                }
+            }
+        }
+    }
+}
+
+/// Runs stateright over the history: invocations and returns in time order,
+/// indeterminate operations left in flight (they may or may not apply).
+fn oracle<S, I, O>(init: S, ops: &[Operation<I, O>], ret: impl Fn(&I, &O) -> S::Ret) -> bool
+where
+    S: SequentialSpec<Op = I> + Clone,
+    I: Clone + std::fmt::Debug,
+    S::Ret: Clone + std::fmt::Debug + PartialEq,
+{
+    let mut events: Vec<(u64, usize, bool)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        events.push((op.call, i, false));
+        if let Some((t, _)) = op.ret {
+            events.push((t, i, true));
+        }
+    }
+    events.sort();
+    let mut tester = LinearizabilityTester::new(init);
+    for (_, i, is_return) in events {
+        let op = &ops[i];
+        let r = if is_return {
+            let (_, out) = op.ret.as_ref().expect("returned");
+            tester
+                .on_return(op.process, ret(&op.input, out))
+                .map(|_| ())
+        } else {
+            tester.on_invoke(op.process, op.input.clone()).map(|_| ())
+        };
+        r.expect("well-formed history");
+    }
+    tester.is_consistent()
+}
+
+/// A second oracle, straight from the definition: some order of all
+/// completed operations and some of the indeterminate ones, respecting real
+/// time, is a valid sequential run. Memoised on (placed set, state); at most
+/// 64 operations.
+fn brute_force<S, I, O>(init: S, ops: &[Operation<I, O>], ret: impl Fn(&I, &O) -> S::Ret) -> bool
+where
+    S: SequentialSpec<Op = I> + Clone + Eq + std::hash::Hash,
+{
+    assert!(ops.len() <= 64);
+    let completed: u64 = (0..ops.len())
+        .filter(|&i| ops[i].ret.is_some())
+        .map(|i| 1 << i)
+        .sum();
+    // Operations that returned before each one was called.
+    let before: Vec<u64> = ops
+        .iter()
+        .map(|o| {
+            (0..ops.len())
+                .filter(|&j| ops[j].ret.as_ref().is_some_and(|(t, _)| *t < o.call))
+                .map(|j| 1 << j)
+                .sum()
+        })
+        .collect();
+    let rets: Vec<Option<S::Ret>> = ops
+        .iter()
+        .map(|o| o.ret.as_ref().map(|(_, out)| ret(&o.input, out)))
+        .collect();
+    let mut failed = std::collections::HashSet::new();
+    fn go<S: SequentialSpec + Clone + Eq + std::hash::Hash>(
+        placed: u64,
+        state: &S,
+        ops: &[&S::Op],
+        rets: &[Option<S::Ret>],
+        before: &[u64],
+        completed: u64,
+        failed: &mut std::collections::HashSet<(u64, S)>,
+    ) -> bool {
+        if placed & completed == completed {
+            return true;
+        }
+        if failed.contains(&(placed, state.clone())) {
+            return false;
+        }
+        for i in 0..ops.len() {
+            if placed & (1 << i) != 0 || before[i] & !placed != 0 {
+                continue;
+            }
+            let mut next = state.clone();
+            let ok = match &rets[i] {
+                Some(r) => next.is_valid_step(ops[i], r),
+                None => {
+                    next.invoke(ops[i]);
+                    true
+                }
+            };
+            if ok && go(placed | 1 << i, &next, ops, rets, before, completed, failed) {
+                return true;
+            }
+        }
+        failed.insert((placed, state.clone()));
+        false
+    }
+    let inputs: Vec<&I> = ops.iter().map(|o| &o.input).collect();
+    go(0, &init, &inputs, &rets, &before, completed, &mut failed)
+}
+
+fn ours<M: checkers::model::Model>(
+    model: &M,
+    ops: &[Operation<M::Input, M::Output>],
+    partition: bool,
+) -> bool {
+    let options = CheckOptions {
+        partition,
+        threads: 1,
+        ..CheckOptions::default()
+    };
+    match check(model, ops, &options) {
+        Verdict::Linearizable => true,
+        Verdict::NotLinearizable(_) => false,
+        Verdict::Unknown { reason } => panic!("no budget was set, yet: {reason}"),
+    }
+}
+
+/// One step of the simulated run: (kind, client, choice, choice).
+type Action = (u8, u8, u8, u8);
+
+struct InFlight<I> {
+    op: usize,
+    input: I,
+    applied: Option<Applied>,
+}
+
+#[derive(Clone)]
+enum Applied {
+    Value(Option<String>),
+    Ok,
+    Cas(bool),
+}
+
+/// Interprets actions as a run of `clients` clients against one store:
+/// each operation takes effect at some step between its invocation and its
+/// return (or, when it times out, at any later step or never). A few
+/// results are then corrupted, so some histories are not linearizable.
+fn kv_history(actions: &[Action], keys: u8, clients: u8) -> Vec<Operation<KvInput, KvOutput>> {
+    let mut store = Store::default();
+    let mut ops: Vec<Operation<KvInput, KvOutput>> = Vec::new();
+    let mut flight: Vec<Option<InFlight<KvInput>>> = (0..clients).map(|_| None).collect();
+    let mut process: Vec<u64> = (0..clients as u64).collect();
+    let mut next_process = clients as u64;
+    // Timed-out operations that may still take effect.
+    let mut late: Vec<(usize, KvInput)> = Vec::new();
+    let value = |c: u8| ["a", "b", "c"][c as usize % 3].to_string();
+    for (t, &(kind, client, c1, c2)) in actions.iter().enumerate() {
+        let t = t as u64;
+        let slot = (client % clients) as usize;
+        match (kind % 8, flight[slot].take()) {
+            (0..=2, None) => {
+                let key = format!("k{}", c1 % keys);
+                let op = match c2 % 9 {
+                    0..=2 => KvOp::Get,
+                    3 | 4 => KvOp::Put(value(c2 / 9)),
+                    5 => KvOp::Append(value(c2 / 9)),
+                    6 | 7 => KvOp::Cas {
+                        from: (c2 / 9 % 4 != 3).then(|| value(c2 / 9)),
+                        to: value(c1 / 7),
+                    },
+                    _ => KvOp::Delete,
+                };
+                let input = KvInput { key, op };
+                ops.push(Operation {
+                    process: process[slot],
+                    input: input.clone(),
+                    call: t,
+                    ret: None,
+                });
+                flight[slot] = Some(InFlight {
+                    op: ops.len() - 1,
+                    input,
+                    applied: None,
+                });
+            }
+            (3 | 4, Some(mut f)) if f.applied.is_none() => {
+                f.applied = Some(apply(&mut store, &f.input));
+                flight[slot] = Some(f);
+            }
+            (5 | 6, Some(mut f)) => {
+                let applied = match f.applied.take() {
+                    Some(a) => a,
+                    None => apply(&mut store, &f.input),
+                };
+                let mut out = match applied {
+                    Applied::Value(v) => KvOutput::Value(v),
+                    Applied::Ok => KvOutput::Ok,
+                    Applied::Cas(true) => KvOutput::Ok,
+                    Applied::Cas(false) => KvOutput::Failed,
+                };
+                if c1 % 7 == 0 {
+                    // Corrupt: a wrong read or a flipped cas.
+                    out = match out {
+                        KvOutput::Value(_) => KvOutput::Value((c2 % 4 != 3).then(|| value(c2))),
+                        KvOutput::Ok if matches!(f.input.op, KvOp::Cas { .. }) => KvOutput::Failed,
+                        KvOutput::Failed => KvOutput::Ok,
+                        other => other,
+                    };
+                }
+                ops[f.op].ret = Some((t, out));
+            }
+            (7, Some(f)) => {
+                // Time out: indeterminate; the client moves to a new process.
+                if f.applied.is_none() && c1 % 2 == 0 {
+                    late.push((f.op, f.input));
+                }
+                process[slot] = next_process;
+                next_process += 1;
+            }
+            (_, f) => {
+                flight[slot] = f;
+                // Maybe apply a timed-out operation late.
+                if kind % 8 == 3 && !late.is_empty() {
+                    let (_, input) = late.remove(c1 as usize % late.len());
+                    apply(&mut store, &input);
+                }
+            }
+        }
+    }
+    ops
+}
+
+fn apply(store: &mut Store, input: &KvInput) -> Applied {
+    match store.invoke(input) {
+        Ret::Value(v) => Applied::Value(v),
+        Ret::Ok => Applied::Ok,
+        Ret::Cas(b) => Applied::Cas(b),
+    }
+}
+
+fn kv_ret(input: &KvInput, out: &KvOutput) -> Ret {
+    match (out, &input.op) {
+        (KvOutput::Value(v), _) => Ret::Value(v.clone()),
+        (KvOutput::Ok, KvOp::Cas { .. }) => Ret::Cas(true),
+        (KvOutput::Failed, _) => Ret::Cas(false),
+        (KvOutput::Ok, _) => Ret::Ok,
+    }
+}
+
+/// Register histories: the kv generator on one key, mapped to read/write/cas.
+fn register_history(
+    actions: &[Action],
+    clients: u8,
+) -> Vec<Operation<RegisterInput, RegisterOutput>> {
+    let num = |s: &str| i64::from(s.as_bytes()[0] - b'a');
+    kv_history(actions, 1, clients)
+        .into_iter()
+        .filter_map(|op| {
+            let input = match &op.input.op {
+                KvOp::Get => RegisterInput::Read,
+                KvOp::Put(v) | KvOp::Append(v) => RegisterInput::Write(num(v)),
+                KvOp::Cas { from: Some(f), to } => RegisterInput::Cas {
+                    from: num(f),
+                    to: num(to),
+                },
+                KvOp::Cas { from: None, .. } | KvOp::Delete => return None,
+            };
+            let ret = op.ret.map(|(t, out)| {
+                let out = match out {
+                    KvOutput::Value(v) => RegisterOutput::Read(v.as_deref().map(num)),
+                    KvOutput::Ok => RegisterOutput::Ok,
+                    KvOutput::Failed => RegisterOutput::Failed,
+                };
+                (t, out)
+            });
+            Some(Operation {
+                process: op.process,
+                input,
+                call: op.call,
+                ret,
+            })
+        })
+        .collect()
+}
+
+fn actions(max: usize) -> impl Strategy<Value = Vec<Action>> {
+    prop::collection::vec(any::<Action>(), 0..max)
+}
+
+fn reg_ret(_: &RegisterInput, out: &RegisterOutput) -> RegisterOutput {
+    out.clone()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Small histories (up to ~14 operations): stateright's exhaustive
+    /// tester, and the brute-force oracle checked against it.
+    #[test]
+    fn small_kv_agrees_with_stateright(actions in actions(55), keys in 1u8..=2, clients in 2u8..=4) {
+        let ops = kv_history(&actions, keys, clients);
+        let expected = oracle(Store::default(), &ops, kv_ret);
+        prop_assert_eq!(brute_force(Store::default(), &ops, kv_ret), expected, "oracles disagree");
+        prop_assert_eq!(ours(&Kv, &ops, true), expected, "split, history {:#?}", ops);
+        prop_assert_eq!(ours(&Kv, &ops, false), expected, "whole, history {:#?}", ops);
+    }
+
+    #[test]
+    fn small_register_agrees_with_stateright(actions in actions(55), clients in 2u8..=4) {
+        let ops = register_history(&actions, clients);
+        let expected = oracle(Reg::default(), &ops, reg_ret);
+        prop_assert_eq!(brute_force(Reg::default(), &ops, reg_ret), expected, "oracles disagree");
+        prop_assert_eq!(ours(&Register, &ops, true), expected, "history {:#?}", ops);
+    }
+
+    /// Larger histories (up to ~30 operations per key) against the
+    /// brute-force oracle.
+    #[test]
+    fn kv_agrees_with_brute_force(actions in actions(150), keys in 1u8..=2, clients in 3u8..=5) {
+        let mut ops = kv_history(&actions, keys, clients);
+        ops.truncate(64);
+        let expected = brute_force(Store::default(), &ops, kv_ret);
+        prop_assert_eq!(ours(&Kv, &ops, true), expected, "split, history {:#?}", ops);
+        prop_assert_eq!(ours(&Kv, &ops, false), expected, "whole, history {:#?}", ops);
+    }
+
+    #[test]
+    fn register_agrees_with_brute_force(actions in actions(130), clients in 3u8..=5) {
+        let ops = register_history(&actions, clients);
+        let expected = brute_force(Reg::default(), &ops, reg_ret);
+        prop_assert_eq!(ours(&Register, &ops, true), expected, "history {:#?}", ops);
+    }
+}
+
+/// The generator must produce both verdicts in useful numbers, or the
+/// comparison above proves little.
+#[test]
+fn generator_yields_both_verdicts() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut ok, mut bad, mut indeterminate, mut total, mut most) = (0, 0, 0, 0, 0);
+    for _ in 0..400 {
+        let acts = actions(150)
+            .new_tree(&mut runner)
+            .expect("strategy")
+            .current();
+        let ops = kv_history(&acts, 1, 4);
+        indeterminate += ops.iter().filter(|o| o.ret.is_none()).count();
+        total += ops.len();
+        most = most.max(ops.len());
+        if brute_force(Store::default(), &ops, kv_ret) {
+            ok += 1;
+        } else {
+            bad += 1;
+        }
+    }
+    assert!(ok > 80 && bad > 80, "linearizable {ok}, not {bad}");
+    assert!(
+        indeterminate > 200,
+        "only {indeterminate} indeterminate ops"
+    );
+    println!("linearizable {ok}, not {bad}; {total} ops, at most {most} per history, {indeterminate} indeterminate");
+}

@@ -1,0 +1,246 @@
+//! Hand-made histories for the cases that are easy to get wrong.
+use checkers::linearizability::{check, CheckOptions, Operation, Verdict};
+use checkers::model::{
+    Kv, KvInput, KvOp, KvOutput, Register, RegisterInput as R, RegisterOutput as O,
+};
+
+type RegOp = Operation<R, O>;
+
+fn op(process: u64, input: R, call: u64, ret: Option<(u64, O)>) -> RegOp {
+    Operation {
+        process,
+        input,
+        call,
+        ret,
+    }
+}
+
+fn linearizable(ops: &[RegOp]) -> bool {
+    match check(&Register, ops, &CheckOptions::default()) {
+        Verdict::Linearizable => true,
+        Verdict::NotLinearizable(_) => false,
+        Verdict::Unknown { reason } => panic!("unknown: {reason}"),
+    }
+}
+
+#[test]
+fn concurrent_cas_only_one_can_win() {
+    let write = op(0, R::Write(0), 0, Some((1, O::Ok)));
+    let cas = |p, out| {
+        op(
+            p,
+            R::Cas {
+                from: 0,
+                to: p as i64,
+            },
+            2,
+            Some((5, out)),
+        )
+    };
+    assert!(!linearizable(&[
+        write.clone(),
+        cas(1, O::Ok),
+        cas(2, O::Ok)
+    ]));
+    assert!(linearizable(&[
+        write.clone(),
+        cas(1, O::Ok),
+        cas(2, O::Failed)
+    ]));
+    assert!(linearizable(&[write, cas(1, O::Failed), cas(2, O::Ok)]));
+}
+
+#[test]
+fn failed_cas_observes_a_mismatch() {
+    let write = op(0, R::Write(1), 0, Some((1, O::Ok)));
+    let cas = op(1, R::Cas { from: 1, to: 2 }, 2, Some((3, O::Failed)));
+    assert!(!linearizable(&[write, cas]));
+}
+
+#[test]
+fn read_of_a_value_written_by_a_pending_write() {
+    // The write is still in flight when the read returns its value.
+    let write = op(0, R::Write(7), 0, Some((10, O::Ok)));
+    let read = op(1, R::Read, 2, Some((3, O::Read(Some(7)))));
+    assert!(linearizable(&[write.clone(), read]));
+    // A read that returned before the write was invoked cannot see it.
+    let early = op(1, R::Read, 0, Some((1, O::Read(Some(7)))));
+    let late_write = op(0, R::Write(7), 2, Some((3, O::Ok)));
+    assert!(!linearizable(&[early, late_write]));
+    // Nor can a write that never happened be read.
+    let indeterminate_write = op(0, R::Write(7), 0, None);
+    let read_after = op(1, R::Read, 1, Some((2, O::Read(Some(7)))));
+    let read_back = op(1, R::Read, 3, Some((4, O::Read(None))));
+    assert!(!linearizable(&[indeterminate_write, read_after, read_back]));
+}
+
+#[test]
+fn indeterminate_write_observed_much_later() {
+    let mut ops = vec![
+        op(0, R::Write(1), 0, Some((1, O::Ok))),
+        op(9, R::Write(2), 2, None),
+    ];
+    // Many reads still see 1 ...
+    for i in 0..200u64 {
+        ops.push(op(
+            1 + i % 3,
+            R::Read,
+            10 + 2 * i,
+            Some((11 + 2 * i, O::Read(Some(1)))),
+        ));
+    }
+    // ... then the timed-out write shows up.
+    ops.push(op(1, R::Read, 1000, Some((1001, O::Read(Some(2))))));
+    assert!(linearizable(&ops));
+    // But once seen, the old value cannot come back.
+    ops.push(op(2, R::Read, 1002, Some((1003, O::Read(Some(1))))));
+    assert!(!linearizable(&ops));
+}
+
+#[test]
+fn indeterminate_operations_may_never_happen() {
+    let ops = [
+        op(0, R::Write(1), 0, Some((1, O::Ok))),
+        op(1, R::Write(5), 2, None),
+        op(2, R::Cas { from: 1, to: 6 }, 2, None),
+        op(3, R::Read, 3, None), // a timed-out read constrains nothing
+        op(4, R::Read, 4, Some((5, O::Read(Some(1))))),
+    ];
+    assert!(linearizable(&ops));
+}
+
+#[test]
+fn indeterminate_cas_takes_effect_only_if_it_matches() {
+    let write = op(0, R::Write(1), 0, Some((1, O::Ok)));
+    let cas = |from| op(1, R::Cas { from, to: 9 }, 2, None);
+    let read = op(2, R::Read, 3, Some((4, O::Read(Some(9)))));
+    assert!(linearizable(&[write.clone(), cas(1), read.clone()]));
+    assert!(!linearizable(&[write, cas(2), read]));
+}
+
+fn kv(key: &str, op: KvOp) -> KvInput {
+    KvInput {
+        key: key.to_string(),
+        op,
+    }
+}
+
+fn kv_linearizable(ops: &[Operation<KvInput, KvOutput>], partition: bool) -> bool {
+    let options = CheckOptions {
+        partition,
+        ..CheckOptions::default()
+    };
+    match check(&Kv, ops, &options) {
+        Verdict::Linearizable => true,
+        Verdict::NotLinearizable(_) => false,
+        Verdict::Unknown { reason } => panic!("unknown: {reason}"),
+    }
+}
+
+#[test]
+fn identical_indeterminate_deletes_each_count_once() {
+    let get_nil = |t| Operation {
+        process: 1,
+        input: kv("k", KvOp::Get),
+        call: t,
+        ret: Some((t + 1, KvOutput::Value(None))),
+    };
+    let put = |v: &str, t| Operation {
+        process: 2,
+        input: kv("k", KvOp::Put(v.into())),
+        call: t,
+        ret: Some((t + 1, KvOutput::Ok)),
+    };
+    let delete = |p, t| Operation {
+        process: p,
+        input: kv("k", KvOp::Delete),
+        call: t,
+        ret: None,
+    };
+    // Two absent reads after two puts need both timed-out deletes.
+    let mut ops = vec![
+        put("a", 0),
+        delete(10, 1),
+        delete(11, 1),
+        get_nil(3),
+        put("b", 5),
+        get_nil(7),
+    ];
+    assert!(kv_linearizable(&ops, true));
+    ops.remove(2);
+    assert!(!kv_linearizable(&ops, true));
+}
+
+#[test]
+fn keys_are_independent_but_each_must_hold() {
+    let put = |k: &str, v: &str, t| Operation {
+        process: t,
+        input: kv(k, KvOp::Put(v.into())),
+        call: t,
+        ret: Some((t + 1, KvOutput::Ok)),
+    };
+    let get = |k: &str, v: Option<&str>, t| Operation {
+        process: t,
+        input: kv(k, KvOp::Get),
+        call: t,
+        ret: Some((t + 1, KvOutput::Value(v.map(str::to_string)))),
+    };
+    let ok = vec![
+        put("x", "1", 0),
+        put("y", "2", 2),
+        get("x", Some("1"), 4),
+        get("y", Some("2"), 6),
+    ];
+    assert!(kv_linearizable(&ok, true) && kv_linearizable(&ok, false));
+    let bad = vec![put("x", "1", 0), put("y", "2", 2), get("x", Some("2"), 4)];
+    assert!(!kv_linearizable(&bad, true) && !kv_linearizable(&bad, false));
+    let Verdict::NotLinearizable(c) = check(&Kv, &bad, &CheckOptions::default()) else {
+        panic!("not linearizable")
+    };
+    assert_eq!(c.partition.as_deref(), Some("x"));
+    assert_eq!(c.stuck.len(), 1);
+    assert!(
+        c.stuck[0].reason.contains("not possible"),
+        "{}",
+        c.stuck[0].reason
+    );
+}
+
+#[test]
+fn append_and_cas_from_absent() {
+    let o = |p, op: KvOp, t, out| Operation {
+        process: p,
+        input: kv("k", op),
+        call: t,
+        ret: Some((t + 1, out)),
+    };
+    let ops = vec![
+        o(
+            0,
+            KvOp::Cas {
+                from: None,
+                to: "a".into(),
+            },
+            0,
+            KvOutput::Ok,
+        ),
+        o(1, KvOp::Append("b".into()), 2, KvOutput::Ok),
+        o(2, KvOp::Get, 4, KvOutput::Value(Some("ab".into()))),
+        o(
+            3,
+            KvOp::Cas {
+                from: None,
+                to: "z".into(),
+            },
+            6,
+            KvOutput::Failed,
+        ),
+        o(4, KvOp::Delete, 8, KvOutput::Ok),
+        o(5, KvOp::Append("c".into()), 10, KvOutput::Ok),
+        o(6, KvOp::Get, 12, KvOutput::Value(Some("c".into()))),
+    ];
+    assert!(kv_linearizable(&ops, true));
+    let mut wrong = ops.clone();
+    wrong[6].ret = Some((13, KvOutput::Value(Some("abc".into()))));
+    assert!(!kv_linearizable(&wrong, true));
+}
