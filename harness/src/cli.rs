@@ -24,6 +24,13 @@ enum Command {
     Chaos(ChaosArgs),
     /// List the scenarios, one line each.
     Scenarios,
+    /// List the bug mutants: mechanism, the real bug each models, the scenario
+    /// that exposes it and the checker expected to flag it.
+    Bugs {
+        /// Print JSON for machines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check recorded histories for linearizability.
     Check(checkers::cli::CheckArgs),
     /// Regenerate DIR/report.html from a run directory's files.
@@ -56,6 +63,9 @@ struct ChaosArgs {
     /// Client workload: register, kv or list-append (default: the scenario's).
     #[arg(long, value_parser = PossibleValuesParser::new(["register", "kv", "list-append"]))]
     workload: Option<String>,
+    /// Switch on a bug mutant (repeatable; see `snapstorm bugs`).
+    #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
+    bugs: Vec<String>,
     /// Run directory (default store/<scenario>-seed<N>/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -91,6 +101,10 @@ pub fn main() -> i32 {
             print_out(&text);
             0
         }
+        Command::Bugs { json } => {
+            print_out(&list_bugs(json));
+            0
+        }
         Command::Check(args) => checkers::cli::run(args),
         Command::Report { dir } => match reports::write_report(&dir) {
             Ok(path) => {
@@ -111,6 +125,11 @@ fn chaos(args: ChaosArgs) -> i32 {
     cfg.duration = Duration::from_secs_f64(args.duration);
     cfg.snapshot_threshold = args.snapshot_threshold;
     cfg.trailing_logs = args.trailing_logs;
+    cfg.bugs = args
+        .bugs
+        .iter()
+        .map(|b| raftkv::bugs::Bug::parse(b).expect("validated by clap"))
+        .collect();
     cfg.workload = args
         .workload
         .map(|w| workloads::Generator::parse(&w).expect("validated by clap"));
@@ -181,4 +200,19 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     let _ = writeln!(t, "  run directory: {}", out.display());
     let _ = writeln!(t, "  repro: {}", r.repro);
     print_out(&t);
+}
+
+fn list_bugs(json: bool) -> String {
+    use raftkv::bugs::BUGS;
+    if json {
+        return serde_json::to_string_pretty(BUGS).expect("bug list serialises") + "\n";
+    }
+    let mut out = String::new();
+    for b in BUGS {
+        out.push_str(&format!(
+            "{}\n  what:     {}\n  models:   {}\n  exposed:  snapstorm chaos --scenario {} --bug {}\n  flagged:  {}\n",
+            b.name, b.mechanism, b.models, b.scenario, b.name, b.checker
+        ));
+    }
+    out
 }

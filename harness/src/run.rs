@@ -328,8 +328,8 @@ fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult 
         }
         LinVerdict::NotLinearizable(cx) => {
             let mut r = CheckerResult::invalid(format!(
-                "not linearizable: key {:?}: {} operations linearize, then none of {} can go next",
-                cx.partition,
+                "not linearizable: key {}: {} operations linearize, then none of {} can go next",
+                cx.partition.as_deref().unwrap_or("(whole history)"),
                 cx.longest_prefix.len(),
                 cx.stuck.len()
             ));

@@ -10,7 +10,8 @@ pub enum Generator {
     /// Read / write / cas of small integers on few keys (Jepsen's etcd register):
     /// the hardest shape for the linearizability checker.
     Register,
-    /// get / put / append of unique values over many keys (Porcupine's kv shape).
+    /// get / put / append of unique values over many keys (Porcupine's kv shape),
+    /// with an occasional delete.
     Kv,
     /// Each client appends its own increasing sequence to its own key; the final
     /// reads must show every acknowledged append exactly once and in order.
@@ -117,6 +118,15 @@ impl OpSource {
                 if read {
                     return Planned {
                         f: Function::Get,
+                        key,
+                        value: None,
+                    };
+                }
+                // Now and then a delete: a key that disappears is what tells a
+                // restore that replaces state from one that merges into it.
+                if rng.random_bool(0.05) {
+                    return Planned {
+                        f: Function::Delete,
                         key,
                         value: None,
                     };

@@ -50,7 +50,7 @@ pub const BUGS: &[BugInfo] = &[
     BugInfo {
         bug: Bug::SnapshotLabelledAhead,
         name: "snapshot-labelled-ahead",
-        mechanism: "the snapshot is labelled with the commit index instead of the applied index",
+        mechanism: "the snapshot is labelled with the last log index instead of the applied index",
         models: "etcd #8091",
         scenario: "lagging-follower",
         checker: "snapshot-fidelity",
@@ -60,7 +60,7 @@ pub const BUGS: &[BugInfo] = &[
         name: "wrong-snapshot-term",
         mechanism: "the snapshot's last-included term is recorded as the current term",
         models: "tikv #10225; raft-rs #213",
-        scenario: "leader-isolation",
+        scenario: "all-crash",
         checker: "snapshot-fidelity",
     },
     BugInfo {
