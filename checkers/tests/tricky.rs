@@ -244,3 +244,62 @@ fn append_and_cas_from_absent() {
     wrong[6].ret = Some((13, KvOutput::Value(Some("abc".into()))));
     assert!(!kv_linearizable(&wrong, true));
 }
+
+/// Indeterminate writes that no read ever shows are dropped before the search;
+/// the verdict must be unchanged either way.
+#[test]
+fn unobserved_indeterminate_writes_do_not_change_the_verdict() {
+    use checkers::linearizability::{check, CheckOptions, Operation, Verdict};
+    use checkers::model::{Kv, KvInput, KvOp, KvOutput};
+    let op = |process, op: KvOp, call, ret: Option<(u64, KvOutput)>| Operation {
+        process,
+        input: KvInput {
+            key: "k".into(),
+            op,
+        },
+        call,
+        ret,
+    };
+    let get = |p, call, ret, v: Option<&str>| {
+        op(
+            p,
+            KvOp::Get,
+            call,
+            Some((ret, KvOutput::Value(v.map(String::from)))),
+        )
+    };
+    let opts = CheckOptions::default();
+    // 20 timed-out appends nobody ever reads, around linearizable reads.
+    let mut h = vec![op(0, KvOp::Put("a".into()), 0, Some((1, KvOutput::Ok)))];
+    for i in 0..20 {
+        h.push(op(10 + i, KvOp::Append(format!("<{i}>")), 2 + i, None));
+    }
+    h.push(get(1, 30, 31, Some("a")));
+    assert!(matches!(check(&Kv, &h, &opts), Verdict::Linearizable));
+    // One of them *is* read: it must still be placed (and can be).
+    let mut seen = h.clone();
+    seen.push(get(2, 40, 41, Some("a<7>")));
+    assert!(matches!(check(&Kv, &seen, &opts), Verdict::Linearizable));
+    // A read no placement explains stays non-linearizable.
+    let mut bad = h.clone();
+    bad.push(get(3, 50, 51, Some("b")));
+    assert!(matches!(
+        check(&Kv, &bad, &opts),
+        Verdict::NotLinearizable(_)
+    ));
+    // With a cas on the key, nothing is dropped, and the verdict still holds.
+    let mut with_cas = h;
+    with_cas.push(op(
+        4,
+        KvOp::Cas {
+            from: Some("a".into()),
+            to: "c".into(),
+        },
+        60,
+        Some((61, KvOutput::Ok)),
+    ));
+    assert!(matches!(
+        check(&Kv, &with_cas, &opts),
+        Verdict::Linearizable
+    ));
+}

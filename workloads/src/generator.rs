@@ -68,17 +68,25 @@ pub struct OpSource {
     slot: u32,
     keys: u32,
     read_ratio: f64,
+    delete_ratio: f64,
     /// Operations generated so far by this slot (makes values unique).
     n: u64,
 }
 
 impl OpSource {
-    pub fn new(generator: Generator, slot: u32, keys: u32, read_ratio: f64) -> Self {
+    pub fn new(
+        generator: Generator,
+        slot: u32,
+        keys: u32,
+        read_ratio: f64,
+        delete_ratio: f64,
+    ) -> Self {
         OpSource {
             generator,
             slot,
             keys: keys.max(1),
             read_ratio: read_ratio.clamp(0.0, 1.0),
+            delete_ratio: delete_ratio.clamp(0.0, 1.0),
             n: 0,
         }
     }
@@ -124,7 +132,7 @@ impl OpSource {
                 }
                 // Now and then a delete: a key that disappears is what tells a
                 // restore that replaces state from one that merges into it.
-                if rng.random_bool(0.05) {
+                if rng.random_bool(self.delete_ratio) {
                     return Planned {
                         f: Function::Delete,
                         key,

@@ -22,6 +22,9 @@ pub struct WorkloadSpec {
     pub keys: u32,
     /// Fraction of operations that are reads.
     pub read_ratio: f64,
+    /// Fraction of kv writes that are deletes (Jepsen's kv format has none: 0
+    /// makes the history exportable to it).
+    pub delete_ratio: f64,
     /// Operations per second per client; pauses between operations are drawn
     /// uniformly from [0, 2/rate].
     pub rate: f64,
@@ -39,6 +42,7 @@ impl WorkloadSpec {
                 _ => 5,
             },
             read_ratio: 0.3,
+            delete_ratio: 0.05,
             rate: 20.0,
             request_timeout: Duration::from_millis(300),
             op_timeout: Duration::from_millis(1500),
@@ -77,7 +81,13 @@ pub fn spawn_clients(
             let mut rng = ChaCha8Rng::seed_from_u64(slot_seed);
             let mut process = u64::from(slot);
             let mut client = Client::connect(cfg, process + 1, slot_seed).await?;
-            let mut ops = OpSource::new(spec.generator, slot, spec.keys, spec.read_ratio);
+            let mut ops = OpSource::new(
+                spec.generator,
+                slot,
+                spec.keys,
+                spec.read_ratio,
+                spec.delete_ratio,
+            );
             while !stop.get() {
                 let planned = ops.next(process, &mut rng);
                 let kind = perform(&mut client, process, &planned, &recorder).await;

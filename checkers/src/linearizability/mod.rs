@@ -187,6 +187,20 @@ fn check_part<M: Model>(
     product: bool,
     budget: &Budget,
 ) -> Verdict {
+    // Indeterminate operations nothing could observe do not change the verdict.
+    let views: Vec<(&M::Input, Option<&M::Output>)> = ids
+        .iter()
+        .map(|&i| (&history[i].input, history[i].output()))
+        .collect();
+    let mut dropped = model.unobservable(&views);
+    dropped.sort_unstable();
+    let ids: Vec<usize> = ids
+        .iter()
+        .enumerate()
+        .filter(|(pos, _)| dropped.binary_search(pos).is_err())
+        .map(|(_, &i)| i)
+        .collect();
+    let ids = &ids[..];
     // Local order: completed operations by call time, then indeterminate ones.
     let mut local = ids.to_vec();
     local.sort_by_key(|&i| (history[i].ret.is_none(), history[i].call, i));

@@ -34,6 +34,46 @@ pub enum KvOutput {
     Failed,
 }
 
+/// Indeterminate puts and appends whose value no read ever shows, on keys with
+/// no cas. Why dropping one keeps the verdict: if it took effect at some point,
+/// every read until the key is next overwritten would contain its value; none
+/// does, so no read falls in that window, and the appends in it only change
+/// state that the overwrite replaces (or that nothing reads). So a linearization
+/// with it becomes one without it, and an indeterminate operation may always be
+/// left out. A cas (even a failed one) observes the state, hence the exclusion.
+pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
+    use std::collections::BTreeMap;
+    let mut reads: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut has_cas: BTreeMap<&str, bool> = BTreeMap::new();
+    for (input, output) in ops {
+        let key = input.key.as_str();
+        match (&input.op, output) {
+            (KvOp::Cas { .. }, _) => {
+                has_cas.insert(key, true);
+            }
+            (KvOp::Get, Some(KvOutput::Value(Some(v)))) => reads.entry(key).or_default().push(v),
+            _ => {}
+        }
+    }
+    ops.iter()
+        .enumerate()
+        .filter(|(_, (input, output))| {
+            let value = match &input.op {
+                KvOp::Put(v) | KvOp::Append(v) => v,
+                _ => return false,
+            };
+            let key = input.key.as_str();
+            output.is_none()
+                && !value.is_empty()
+                && !has_cas.get(key).copied().unwrap_or(false)
+                && !reads
+                    .get(key)
+                    .is_some_and(|rs| rs.iter().any(|r| r.contains(value.as_str())))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// One `Option<String>` per key, checked per key.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Kv;
@@ -42,6 +82,10 @@ impl Model for Kv {
     type Input = KvInput;
     type Output = KvOutput;
     type State = Option<String>;
+
+    fn unobservable(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
+        unobservable_writes(ops)
+    }
 
     fn init(&self) -> Option<String> {
         None

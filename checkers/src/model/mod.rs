@@ -44,6 +44,14 @@ pub trait Model: Sync {
         None
     }
 
+    /// Indeterminate operations (by position in `ops`, one partition's
+    /// operations with their outputs, `None` = indeterminate) whose effect no
+    /// operation could observe: the verdict is the same with or without them,
+    /// so the search drops them. The default drops nothing.
+    fn unobservable(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<usize> {
+        Vec::new()
+    }
+
     /// Operation text for reports.
     fn describe_op(&self, input: &Self::Input, output: Option<&Self::Output>) -> OpText;
 

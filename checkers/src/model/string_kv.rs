@@ -33,6 +33,10 @@ impl Model for StringKv {
         Some(&input.key)
     }
 
+    fn unobservable(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
+        super::kv::unobservable_writes(ops)
+    }
+
     fn describe_op(&self, input: &KvInput, output: Option<&KvOutput>) -> OpText {
         describe(input, output, |v| {
             format!("{:?}", v.as_deref().unwrap_or(""))
