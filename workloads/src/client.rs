@@ -140,13 +140,13 @@ impl Client {
     /// `mutating`: a lost request may still take effect (unknown), while a read
     /// that got no answer simply did not happen (fail).
     async fn call(&mut self, req: Request, mutating: bool) -> CallResult {
-        let deadline = Instant::now() + self.cfg.op_timeout;
+        let deadline = Instant::now() + self.cfg.op_timeout; // determinism-ok: tokio's paused clock is simulated time
         let mut attempts: BTreeSet<u64> = BTreeSet::new();
         let mut maybe_applied = false;
         let mut last_node = None;
         let mut target = self.pick_node();
         loop {
-            let now = Instant::now();
+            let now = Instant::now(); // determinism-ok: simulated time
             if now >= deadline {
                 let reason = "timed out".to_string();
                 return if maybe_applied {

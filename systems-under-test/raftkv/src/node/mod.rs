@@ -233,11 +233,11 @@ impl Node {
 
     async fn event_loop(&mut self) -> Stop {
         let mut buf = vec![0u8; 1 << 16];
-        let mut next_tick = Instant::now() + self.tick_period();
+        let mut next_tick = Instant::now() + self.tick_period(); // determinism-ok: tokio's paused clock is simulated time
         loop {
             if self.control.borrow().paused {
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                next_tick = Instant::now() + self.tick_period();
+                next_tick = Instant::now() + self.tick_period(); // determinism-ok: simulated time
                 continue;
             }
             tokio::select! {

@@ -1074,29 +1074,13 @@ impl Raft {
             Err(reason) => {
                 chunk_event(self, false, reason);
                 self.incoming = None;
-                self.send(
-                    from,
-                    Body::SnapshotAck {
-                        snap_term: term,
-                        snap_index: index,
-                        next_offset: 0,
-                        restart: true,
-                    },
-                );
+                self.ack_chunk(from, term, index, 0, true);
             }
             Ok(false) => {
                 // Duplicate or out of order: say where we are.
                 chunk_event(self, false, "unexpected offset");
                 let next = self.incoming.as_ref().map_or(0, |i| i.buf.len() as u64);
-                self.send(
-                    from,
-                    Body::SnapshotAck {
-                        snap_term: term,
-                        snap_index: index,
-                        next_offset: next,
-                        restart: false,
-                    },
-                );
+                self.ack_chunk(from, term, index, next, false);
             }
             Ok(true) => {
                 chunk_event(self, true, "");
@@ -1104,15 +1088,7 @@ impl Raft {
                 inc.buf.extend_from_slice(&data);
                 let have = inc.buf.len() as u64;
                 if have < total {
-                    self.send(
-                        from,
-                        Body::SnapshotAck {
-                            snap_term: term,
-                            snap_index: index,
-                            next_offset: have,
-                            restart: false,
-                        },
-                    );
+                    self.ack_chunk(from, term, index, have, false);
                     return;
                 }
                 let inc = self.incoming.take().expect("checked");
@@ -1123,15 +1099,7 @@ impl Raft {
                         term,
                         reason: "checksum mismatch".into(),
                     });
-                    self.send(
-                        from,
-                        Body::SnapshotAck {
-                            snap_term: term,
-                            snap_index: index,
-                            next_offset: 0,
-                            restart: true,
-                        },
-                    );
+                    self.ack_chunk(from, term, index, 0, true);
                     return;
                 }
                 self.note_leader_commit(index);
@@ -1179,6 +1147,19 @@ impl Raft {
             size,
             kept_suffix: kept,
         });
+    }
+
+    /// Answers a snapshot chunk: the offset wanted next, or a restart from 0.
+    fn ack_chunk(&mut self, to: NodeId, term: Term, index: Index, next_offset: u64, restart: bool) {
+        self.send(
+            to,
+            Body::SnapshotAck {
+                snap_term: term,
+                snap_index: index,
+                next_offset,
+                restart,
+            },
+        );
     }
 
     fn ack_append(&mut self, to: NodeId, index: Index) {
