@@ -30,6 +30,8 @@ pub struct ClusterSpec {
     pub fs_block_size: Option<u64>,
     /// Bug mutants switched on in every node.
     pub bugs: Bugs,
+    /// Payload bytes per InstallSnapshot chunk.
+    pub snapshot_chunk_size: usize,
 }
 
 impl ClusterSpec {
@@ -48,6 +50,7 @@ impl ClusterSpec {
             step: Duration::from_millis(5),
             fs_block_size: None,
             bugs: Bugs::NONE,
+            snapshot_chunk_size: 1024,
         }
     }
 
@@ -60,6 +63,7 @@ impl ClusterSpec {
         r.election_tick = self.election_tick;
         r.heartbeat_tick = self.heartbeat_tick;
         r.read_mode = self.read_mode;
+        r.snapshot_chunk_size = self.snapshot_chunk_size;
         NodeConfig {
             id,
             initial_cluster: self.node_ids(),

@@ -174,6 +174,9 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "install-snapshot-unreliable",
         summary: "a lagging follower catches up by InstallSnapshot over a lossy, duplicating, reordering network",
         build: |s| {
+            // Small chunks (a transfer of many datagrams can arrive short or mixed)
+            // or large ones (a whole snapshot in one datagram can arrive late).
+            s.spec.snapshot_chunk_size = if s.rng.random_bool(0.5) { 64 } else { 1024 };
             s.every(MS(600), MS(2500), MS(1500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
             // The unreliable network covers the catch-up after every blackhole.
             s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.3, reorder: 0.3, max_delay_ms: 40 });

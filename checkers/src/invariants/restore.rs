@@ -117,8 +117,19 @@ pub fn monotonicity(run: &RunData) -> Finding {
                 );
             }
             TraceEvent::Restored { index, .. } => {
-                // restore-fidelity judges the restore itself; continue from it.
-                boots.entry(node).or_default().next_apply = Some(index + 1);
+                // restore-fidelity judges the restore itself; here, only that it
+                // does not take applied back within the boot.
+                let b = boots.entry(node).or_default();
+                let applied = b.next_apply.map_or(0, |n| n.saturating_sub(1));
+                if *index < applied {
+                    violations.push(Violation::at(
+                        node,
+                        *index,
+                        r.time,
+                        format!("n{node} restored a snapshot at {index}, taking applied back from {applied}"),
+                    ));
+                }
+                b.next_apply = Some(index + 1);
             }
             TraceEvent::Commit { index, .. } => {
                 let b = boots.entry(node).or_default();

@@ -12,6 +12,10 @@ pub enum Bug {
     SnapshotLabelledAhead,
     WrongSnapshotTerm,
     ForgetSnapshotOnBoot,
+    InstallStaleSnapshot,
+    AppliedNotResetOnInstall,
+    AcceptShortSnapshot,
+    AckBeforeFsync,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -70,6 +74,38 @@ pub const BUGS: &[BugInfo] = &[
         models: "6.824 TestSnapshotInit",
         scenario: "all-crash",
         checker: "restore-fidelity",
+    },
+    BugInfo {
+        bug: Bug::InstallStaleSnapshot,
+        name: "install-stale-snapshot",
+        mechanism: "a follower installs a snapshot at or below its commit index, rolling its state back",
+        models: "openraft #543; etcd #1763, #1837",
+        scenario: "install-snapshot-unreliable",
+        checker: "monotonicity",
+    },
+    BugInfo {
+        bug: Bug::AppliedNotResetOnInstall,
+        name: "applied-not-reset-on-install",
+        mechanism: "the applied index is not moved to the snapshot index when a snapshot is installed",
+        models: "hashicorp/raft #85; 6.824 apply out of order",
+        scenario: "lagging-follower",
+        checker: "restore-fidelity",
+    },
+    BugInfo {
+        bug: Bug::AcceptShortSnapshot,
+        name: "accept-short-snapshot",
+        mechanism: "a chunked transfer is accepted without checking total size, snapshot id, offset or checksum",
+        models: "hashicorp/raft short read; databend #1035 / openraft #1113",
+        scenario: "install-snapshot-unreliable",
+        checker: "halts",
+    },
+    BugInfo {
+        bug: Bug::AckBeforeFsync,
+        name: "ack-before-fsync",
+        mechanism: "a follower acknowledges AppendEntries before the entries are durable",
+        models: "etcd #10166",
+        scenario: "all-crash",
+        checker: "state-machine-safety",
     },
 ];
 

@@ -201,6 +201,7 @@ impl Node {
         let mut raft_cfg = cfg.raft.clone();
         raft_cfg.id = cfg.id;
         raft_cfg.seed = cfg.raft.seed ^ boots.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        raft_cfg.bugs = cfg.bugs;
         let raft_seed = raft_cfg.seed;
         let raft = Raft::new(
             raft_cfg,
@@ -432,6 +433,12 @@ impl Node {
             if let Some(hs) = hard_state {
                 self.storage.set_hard_state(hs)?;
             }
+            let bugs = self.cfg.bugs;
+            let follower = self.raft.role() != crate::trace::Role::Leader;
+            if bugs.has(Bug::AckBeforeFsync) && follower && !entries.is_empty() {
+                // Bug mutant: acknowledge appended entries before they are durable.
+                return Ok(true);
+            }
             if self.control.borrow().crash_point == Some(CrashPoint::WalWriteBeforeFsync) {
                 self.storage.write_unsynced()?;
                 if reached(&self.control, CrashPoint::WalWriteBeforeFsync) {
@@ -484,7 +491,7 @@ impl Node {
             index,
             term,
             state_digest: self.kv.digest(),
-            applied: index,
+            applied: self.raft.log.applied,
             on_boot: false,
             fingerprint: self.kv.fingerprint(),
         });

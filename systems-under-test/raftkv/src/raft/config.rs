@@ -1,5 +1,6 @@
 //! Tunables of the protocol core. Times are in ticks of the node's own clock.
 use super::types::NodeId;
+use crate::bugs::Bugs;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -22,6 +23,8 @@ pub struct Config {
     pub max_clock_drift: f64,
     /// Seeds the randomised election timeouts.
     pub seed: u64,
+    /// Bug mutants switched on (empty for the clean system).
+    pub bugs: Bugs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +49,7 @@ impl Config {
             read_mode: ReadMode::ReadIndex,
             max_clock_drift: 0.2,
             seed,
+            bugs: Bugs::NONE,
         }
     }
 

@@ -12,6 +12,7 @@ use super::message::{Body, Message};
 use super::progress::{Progress, ProgressState, Transfer};
 use super::read_index::ReadRounds;
 use super::types::*;
+use crate::bugs::Bug;
 use crate::trace::{Role, TraceEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -441,7 +442,13 @@ impl Raft {
                 term,
             });
         }
-        let committed = self.log.next_committed(256);
+        // A Ready that installs a snapshot applies nothing else: the runtime
+        // restores first, and reads `applied` as the snapshot left it.
+        let committed = if snapshot.is_some() {
+            Vec::new()
+        } else {
+            self.log.next_committed(256)
+        };
         if let Some(last) = committed.last() {
             self.log.applied = last.index;
         }
@@ -1031,7 +1038,11 @@ impl Raft {
                 reason: reason.to_string(),
             })
         };
-        if index <= self.log.committed {
+        if self.cfg.bugs.has(Bug::AcceptShortSnapshot) {
+            self.accept_chunk_unchecked(from, meta, data, last);
+            return;
+        }
+        if index <= self.log.committed && !self.cfg.bugs.has(Bug::InstallStaleSnapshot) {
             // A snapshot older than what we have committed would roll us back.
             chunk_event(self, false, "stale: index <= commit");
             if offset == 0 {
@@ -1121,7 +1132,8 @@ impl Raft {
     /// otherwise replace the log and hand the snapshot to the runtime.
     fn install_snapshot(&mut self, from: NodeId, snap: Snapshot) {
         let (index, term) = (snap.meta.index, snap.meta.term);
-        if index <= self.log.committed {
+        let stale_ok = self.cfg.bugs.has(Bug::InstallStaleSnapshot);
+        if index <= self.log.committed && !stale_ok {
             self.events.push(TraceEvent::SnapshotRejected {
                 from,
                 index,
@@ -1130,7 +1142,7 @@ impl Raft {
             });
             return;
         }
-        if self.log.match_term(index, term) {
+        if self.log.match_term(index, term) && !(stale_ok && index < self.log.committed) {
             self.log.commit_to(index);
             self.events
                 .push(TraceEvent::SnapshotFastForward { index, term });
@@ -1138,7 +1150,15 @@ impl Raft {
         }
         let size = snap.data.len() as u64;
         self.conf = snap.meta.conf.clone();
+        let applied_before = self.log.applied;
         let kept = self.log.install(snap.clone(), true);
+        if stale_ok && index < self.log.committed {
+            // The stale snapshot rolls commit back with it.
+            self.log.committed = index;
+        }
+        if self.cfg.bugs.has(Bug::AppliedNotResetOnInstall) {
+            self.log.applied = applied_before;
+        }
         self.installed = Some(snap);
         self.events.push(TraceEvent::SnapshotInstalled {
             from,
@@ -1147,6 +1167,43 @@ impl Raft {
             size,
             kept_suffix: kept,
         });
+    }
+
+    /// Bug mutant `accept-short-snapshot`: appends every chunk whatever its
+    /// snapshot, offset or size, and installs what it has when a chunk says
+    /// `last` — no total-size, offset, id or checksum check.
+    fn accept_chunk_unchecked(
+        &mut self,
+        from: NodeId,
+        meta: SnapshotMeta,
+        data: Vec<u8>,
+        last: bool,
+    ) {
+        let (index, term) = (meta.index, meta.term);
+        let inc = self.incoming.get_or_insert_with(|| Incoming {
+            meta: meta.clone(),
+            total: 0,
+            crc: 0,
+            buf: Vec::new(),
+        });
+        inc.meta = meta;
+        inc.buf.extend_from_slice(&data);
+        let have = inc.buf.len() as u64;
+        if !last {
+            self.ack_chunk(from, term, index, have, false);
+            return;
+        }
+        let inc = self.incoming.take().expect("just inserted");
+        self.note_leader_commit(index);
+        self.install_snapshot(
+            from,
+            Snapshot {
+                meta: inc.meta,
+                data: inc.buf,
+            },
+        );
+        let last = self.log.last_index();
+        self.ack_append(from, last);
     }
 
     /// Answers a snapshot chunk: the offset wanted next, or a restart from 0.
