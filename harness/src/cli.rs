@@ -22,6 +22,13 @@ struct Cli {
 enum Command {
     /// Run one scenario on one seed: a verdict, and a run directory to read.
     Chaos(ChaosArgs),
+    /// Run many seeds of a scenario (each in its own process); record failures.
+    Fuzz(FuzzArgs),
+    /// Repeat a recorded run and check it is byte-identical.
+    Replay {
+        /// A run directory (with results.json).
+        dir: PathBuf,
+    },
     /// List the scenarios, one line each.
     Scenarios,
     /// List the bug mutants: mechanism, the real bug each models, the scenario
@@ -71,6 +78,35 @@ struct ChaosArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+struct FuzzArgs {
+    #[arg(long, value_parser = PossibleValuesParser::new(scenario::names()))]
+    scenario: String,
+    /// Seeds to run, both ends included (e.g. 1..1000).
+    #[arg(long, value_parser = crate::fuzz::parse_seed_range)]
+    seeds: (u64, u64),
+    /// Parallel runs (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only seeds s with s mod N == K, so N machines split one range.
+    #[arg(long, value_parser = crate::fuzz::parse_shard)]
+    shard: Option<(u64, u64)>,
+    #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
+    bugs: Vec<String>,
+    /// Simulated seconds of each run's main phase.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_duration)]
+    duration: f64,
+    /// Wall seconds a seed may take before it is killed and recorded as hung.
+    #[arg(long, default_value_t = 300.0)]
+    seed_timeout: f64,
+    /// Keep the run directories of passing seeds too.
+    #[arg(long)]
+    keep_passing: bool,
+    /// Campaign directory (default store/fuzz-<scenario>-<first>-<last>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
 fn parse_duration(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
@@ -93,6 +129,17 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Chaos(args) => chaos(args),
+        Command::Fuzz(args) => fuzz(args),
+        Command::Replay { dir } => match crate::replay::replay(&dir) {
+            Ok(r) => {
+                print_out(&crate::replay::summary(&r));
+                crate::replay::exit_code(&r)
+            }
+            Err(e) => {
+                eprintln!("snapstorm replay: {e}");
+                2
+            }
+        },
         Command::Scenarios => {
             let mut text = String::new();
             for s in scenario::SCENARIOS {
@@ -119,6 +166,66 @@ pub fn main() -> i32 {
     }
 }
 
+fn fuzz(args: FuzzArgs) -> i32 {
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("snapstorm fuzz: cannot find my own executable: {e}");
+            return 2;
+        }
+    };
+    let (first, last) = args.seeds;
+    let cfg = crate::fuzz::FuzzConfig {
+        out: args.out.unwrap_or_else(|| {
+            PathBuf::from(format!("store/fuzz-{}-{first}-{last}", args.scenario))
+        }),
+        scenario: args.scenario,
+        first,
+        last,
+        shard: args.shard,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        bugs: args.bugs,
+        duration_secs: args.duration,
+        seed_timeout: Duration::from_secs_f64(args.seed_timeout.max(1.0)),
+        keep_passing: args.keep_passing,
+        exe,
+    };
+    match crate::fuzz::run_campaign(&cfg) {
+        Ok(c) => {
+            let mut t = format!(
+                "fuzz {}: {} seeds, {} passed, {} failed, {} replayed for determinism; {:.1} seeds/s\n",
+                c.scenario,
+                c.seeds.len(),
+                c.passed,
+                c.failures.len(),
+                c.determinism_checked,
+                c.seeds_per_second
+            );
+            for f in &c.failures {
+                t.push_str(&format!(
+                    "  seed {}: {} [{}] — {}\n",
+                    f.seed,
+                    f.outcome,
+                    f.failing_checkers.join(", "),
+                    f.repro
+                ));
+            }
+            t.push_str(&format!(
+                "  campaign: {}\n",
+                cfg.out.join("campaign.json").display()
+            ));
+            print_out(&t);
+            i32::from(c.failed())
+        }
+        Err(e) => {
+            eprintln!("snapstorm fuzz: {e}");
+            2
+        }
+    }
+}
+
 fn chaos(args: ChaosArgs) -> i32 {
     let mut cfg = RunConfig::new(&args.scenario, args.seed);
     cfg.nodes = args.nodes.map(|n| n.parse().expect("validated by clap"));
@@ -134,6 +241,17 @@ fn chaos(args: ChaosArgs) -> i32 {
         .workload
         .map(|w| workloads::Generator::parse(&w).expect("validated by clap"));
     let out = args.out.unwrap_or_else(|| cfg.default_out());
+    // Test hook: makes one seed's run panic, so campaigns can prove they record it.
+    if std::env::var("SNAPSTORM_TEST_PANIC_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        == Some(cfg.seed)
+    {
+        panic!(
+            "injected panic for seed {} (SNAPSTORM_TEST_PANIC_SEED)",
+            cfg.seed
+        );
+    }
     let outcome = match run::run(&cfg) {
         Ok(o) => o,
         Err(e) => {

@@ -4,7 +4,9 @@
 pub mod admin;
 pub mod cli;
 pub mod cluster;
+pub mod fuzz;
 pub mod nemesis;
+pub mod replay;
 pub mod results;
 pub mod run;
 pub mod scenario;

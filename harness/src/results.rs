@@ -73,6 +73,28 @@ pub struct Stats {
     pub invariants_seconds: f64,
 }
 
+/// Every knob of a run, enough to repeat it exactly (`snapstorm replay`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordedConfig {
+    pub scenario: String,
+    pub seed: u64,
+    pub nodes: Option<u64>,
+    pub duration_secs: f64,
+    pub snapshot_threshold: Option<u64>,
+    pub trailing_logs: Option<u64>,
+    pub workload: Option<String>,
+    pub bugs: Vec<String>,
+    pub check_timeout_secs: f64,
+}
+
+/// Digests of the run's output files, byte for byte (FNV-1a 64, hex).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    pub history: String,
+    pub trace: String,
+    pub nemesis: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Results {
     pub scenario: String,
@@ -83,6 +105,11 @@ pub struct Results {
     /// Scenario facts showing that its faults really happened.
     pub evidence: BTreeMap<String, bool>,
     pub repro: String,
+    pub config: RecordedConfig,
+    /// The snapstorm version and git revision that made the run.
+    pub version: String,
+    pub revision: String,
+    pub hashes: Hashes,
 }
 
 impl Results {
@@ -115,6 +142,10 @@ impl Results {
             stats,
             evidence: evidence.into_iter().collect(),
             repro,
+            config: RecordedConfig::default(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            revision: env!("SNAPSTORM_GIT_REVISION").to_string(),
+            hashes: Hashes::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! the run directory.
 use crate::cluster::{Cluster, ClusterSpec};
 use crate::nemesis::{FaultRecord, Nemesis};
-use crate::results::{CheckerResult, Results, Stats, Verdict};
+use crate::results::{CheckerResult, Hashes, RecordedConfig, Results, Stats, Verdict};
 use crate::scenario::{self, Evidence, Setup};
 use checkers::invariants::{self, RunData, SizeBounds};
 use raftkv::bugs::Bugs;
@@ -76,6 +76,52 @@ impl RunConfig {
             cmd.push_str(&format!(" --bug {}", b.name()));
         }
         cmd
+    }
+
+    pub fn record(&self) -> RecordedConfig {
+        RecordedConfig {
+            scenario: self.scenario.clone(),
+            seed: self.seed,
+            nodes: self.nodes,
+            duration_secs: self.duration.as_secs_f64(),
+            snapshot_threshold: self.snapshot_threshold,
+            trailing_logs: self.trailing_logs,
+            workload: self.workload.map(|w| w.name().to_string()),
+            bugs: self
+                .bugs
+                .list()
+                .iter()
+                .map(|b| b.name().to_string())
+                .collect(),
+            check_timeout_secs: self.check_timeout.as_secs_f64(),
+        }
+    }
+
+    /// The config a recorded run used; an error names what is not understood.
+    pub fn from_record(r: &RecordedConfig) -> Result<RunConfig, String> {
+        let workload = match &r.workload {
+            None => None,
+            Some(w) => Some(Generator::parse(w).ok_or_else(|| format!("unknown workload '{w}'"))?),
+        };
+        let bugs = r
+            .bugs
+            .iter()
+            .map(|b| raftkv::bugs::Bug::parse(b).ok_or_else(|| format!("unknown bug mutant '{b}'")))
+            .collect::<Result<Bugs, String>>()?;
+        if !(r.duration_secs.is_finite() && r.duration_secs > 0.0) {
+            return Err(format!("bad duration {}", r.duration_secs));
+        }
+        Ok(RunConfig {
+            scenario: r.scenario.clone(),
+            seed: r.seed,
+            nodes: r.nodes,
+            duration: Duration::from_secs_f64(r.duration_secs),
+            snapshot_threshold: r.snapshot_threshold,
+            trailing_logs: r.trailing_logs,
+            workload,
+            bugs,
+            check_timeout: Duration::from_secs_f64(r.check_timeout_secs.clamp(0.001, 1e6)),
+        })
     }
 
     pub fn default_out(&self) -> PathBuf {
@@ -253,6 +299,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         evidence,
         cfg.repro(),
     );
+    let mut results = results;
+    results.config = cfg.record();
+    results.hashes = hashes(&history, &trace, &nemesis.log);
     Ok(RunOutcome {
         results,
         history,
@@ -418,6 +467,16 @@ pub fn write(outcome: &RunOutcome, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("nemesis.jsonl"), jsonl(&outcome.nemesis))?;
     let results = serde_json::to_string_pretty(&outcome.results).expect("results serialise");
     std::fs::write(dir.join("results.json"), results + "\n")
+}
+
+/// Digests of exactly the bytes `write` puts in the files.
+pub fn hashes(history: &[Event], trace: &[TraceRecord], nemesis: &[FaultRecord]) -> Hashes {
+    let h = |s: String| format!("{:016x}", raftkv::trace::fnv64(s.as_bytes()));
+    Hashes {
+        history: h(to_jsonl(history)),
+        trace: h(jsonl(trace)),
+        nemesis: h(jsonl(nemesis)),
+    }
 }
 
 fn jsonl<T: serde::Serialize>(items: &[T]) -> String {

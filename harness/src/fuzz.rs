@@ -1,0 +1,403 @@
+//! `snapstorm fuzz`: many seeds of one scenario, each in its own child process (so
+//! a panic or a hang is a recorded failure, not the end of the campaign), with a
+//! determinism self-check, `campaign.json` and a JUnit file for CI.
+use crate::replay;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct FuzzConfig {
+    pub scenario: String,
+    /// Inclusive seed range.
+    pub first: u64,
+    pub last: u64,
+    /// Run only seeds with `seed % count == index` (`--shard index/count`).
+    pub shard: Option<(u64, u64)>,
+    pub jobs: usize,
+    pub bugs: Vec<String>,
+    pub duration_secs: f64,
+    pub out: PathBuf,
+    /// A seed running longer than this (wall time) is killed and recorded as hung.
+    pub seed_timeout: Duration,
+    pub keep_passing: bool,
+    /// The snapstorm executable that runs each seed.
+    pub exe: PathBuf,
+}
+
+/// `A..B`, both ends included.
+pub fn parse_seed_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("'{s}' is not a seed range like 1..100"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{a}' is not a seed"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{b}' is not a seed"))?;
+    if a > b {
+        return Err(format!("empty seed range {a}..{b}"));
+    }
+    Ok((a, b))
+}
+
+/// `K/N`: this machine's shard K of N (0 <= K < N).
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("'{s}' is not a shard like 0/4"))?;
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{k}' is not a shard index"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{n}' is not a shard count"))?;
+    if n == 0 || k >= n {
+        return Err(format!("shard {k}/{n}: need 0 <= K < N"));
+    }
+    Ok((k, n))
+}
+
+/// The seeds this shard runs: every seed s in the range with s mod N == K, so N
+/// machines split one range with no overlap and no gap.
+pub fn shard_seeds(first: u64, last: u64, shard: Option<(u64, u64)>) -> Vec<u64> {
+    (first..=last)
+        .filter(|s| shard.is_none_or(|(k, n)| s % n == k))
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    pub seed: u64,
+    /// valid, invalid, unknown, crashed (the run panicked or died), hung, or
+    /// nondeterministic (a replay differed).
+    pub outcome: String,
+    pub failing_checkers: Vec<String>,
+    pub dir: Option<String>,
+    pub repro: String,
+    pub wall_seconds: f64,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub scenario: String,
+    pub bugs: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub shard: Option<String>,
+    pub failures: Vec<SeedResult>,
+    pub passed: u64,
+    /// Seeds whose replay was compared byte for byte (all failures, and every
+    /// tenth pass).
+    pub determinism_checked: u64,
+    /// How many failing seeds each checker flagged.
+    pub checker_counts: BTreeMap<String, u64>,
+    pub wall_seconds: f64,
+    pub seeds_per_second: f64,
+}
+
+impl Campaign {
+    pub fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
+    std::fs::create_dir_all(&cfg.out).map_err(|e| format!("{}: {e}", cfg.out.display()))?;
+    let seeds = shard_seeds(cfg.first, cfg.last, cfg.shard);
+    let queue = Mutex::new(seeds.iter().copied().collect::<VecDeque<u64>>());
+    let results = Mutex::new(Vec::new());
+    let checked = Mutex::new(0u64);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..cfg.jobs.max(1) {
+            scope.spawn(|| loop {
+                let Some(seed) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
+                    break;
+                };
+                let (result, replayed) = run_seed(cfg, seed);
+                *checked.lock().unwrap_or_else(|e| e.into_inner()) += u64::from(replayed);
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(result);
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|r| r.seed);
+    let wall = start.elapsed().as_secs_f64();
+    let mut checker_counts = BTreeMap::new();
+    for r in &results {
+        for c in &r.failing_checkers {
+            *checker_counts.entry(c.clone()).or_insert(0) += 1;
+        }
+    }
+    let (failures, passes): (Vec<SeedResult>, Vec<SeedResult>) =
+        results.into_iter().partition(|r| r.outcome != "valid");
+    let campaign = Campaign {
+        scenario: cfg.scenario.clone(),
+        bugs: cfg.bugs.clone(),
+        seeds_per_second: seeds.len() as f64 / wall.max(1e-9),
+        seeds,
+        shard: cfg.shard.map(|(k, n)| format!("{k}/{n}")),
+        failures,
+        passed: passes.len() as u64,
+        determinism_checked: checked.into_inner().unwrap_or_else(|e| e.into_inner()),
+        checker_counts,
+        wall_seconds: wall,
+    };
+    let json = serde_json::to_string_pretty(&campaign).expect("campaign serialises");
+    let write = |name: &str, text: String| {
+        let p = cfg.out.join(name);
+        std::fs::write(&p, text).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    write("campaign.json", json + "\n")?;
+    write("junit.xml", junit(&campaign))?;
+    Ok(campaign)
+}
+
+/// Runs one seed in a child process; returns its result and whether its
+/// determinism was checked by a replay.
+fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
+    let dir = cfg.out.join(format!("seed-{seed}"));
+    let mut args: Vec<String> = vec![
+        "chaos".into(),
+        "--scenario".into(),
+        cfg.scenario.clone(),
+        "--seed".into(),
+        seed.to_string(),
+        "--duration".into(),
+        cfg.duration_secs.to_string(),
+        "--out".into(),
+        dir.display().to_string(),
+    ];
+    for b in &cfg.bugs {
+        args.push("--bug".into());
+        args.push(b.clone());
+    }
+    // The command without its output directory.
+    let repro = format!("snapstorm {}", args[..8].join(" "))
+        + &cfg
+            .bugs
+            .iter()
+            .map(|b| format!(" --bug {b}"))
+            .collect::<String>();
+    let start = Instant::now();
+    let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout);
+    let wall_seconds = start.elapsed().as_secs_f64();
+    let mut result = SeedResult {
+        seed,
+        outcome: String::new(),
+        failing_checkers: Vec::new(),
+        dir: Some(dir.display().to_string()),
+        repro,
+        wall_seconds,
+        detail: String::new(),
+    };
+    match code {
+        None => {
+            result.outcome = "hung".into();
+            result.detail = format!(
+                "killed after {:.0} s of wall time",
+                cfg.seed_timeout.as_secs_f64()
+            );
+        }
+        Some(c @ (0 | 1 | 3)) => {
+            result.outcome = ["valid", "invalid", "", "unknown"][c as usize].to_string();
+            if let Ok(r) = replay::load(&dir) {
+                result.failing_checkers = r
+                    .checkers
+                    .iter()
+                    .filter(|(_, v)| v.verdict != crate::results::Verdict::Valid)
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                result.detail = r
+                    .checkers
+                    .iter()
+                    .filter(|(_, v)| v.verdict != crate::results::Verdict::Valid)
+                    .map(|(k, v)| format!("{k}: {}", v.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
+        }
+        Some(c) => {
+            result.outcome = "crashed".into();
+            result.detail = format!(
+                "exit code {c}: {} (stderr.txt has the backtrace)",
+                panic_message(&stderr)
+            );
+        }
+    }
+    // Determinism self-check: every failure, and every tenth passing seed.
+    let check = matches!(result.outcome.as_str(), "invalid" | "unknown") || seed % 10 == 0;
+    let mut replayed = false;
+    if check && matches!(result.outcome.as_str(), "valid" | "invalid" | "unknown") {
+        let args = vec!["replay".to_string(), dir.display().to_string()];
+        let (code, stderr) = run_child(&cfg.exe, &args, &dir.join("replay"), cfg.seed_timeout);
+        replayed = true;
+        if code == Some(4) || code.is_none() {
+            result.outcome = "nondeterministic".into();
+            result.detail = format!("the replay differed: {}", last_lines(&stderr, 4));
+        }
+    }
+    if result.outcome == "valid" && !cfg.keep_passing {
+        let _ = std::fs::remove_dir_all(&dir);
+        result.dir = None;
+    }
+    (result, replayed)
+}
+
+/// Runs the child with a wall-clock budget; `None` when it had to be killed.
+/// Its stderr (a panic message and backtrace) is kept in `dir/stderr.txt`.
+fn run_child(exe: &Path, args: &[String], dir: &Path, budget: Duration) -> (Option<i32>, String) {
+    let _ = std::fs::create_dir_all(dir);
+    let err_path = dir.join("stderr.txt");
+    let Ok(err_file) = std::fs::File::create(&err_path) else {
+        return (Some(-1), format!("cannot create {}", err_path.display()));
+    };
+    let child = Command::new(exe)
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::null())
+        .stderr(err_file)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return (Some(-1), format!("cannot start {}: {e}", exe.display())),
+    };
+    let start = Instant::now();
+    let code = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status.code().unwrap_or(-1)),
+            Ok(None) if start.elapsed() > budget => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => break Some(-1),
+        }
+    };
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    (code, stderr)
+}
+
+/// The panic line and its message, or the last lines of stderr.
+fn panic_message(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    match lines.iter().position(|l| l.contains("panicked at")) {
+        Some(i) => lines[i..(i + 2).min(lines.len())].join(" "),
+        None => last_lines(stderr, 4),
+    }
+}
+
+fn last_lines(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One test case per failing seed plus a summary case.
+pub fn junit(c: &Campaign) -> String {
+    let name = xml(&c.scenario);
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"snapstorm-fuzz-{name}\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
+        c.failures.len() + 1,
+        c.failures.len() + usize::from(c.failed()),
+        c.wall_seconds
+    );
+    out.push_str(&format!(
+        "  <testcase classname=\"snapstorm.{name}\" name=\"campaign: {} seeds\" time=\"{:.3}\">",
+        c.seeds.len(),
+        c.wall_seconds
+    ));
+    if c.failed() {
+        out.push_str(&format!(
+            "<failure message=\"{} of {} seeds failed\"/>",
+            c.failures.len(),
+            c.seeds.len()
+        ));
+    }
+    out.push_str("</testcase>\n");
+    for f in &c.failures {
+        out.push_str(&format!(
+            "  <testcase classname=\"snapstorm.{name}\" name=\"seed {}\" time=\"{:.3}\"><failure message=\"{}: {}\">{}\n{}</failure></testcase>\n",
+            f.seed,
+            f.wall_seconds,
+            xml(&f.outcome),
+            xml(&f.failing_checkers.join(", ")),
+            xml(&f.repro),
+            xml(&f.detail)
+        ));
+    }
+    out.push_str("</testsuite>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_a_range_exactly_once() {
+        let all = shard_seeds(1, 100, None);
+        let mut union: Vec<u64> = (0..7)
+            .flat_map(|k| shard_seeds(1, 100, Some((k, 7))))
+            .collect();
+        union.sort_unstable();
+        assert_eq!(union, all, "every seed once, none twice");
+        assert!(shard_seeds(1, 100, Some((3, 7))).iter().all(|s| s % 7 == 3));
+    }
+
+    #[test]
+    fn bad_ranges_and_shards_are_clear_errors() {
+        assert_eq!(parse_seed_range("5..9"), Ok((5, 9)));
+        assert!(parse_seed_range("9..5").unwrap_err().contains("empty"));
+        assert!(parse_seed_range("x").unwrap_err().contains("seed range"));
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(parse_shard("4/4").is_err() && parse_shard("1/0").is_err());
+    }
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let c = Campaign {
+            scenario: "s<1>".into(),
+            bugs: vec![],
+            seeds: vec![1, 2],
+            shard: None,
+            failures: vec![SeedResult {
+                seed: 2,
+                outcome: "invalid".into(),
+                failing_checkers: vec!["linearizability".into()],
+                dir: None,
+                repro: "snapstorm chaos --seed 2".into(),
+                wall_seconds: 0.5,
+                detail: "a & b".into(),
+            }],
+            passed: 1,
+            determinism_checked: 1,
+            checker_counts: BTreeMap::new(),
+            wall_seconds: 1.0,
+            seeds_per_second: 2.0,
+        };
+        let x = junit(&c);
+        assert!(x.contains("tests=\"2\" failures=\"2\""));
+        assert!(x.contains("s&lt;1&gt;") && x.contains("a &amp; b"));
+        assert!(x.contains("name=\"seed 2\""));
+    }
+}

@@ -1,0 +1,104 @@
+//! `snapstorm replay DIR`: repeat a recorded run from its `results.json` and prove
+//! it is the same run — history, trace and nemesis log byte-identical — before
+//! trusting its verdict.
+use crate::results::{Results, Verdict};
+use crate::run::{self, RunConfig};
+use std::path::Path;
+
+/// What a replay found.
+pub struct Replay {
+    pub recorded: Results,
+    pub replayed: Results,
+    /// The files whose bytes differ (empty: the run repeated exactly).
+    pub differing: Vec<&'static str>,
+}
+
+impl Replay {
+    pub fn deterministic(&self) -> bool {
+        self.differing.is_empty()
+    }
+
+    pub fn same_verdict(&self) -> bool {
+        self.recorded.verdict == self.replayed.verdict
+    }
+}
+
+/// Reads `dir/results.json`; errors name the file and the problem.
+pub fn load(dir: &Path) -> Result<Results, String> {
+    let path = dir.join("results.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: line {}: not a snapstorm results file: {e}",
+            path.display(),
+            e.line()
+        )
+    })
+}
+
+/// Re-runs the recorded run and writes the new files to `dir/replay/`.
+pub fn replay(dir: &Path) -> Result<Replay, String> {
+    let recorded = load(dir)?;
+    let cfg = RunConfig::from_record(&recorded.config)
+        .map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
+    let outcome = run::run(&cfg)?;
+    let out = dir.join("replay");
+    run::write(&outcome, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let (a, b) = (&recorded.hashes, &outcome.results.hashes);
+    let mut differing = Vec::new();
+    if a.history != b.history {
+        differing.push("history.jsonl");
+    }
+    if a.trace != b.trace {
+        differing.push("trace.jsonl");
+    }
+    if a.nemesis != b.nemesis {
+        differing.push("nemesis.jsonl");
+    }
+    Ok(Replay {
+        recorded,
+        replayed: outcome.results,
+        differing,
+    })
+}
+
+/// The exit code of `snapstorm replay`: the verdict's when the run repeated
+/// exactly, 4 when it did not (a determinism failure).
+pub fn exit_code(r: &Replay) -> i32 {
+    if !r.deterministic() || !r.same_verdict() {
+        4
+    } else {
+        r.replayed.verdict.exit_code()
+    }
+}
+
+pub fn summary(r: &Replay) -> String {
+    let word = |v: Verdict| format!("{v:?}").to_lowercase();
+    let mut s = format!(
+        "replayed {} seed {} (recorded by snapstorm {} at {}):\n",
+        r.recorded.scenario, r.recorded.seed, r.recorded.version, r.recorded.revision
+    );
+    if r.deterministic() {
+        s.push_str(&format!(
+            "  history, trace and nemesis log are byte-identical (history {})\n",
+            r.replayed.hashes.history
+        ));
+    } else {
+        s.push_str(&format!(
+            "  DETERMINISM FAILURE: {} differ from the recording (new files in replay/)\n",
+            r.differing.join(", ")
+        ));
+    }
+    s.push_str(&format!(
+        "  verdict {} (recorded {}){}\n",
+        word(r.replayed.verdict),
+        word(r.recorded.verdict),
+        if r.same_verdict() {
+            ""
+        } else {
+            " — DIFFERENT"
+        }
+    ));
+    s
+}

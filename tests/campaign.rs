@@ -1,0 +1,164 @@
+//! Campaigns and replay through the real `snapstorm` binary: failures are recorded
+//! with their artifacts, a panicking seed does not stop the campaign, and a
+//! recorded mutant failure replays bit for bit.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn snapstorm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_snapstorm"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_mutant_campaign_records_every_failure_and_checks_its_determinism() {
+    let out = scratch("fuzz-mutant");
+    let status = snapstorm()
+        .args([
+            "fuzz",
+            "--scenario",
+            "lagging-follower",
+            "--seeds",
+            "1..4",
+            "--jobs",
+            "2",
+        ])
+        .args([
+            "--bug",
+            "snapshot-omits-sessions",
+            "--duration",
+            "5",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "a campaign with failures exits 1");
+    let c = json(&out.join("campaign.json"));
+    let failures = c["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 4, "{c}");
+    for f in failures {
+        assert_eq!(f["outcome"], "invalid", "{f}");
+        assert!(f["failing_checkers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "snapshot-fidelity"));
+        let dir = PathBuf::from(f["dir"].as_str().unwrap());
+        for file in [
+            "history.jsonl",
+            "trace.jsonl",
+            "nemesis.jsonl",
+            "results.json",
+            "report.html",
+        ] {
+            assert!(
+                dir.join(file).exists(),
+                "artifact {file} kept for seed {}",
+                f["seed"]
+            );
+        }
+    }
+    assert_eq!(c["determinism_checked"], 4, "every failure was replayed");
+    assert_eq!(c["checker_counts"]["snapshot-fidelity"], 4);
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert_eq!(
+        junit.matches("<testcase").count(),
+        5,
+        "one case per failure plus a summary"
+    );
+}
+
+#[test]
+fn a_panicking_seed_is_recorded_and_the_campaign_goes_on() {
+    let out = scratch("fuzz-panic");
+    let status = snapstorm()
+        .args([
+            "fuzz",
+            "--scenario",
+            "baseline",
+            "--seeds",
+            "1..3",
+            "--jobs",
+            "1",
+            "--duration",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .env("SNAPSTORM_TEST_PANIC_SEED", "2")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let c = json(&out.join("campaign.json"));
+    assert_eq!(c["passed"], 2, "seeds 1 and 3 still ran: {c}");
+    let f = &c["failures"][0];
+    assert_eq!(
+        (f["seed"].as_u64(), f["outcome"].as_str()),
+        (Some(2), Some("crashed"))
+    );
+    assert!(
+        f["detail"].as_str().unwrap().contains("injected panic"),
+        "{f}"
+    );
+    let stderr = std::fs::read_to_string(out.join("seed-2/stderr.txt")).unwrap();
+    assert!(stderr.contains("stack backtrace") || stderr.contains("panicked at"));
+}
+
+#[test]
+fn replay_reproduces_a_mutant_failure_bit_for_bit() {
+    let out = scratch("replay");
+    let status = snapstorm()
+        .args([
+            "chaos",
+            "--scenario",
+            "all-crash",
+            "--seed",
+            "1",
+            "--duration",
+            "5",
+        ])
+        .args(["--bug", "forget-snapshot-on-boot", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(1));
+    let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "same verdict: invalid\n{text}"
+    );
+    assert!(text.contains("byte-identical"), "{text}");
+    for f in ["history.jsonl", "trace.jsonl", "nemesis.jsonl"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(out.join("replay").join(f)).unwrap(),
+            "{f} identical"
+        );
+    }
+    // A tampered recording is a loud determinism failure.
+    let mut r = json(&out.join("results.json"));
+    r["hashes"]["trace"] = "0000000000000000".into();
+    std::fs::write(out.join("results.json"), r.to_string()).unwrap();
+    let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
+    assert_eq!(replay.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&replay.stdout).contains("DETERMINISM FAILURE"));
+    // Bad input is a clear error naming the file.
+    let missing = snapstorm()
+        .arg("replay")
+        .arg(out.join("nope"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("results.json"));
+}
