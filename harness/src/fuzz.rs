@@ -238,7 +238,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
         }
     }
     // Determinism self-check: every failure, and every tenth passing seed.
-    let check = matches!(result.outcome.as_str(), "invalid" | "unknown") || seed % 10 == 0;
+    let check = matches!(result.outcome.as_str(), "invalid" | "unknown") || seed.is_multiple_of(10);
     let mut replayed = false;
     if check && matches!(result.outcome.as_str(), "valid" | "invalid" | "unknown") {
         let args = vec!["replay".to_string(), dir.display().to_string()];
