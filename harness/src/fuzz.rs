@@ -185,7 +185,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
         args.push(b.clone());
     }
     // The command without its output directory.
-    let repro = format!("snapstorm {}", args[..8].join(" "))
+    let repro = format!("snapstorm {}", args[..7].join(" "))
         + &cfg
             .bugs
             .iter()
