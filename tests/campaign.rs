@@ -78,6 +78,36 @@ fn a_mutant_campaign_records_every_failure_and_checks_its_determinism() {
 }
 
 #[test]
+fn a_campaign_saves_its_failures_to_the_regression_corpus() {
+    let out = scratch("fuzz-save");
+    let corpus = out.join("corpus");
+    let status = snapstorm()
+        .args([
+            "fuzz",
+            "--scenario",
+            "all-crash",
+            "--seeds",
+            "1..2",
+            "--duration",
+            "5",
+        ])
+        .args(["--bug", "forget-snapshot-on-boot", "--out"])
+        .arg(&out)
+        .arg("--save-regressions")
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let entries = harness::regressions::load_all(&corpus).unwrap();
+    assert_eq!(entries.len(), 2);
+    for (_, e) in entries {
+        assert_eq!(e.expect, "invalid");
+        assert_eq!(e.bugs, vec!["forget-snapshot-on-boot".to_string()]);
+        assert!(e.checker.is_some());
+    }
+}
+
+#[test]
 fn a_panicking_seed_is_recorded_and_the_campaign_goes_on() {
     let out = scratch("fuzz-panic");
     let status = snapstorm()

@@ -102,6 +102,9 @@ struct FuzzArgs {
     /// Keep the run directories of passing seeds too.
     #[arg(long)]
     keep_passing: bool,
+    /// Save every invalid seed as an entry of the regression corpus in DIR.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "regressions")]
+    save_regressions: Option<PathBuf>,
     /// Campaign directory (default store/fuzz-<scenario>-<first>-<last>/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -190,6 +193,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
         duration_secs: args.duration,
         seed_timeout: Duration::from_secs_f64(args.seed_timeout.max(1.0)),
         keep_passing: args.keep_passing,
+        save_regressions: args.save_regressions,
         exe,
     };
     match crate::fuzz::run_campaign(&cfg) {

@@ -26,6 +26,8 @@ pub struct FuzzConfig {
     pub keep_passing: bool,
     /// The snapstorm executable that runs each seed.
     pub exe: PathBuf,
+    /// Save every invalid seed as a regression-corpus entry in this directory.
+    pub save_regressions: Option<PathBuf>,
 }
 
 /// `A..B`, both ends included.
@@ -155,6 +157,24 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         checker_counts,
         wall_seconds: wall,
     };
+    if let Some(dir) = &cfg.save_regressions {
+        for f in campaign.failures.iter().filter(|f| f.outcome == "invalid") {
+            let entry = crate::regressions::Regression {
+                scenario: cfg.scenario.clone(),
+                seed: f.seed,
+                duration: cfg.duration_secs,
+                nodes: None,
+                bugs: cfg.bugs.clone(),
+                expect: "invalid".into(),
+                checker: f.failing_checkers.first().cloned(),
+                note: format!(
+                    "found by snapstorm fuzz: {}",
+                    f.detail.chars().take(200).collect::<String>()
+                ),
+            };
+            crate::regressions::save(dir, &entry)?;
+        }
+    }
     let json = serde_json::to_string_pretty(&campaign).expect("campaign serialises");
     let write = |name: &str, text: String| {
         let p = cfg.out.join(name);

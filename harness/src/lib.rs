@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cluster;
 pub mod fuzz;
 pub mod nemesis;
+pub mod regressions;
 pub mod replay;
 pub mod results;
 pub mod run;

@@ -58,6 +58,26 @@ fn the_same_seed_gives_the_same_history_and_trace() {
 }
 
 #[test]
+fn a_hundred_swarm_seeds_each_repeat_byte_for_byte() {
+    let mut differing = Vec::new();
+    for seed in 1..=100 {
+        let mut cfg = RunConfig::new("swarm", seed);
+        cfg.duration = Duration::from_secs(3);
+        let a = run(&cfg).unwrap().results;
+        let b = run(&cfg).unwrap().results;
+        if a.hashes != b.hashes {
+            differing.push(format!("seed {seed}: {:?} vs {:?}", a.hashes, b.hashes));
+        }
+        assert!(!a.hashes.history.is_empty() && !a.hashes.trace.is_empty());
+    }
+    assert!(
+        differing.is_empty(),
+        "nondeterministic:\n{}",
+        differing.join("\n")
+    );
+}
+
+#[test]
 fn an_unknown_scenario_is_an_error_listing_the_valid_ones() {
     let err = run(&RunConfig::new("no-such", 1)).err().expect("rejected");
     assert!(

@@ -1,0 +1,93 @@
+//! The regression corpus: `regressions/*.toml`, one seed that once mattered per
+//! file — a mutant that must still be caught, or a clean run that must stay valid.
+use crate::results::Verdict;
+use crate::run::RunConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regression {
+    pub scenario: String,
+    pub seed: u64,
+    /// Simulated seconds of the main phase.
+    pub duration: f64,
+    #[serde(default)]
+    pub nodes: Option<u64>,
+    #[serde(default)]
+    pub bugs: Vec<String>,
+    /// The verdict the run must get: "valid", "invalid" or "unknown".
+    pub expect: String,
+    /// For an invalid entry: the checker that must be among those flagging it.
+    #[serde(default)]
+    pub checker: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Regression {
+    pub fn config(&self) -> Result<RunConfig, String> {
+        let mut cfg = RunConfig::new(&self.scenario, self.seed);
+        if !(self.duration.is_finite() && self.duration > 0.0) {
+            return Err(format!("bad duration {}", self.duration));
+        }
+        cfg.duration = Duration::from_secs_f64(self.duration);
+        cfg.nodes = self.nodes;
+        cfg.bugs = self
+            .bugs
+            .iter()
+            .map(|b| raftkv::bugs::Bug::parse(b).ok_or_else(|| format!("unknown bug mutant '{b}'")))
+            .collect::<Result<_, _>>()?;
+        Ok(cfg)
+    }
+
+    pub fn expected(&self) -> Result<Verdict, String> {
+        match self.expect.as_str() {
+            "valid" => Ok(Verdict::Valid),
+            "invalid" => Ok(Verdict::Invalid),
+            "unknown" => Ok(Verdict::Unknown),
+            other => Err(format!(
+                "expect must be valid, invalid or unknown, not '{other}'"
+            )),
+        }
+    }
+
+    /// The file name this entry is saved under.
+    pub fn file_name(&self) -> String {
+        let bugs = if self.bugs.is_empty() {
+            "clean".to_string()
+        } else {
+            self.bugs.join("+")
+        };
+        format!("{}-seed{}-{bugs}.toml", self.scenario, self.seed)
+    }
+}
+
+/// Every entry in `dir`, sorted by file name; errors name the file and problem.
+pub fn load_all(dir: &Path) -> Result<Vec<(PathBuf, Regression)>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let r: Regression =
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok((p, r))
+        })
+        .collect()
+}
+
+/// Writes one entry into `dir` (creating it); returns the file's path.
+pub fn save(dir: &Path, r: &Regression) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(r.file_name());
+    let text = toml::to_string(r).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
