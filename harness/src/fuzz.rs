@@ -118,7 +118,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let queue = Mutex::new(seeds.iter().copied().collect::<VecDeque<u64>>());
     let results = Mutex::new(Vec::new());
     let checked = Mutex::new(0u64);
-    let start = Instant::now();
+    let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     std::thread::scope(|scope| {
         for _ in 0..cfg.jobs.max(1) {
             scope.spawn(|| loop {
@@ -211,7 +211,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
             .iter()
             .map(|b| format!(" --bug {b}"))
             .collect::<String>();
-    let start = Instant::now();
+    let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout);
     let wall_seconds = start.elapsed().as_secs_f64();
     let mut result = SeedResult {
@@ -294,7 +294,7 @@ fn run_child(exe: &Path, args: &[String], dir: &Path, budget: Duration) -> (Opti
         Ok(c) => c,
         Err(e) => return (Some(-1), format!("cannot start {}: {e}", exe.display())),
     };
-    let start = Instant::now();
+    let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     let code = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status.code().unwrap_or(-1)),

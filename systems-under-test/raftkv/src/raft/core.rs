@@ -1113,16 +1113,7 @@ impl Raft {
                     self.ack_chunk(from, term, index, 0, true);
                     return;
                 }
-                self.note_leader_commit(index);
-                self.install_snapshot(
-                    from,
-                    Snapshot {
-                        meta: inc.meta,
-                        data: inc.buf,
-                    },
-                );
-                let last = self.log.last_index();
-                self.ack_append(from, last);
+                self.finish_transfer(from, inc.meta, inc.buf);
             }
         }
     }
@@ -1194,14 +1185,14 @@ impl Raft {
             return;
         }
         let inc = self.incoming.take().expect("just inserted");
-        self.note_leader_commit(index);
-        self.install_snapshot(
-            from,
-            Snapshot {
-                meta: inc.meta,
-                data: inc.buf,
-            },
-        );
+        self.finish_transfer(from, inc.meta, inc.buf);
+    }
+
+    /// A transfer is complete: install (or refuse) it and tell the leader where
+    /// our log now ends.
+    fn finish_transfer(&mut self, from: NodeId, meta: SnapshotMeta, data: Vec<u8>) {
+        self.note_leader_commit(meta.index);
+        self.install_snapshot(from, Snapshot { meta, data });
         let last = self.log.last_index();
         self.ack_append(from, last);
     }
