@@ -73,14 +73,7 @@ pub fn durability(run: &RunData, log: &CommittedLog) -> Finding {
             continue;
         };
         acked += 1;
-        let violation = |message: String| Violation {
-            node: e.node,
-            index: None,
-            term: None,
-            time: Some(e.time),
-            message,
-            diff: Vec::new(),
-        };
+        let violation = |message: String| Violation::for_event(e, message);
         if !in_log.contains(&w) {
             violations.push(violation(format!(
                 "acknowledged {} {}={:?} (process {}, history index {}) is not in the committed log",

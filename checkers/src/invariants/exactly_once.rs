@@ -78,14 +78,7 @@ pub fn exactly_once(run: &RunData, _log: &CommittedLog) -> Finding {
             for t in &seen {
                 *count.entry(t).or_default() += 1;
             }
-            let bad = |message: String| Violation {
-                node: e.node,
-                index: None,
-                term: None,
-                time: Some(e.time),
-                message,
-                diff: Vec::new(),
-            };
+            let bad = |message: String| Violation::for_event(e, message);
             for (t, n) in &count {
                 if *n > 1 {
                     violations.push(bad(format!(

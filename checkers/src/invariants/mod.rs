@@ -67,6 +67,18 @@ pub struct KeyDiff {
 }
 
 impl Violation {
+    /// A violation shown by a client's history event.
+    fn for_event(e: &Event, message: String) -> Self {
+        Violation {
+            node: e.node,
+            index: None,
+            term: None,
+            time: Some(e.time),
+            message,
+            diff: Vec::new(),
+        }
+    }
+
     fn at(node: u64, index: u64, time: u64, message: String) -> Self {
         Violation {
             node: Some(node),
@@ -139,15 +151,16 @@ pub const CHECKS: [&str; 9] = [
 
 pub fn check_all(run: &RunData) -> Vec<Finding> {
     let log = CommittedLog::from_trace(run.trace);
+    let refs = snapshot::references(run.trace, &log);
     vec![
         safety::state_machine_safety(run, &log),
-        snapshot::snapshot_fidelity(run, &log),
-        restore::restore_fidelity(run, &log),
+        snapshot::snapshot_fidelity(run, &log, &refs),
+        restore::restore_fidelity(run, &log, &refs),
         restore::monotonicity(run),
         election::election_safety(run),
         election::leader_completeness(run),
         durability::durability(run, &log),
         exactly_once::exactly_once(run, &log),
-        size::size_bounds(run, &log),
+        size::size_bounds(run, &refs),
     ]
 }

@@ -5,12 +5,12 @@
 //! - Within a boot, commit never goes backwards and applies are contiguous; after a
 //!   restart, applying resumes right after the durable snapshot (or at 1).
 use super::log::CommittedLog;
-use super::snapshot::{compare, reference_states, StateClaim};
+use super::snapshot::{compare, References, StateClaim};
 use super::{Finding, RunData, Violation};
 use raftkv::trace::TraceEvent;
 use std::collections::BTreeMap;
 
-pub fn restore_fidelity(run: &RunData, log: &CommittedLog) -> Finding {
+pub fn restore_fidelity(run: &RunData, log: &CommittedLog, refs: &References) -> Finding {
     let claims: Vec<(StateClaim, u64)> = run
         .trace
         .iter()
@@ -36,10 +36,9 @@ pub fn restore_fidelity(run: &RunData, log: &CommittedLog) -> Finding {
             _ => None,
         })
         .collect();
-    let refs = reference_states(log, claims.iter().map(|(c, _)| c.index));
     let mut violations: Vec<Violation> = Vec::new();
     for (c, applied) in &claims {
-        if let Some(v) = compare("restored a snapshot", c, log, &refs) {
+        if let Some(v) = compare("restored a snapshot", c, log, refs) {
             violations.push(v);
         }
         if *applied != c.index {

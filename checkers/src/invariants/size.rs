@@ -2,15 +2,14 @@
 //! `trailing_logs` entries behind its snapshot and a bounded number after it; and a
 //! snapshot is as big as the state it holds — it must not carry the log or grow
 //! with the history.
-use super::log::CommittedLog;
-use super::snapshot::reference_states;
+use super::snapshot::References;
 use super::{Finding, RunData, Violation};
 use raftkv::trace::TraceEvent;
 
 /// Slack for encoding differences between a snapshot and the reference state.
 const SNAPSHOT_SLACK_BYTES: u64 = 256;
 
-pub fn size_bounds(run: &RunData, log: &CommittedLog) -> Finding {
+pub fn size_bounds(run: &RunData, refs: &References) -> Finding {
     let b = run.bounds;
     let mut violations = Vec::new();
     let mut compactions = 0;
@@ -54,7 +53,6 @@ pub fn size_bounds(run: &RunData, log: &CommittedLog) -> Finding {
             _ => {}
         }
     }
-    let refs = reference_states(log, sizes.iter().map(|s| s.2));
     for (node, time, index, size) in &sizes {
         if let Some(reference) = refs.get(index) {
             if *size > 2 * reference.size + SNAPSHOT_SLACK_BYTES {

@@ -26,7 +26,7 @@ pub struct Reference {
 
 /// Replays the committed log once, remembering the reference state at each of
 /// `indexes`. Indexes beyond a gap in the log are missing from the result.
-pub fn reference_states(
+fn reference_states(
     log: &CommittedLog,
     indexes: impl Iterator<Item = u64>,
 ) -> BTreeMap<u64, Reference> {
@@ -140,7 +140,21 @@ pub fn diff(expected: &Fingerprint, actual: &Fingerprint) -> Vec<KeyDiff> {
     out
 }
 
-pub fn snapshot_fidelity(run: &RunData, log: &CommittedLog) -> Finding {
+/// The reference state at every index the trace claims a state for (snapshots
+/// taken and restored): one replay of the committed log serves every check.
+pub type References = BTreeMap<u64, Reference>;
+
+pub fn references(trace: &[raftkv::node::TraceRecord], log: &CommittedLog) -> References {
+    let indexes = trace.iter().filter_map(|r| match r.event {
+        TraceEvent::SnapshotCreated { index, .. } | TraceEvent::Restored { index, .. } => {
+            Some(index)
+        }
+        _ => None,
+    });
+    reference_states(log, indexes)
+}
+
+pub fn snapshot_fidelity(run: &RunData, log: &CommittedLog, refs: &References) -> Finding {
     let claims: Vec<StateClaim> = run
         .trace
         .iter()
@@ -162,10 +176,9 @@ pub fn snapshot_fidelity(run: &RunData, log: &CommittedLog) -> Finding {
             _ => None,
         })
         .collect();
-    let refs = reference_states(log, claims.iter().map(|c| c.index));
     let violations = claims
         .iter()
-        .filter_map(|c| compare("took a snapshot", c, log, &refs))
+        .filter_map(|c| compare("took a snapshot", c, log, refs))
         .collect();
     Finding::new(
         "snapshot-fidelity",
