@@ -16,6 +16,10 @@ pub enum Bug {
     AppliedNotResetOnInstall,
     AcceptShortSnapshot,
     AckBeforeFsync,
+    NoFsyncSnapshot,
+    CompactBeforeSnapshotDurable,
+    StateAndSnapshotNotAtomic,
+    RestoreErrorAdvancesIndex,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -106,6 +110,38 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd #10166",
         scenario: "all-crash",
         checker: "state-machine-safety",
+    },
+    BugInfo {
+        bug: Bug::NoFsyncSnapshot,
+        name: "no-fsync-snapshot",
+        mechanism: "the snapshot file is renamed into place without an fsync of the file or the directory",
+        models: "hashicorp/raft #229 / Consul #3362; etcd #3498",
+        scenario: "all-crash",
+        checker: "halts",
+    },
+    BugInfo {
+        bug: Bug::CompactBeforeSnapshotDurable,
+        name: "compact-before-snapshot-durable",
+        mechanism: "the WAL marker is written and the log compacted before the snapshot file is written",
+        models: "etcd #10219, #12691; tikv #11746",
+        scenario: "crash-mid-snapshot",
+        checker: "halts",
+    },
+    BugInfo {
+        bug: Bug::StateAndSnapshotNotAtomic,
+        name: "state-and-snapshot-not-atomic",
+        mechanism: "raft state and snapshot are two separate writes, and boot loads the newest snapshot file whatever the raft state says",
+        models: "6.5840 Persister.Save contract; TestSnapshotAllCrash",
+        scenario: "crash-mid-snapshot",
+        checker: "restore-fidelity",
+    },
+    BugInfo {
+        bug: Bug::RestoreErrorAdvancesIndex,
+        name: "restore-error-advances-index",
+        mechanism: "a snapshot that fails to load or persist (I/O error, corruption) still moves the applied index to it",
+        models: "rqlite #2759, #2747",
+        scenario: "disk-faults",
+        checker: "restore-fidelity",
     },
 ];
 

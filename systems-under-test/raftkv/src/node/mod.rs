@@ -158,7 +158,8 @@ impl Node {
                 .and_then(|_| disk.sync_dir())
                 .map_err(|e| halt("writing recovery marker", &e))?;
         }
-        let (storage, rec) = Storage::open(disk).map_err(|e| halt("recovering storage", &e))?;
+        let (storage, rec) =
+            Storage::open_with_bugs(disk, cfg.bugs).map_err(|e| halt("recovering storage", &e))?;
         let node_trace = |event| push_trace(&trace, cfg.id, event);
         let (snapshot_index, snapshot_term) = rec
             .snapshot
@@ -186,8 +187,13 @@ impl Node {
                 return Err(Stop::CrashPoint);
             }
             if !cfg.bugs.has(Bug::ForgetSnapshotOnBoot) {
-                kv.restore(&snap.data)
-                    .map_err(|e| halt("restoring snapshot on boot", &e))?;
+                let restored = kv.restore(&snap.data);
+                if restored.is_err() && cfg.bugs.has(Bug::RestoreErrorAdvancesIndex) {
+                    // Bug mutant: the failed restore is ignored; the node carries
+                    // on from the snapshot's index with whatever state it has.
+                } else {
+                    restored.map_err(|e| halt("restoring snapshot on boot", &e))?;
+                }
             }
             node_trace(TraceEvent::Restored {
                 index: snap.meta.index,
@@ -464,9 +470,21 @@ impl Node {
     /// machine (etcd's order: a WAL marker never names a file that is not durable).
     fn install(&mut self, snap: Snapshot) -> Result<(), Stop> {
         let (index, term) = (snap.meta.index, snap.meta.term);
-        self.storage
-            .save_snapshot(&snap)
-            .map_err(|e| Stop::Halt(format!("saving installed snapshot: {e}")))?;
+        let saved = self.storage.save_snapshot(&snap);
+        if saved.is_err() && self.cfg.bugs.has(Bug::RestoreErrorAdvancesIndex) {
+            // Bug mutant: the snapshot could not be persisted, so it is not
+            // restored either, but the core has already moved applied to it.
+            self.trace(TraceEvent::Restored {
+                index,
+                term,
+                state_digest: self.kv.digest(),
+                applied: self.raft.log.applied,
+                on_boot: false,
+                fingerprint: self.kv.fingerprint(),
+            });
+            return Ok(());
+        }
+        saved.map_err(|e| Stop::Halt(format!("saving installed snapshot: {e}")))?;
         self.trace(TraceEvent::SnapshotPersisted { index, term });
         if reached(&self.control, CrashPoint::AfterInstallFile) {
             return Err(Stop::CrashPoint);
@@ -612,25 +630,26 @@ impl Node {
             sessions: held.sessions().len() as u64,
             fingerprint: held.fingerprint(),
         });
-        // Never compact past a snapshot that is not durable yet.
-        self.storage
-            .save_snapshot(&snap)
-            .map_err(|e| Stop::Halt(format!("saving snapshot: {e}")))?;
-        self.trace(TraceEvent::SnapshotPersisted {
-            index: meta.index,
-            term: meta.term,
-        });
-        if reached(&self.control, CrashPoint::AfterSnapshotFile) {
-            return Err(Stop::CrashPoint);
-        }
-        let hs = self.raft.hard_state();
-        self.raft.compact(snap, self.cfg.trailing_logs);
-        let retained = self.raft.log.all_entries().to_vec();
-        self.storage
-            .compact(&meta, hs, &retained)
-            .map_err(|e| Stop::Halt(format!("cutting the WAL: {e}")))?;
-        if reached(&self.control, CrashPoint::AfterWalMarker) {
-            return Err(Stop::CrashPoint);
+        let reorder =
+            bugs.has(Bug::CompactBeforeSnapshotDurable) || bugs.has(Bug::StateAndSnapshotNotAtomic);
+        if reorder {
+            // Bug mutants: the WAL marker and the compacted log go first, the
+            // snapshot file after (a crash in between splits them).
+            self.compact_log(snap.clone())?;
+            if reached(&self.control, CrashPoint::AfterWalMarker) {
+                return Err(Stop::CrashPoint);
+            }
+            self.save_snapshot_file(&snap)?;
+        } else {
+            // Never compact past a snapshot that is not durable yet.
+            self.save_snapshot_file(&snap)?;
+            if reached(&self.control, CrashPoint::AfterSnapshotFile) {
+                return Err(Stop::CrashPoint);
+            }
+            self.compact_log(snap)?;
+            if reached(&self.control, CrashPoint::AfterWalMarker) {
+                return Err(Stop::CrashPoint);
+            }
         }
         self.trace(TraceEvent::Compacted {
             snapshot_index: meta.index,
@@ -638,6 +657,28 @@ impl Node {
             last_index: self.raft.log.last_index(),
         });
         Ok(())
+    }
+
+    fn save_snapshot_file(&mut self, snap: &Snapshot) -> Result<(), Stop> {
+        self.storage
+            .save_snapshot(snap)
+            .map_err(|e| Stop::Halt(format!("saving snapshot: {e}")))?;
+        self.trace(TraceEvent::SnapshotPersisted {
+            index: snap.meta.index,
+            term: snap.meta.term,
+        });
+        Ok(())
+    }
+
+    /// Cuts the in-memory log and writes the WAL marker with the retained log.
+    fn compact_log(&mut self, snap: Snapshot) -> Result<(), Stop> {
+        let meta = snap.meta.clone();
+        let hs = self.raft.hard_state();
+        self.raft.compact(snap, self.cfg.trailing_logs);
+        let retained = self.raft.log.all_entries().to_vec();
+        self.storage
+            .compact(&meta, hs, &retained)
+            .map_err(|e| Stop::Halt(format!("cutting the WAL: {e}")))
     }
 
     fn finish_recovery(&mut self) -> Result<(), Stop> {

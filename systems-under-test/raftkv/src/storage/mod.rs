@@ -52,6 +52,7 @@ pub use sim_disk::SimDisk;
 pub use snapfile::snap_name;
 pub use wal::{segment_name, WalRecord};
 
+use crate::bugs::{Bug, Bugs};
 use crate::raft::{Entry, HardState, Index, Snapshot, SnapshotMeta};
 
 /// A segment is closed and a new one started once it grows past this.
@@ -76,13 +77,20 @@ pub struct Storage<D: Disk> {
     segment_limit: u64,
     /// Set by the first failed operation.
     poisoned: Option<String>,
+    /// Bug mutants in storage (empty: the clean system).
+    bugs: Bugs,
 }
 
 impl<D: Disk> Storage<D> {
     /// Replays the WAL, repairs a torn tail, loads the snapshot and returns what
     /// survived. On an empty disk, creates the first segment (durably).
-    pub fn open(mut disk: D) -> Result<(Self, Recovered), StorageError> {
-        let (recovered, position) = recovery::recover(&mut disk)?;
+    pub fn open(disk: D) -> Result<(Self, Recovered), StorageError> {
+        Self::open_with_bugs(disk, Bugs::NONE)
+    }
+
+    /// [`open`](Self::open) with bug mutants switched on.
+    pub fn open_with_bugs(mut disk: D, bugs: Bugs) -> Result<(Self, Recovered), StorageError> {
+        let (recovered, position) = recovery::recover(&mut disk, bugs)?;
         let storage = Storage {
             disk,
             segment_seq: position.segment_seq,
@@ -94,6 +102,7 @@ impl<D: Disk> Storage<D> {
             snapshot_index: position.snapshot_index,
             segment_limit: DEFAULT_SEGMENT_LIMIT,
             poisoned: None,
+            bugs,
         };
         Ok((storage, recovered))
     }
@@ -170,6 +179,10 @@ impl<D: Disk> Storage<D> {
     /// [`compact`](Self::compact) records it, boot ignores the file.
     pub fn save_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageError> {
         self.usable("save_snapshot")?;
+        if self.bugs.has(Bug::NoFsyncSnapshot) {
+            // Bug mutant: rename into place with no fsync of file or directory.
+            return self.poison_on_err(|s| snapfile::save_unsynced(&mut s.disk, snap));
+        }
         self.poison_on_err(|s| snapfile::save(&mut s.disk, snap))
     }
 
@@ -312,6 +325,12 @@ impl<D: Disk> Storage<D> {
         };
         if let Some(problem) = problem {
             return Err(invalid("compact", problem));
+        }
+        if self.bugs.has(Bug::CompactBeforeSnapshotDurable)
+            || self.bugs.has(Bug::StateAndSnapshotNotAtomic)
+        {
+            // Bug mutants: the marker may name a file that is not written yet.
+            return Ok(());
         }
         let file = snap_name(meta.term, meta.index);
         let names = self.disk.list().map_err(StorageError::io("list", "."))?;

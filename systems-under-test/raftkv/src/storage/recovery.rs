@@ -3,6 +3,7 @@
 use super::error::gap;
 use super::wal::{self, WalRecord};
 use super::{snapfile, Disk, StorageError};
+use crate::bugs::{Bug, Bugs};
 use crate::raft::{Entry, HardState, Index, Snapshot, SnapshotMeta, Term};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,7 +81,10 @@ fn replay_entries<'a>(records: impl Iterator<Item = &'a WalRecord>) -> BTreeMap<
     entries
 }
 
-pub(crate) fn recover<D: Disk>(disk: &mut D) -> Result<(Recovered, WalPosition), StorageError> {
+pub(crate) fn recover<D: Disk>(
+    disk: &mut D,
+    bugs: Bugs,
+) -> Result<(Recovered, WalPosition), StorageError> {
     let mut report = RecoveryReport::default();
     let names = disk.list().map_err(StorageError::io("list", "."))?;
 
@@ -123,7 +127,11 @@ pub(crate) fn recover<D: Disk>(disk: &mut D) -> Result<(Recovered, WalPosition),
     // compaction re-writes every entry it keeps right after the marker, so
     // entries before it are exactly what that compaction replaced (they are
     // still here only if their segments' removal had not become durable).
-    let (snapshot, marker_pos) = choose_snapshot(disk, &records, &snap_files, &mut report);
+    let (snapshot, marker_pos) = if bugs.has(Bug::StateAndSnapshotNotAtomic) {
+        newest_marker_newest_file(disk, &records, &snap_files)
+    } else {
+        choose_snapshot(disk, &records, &snap_files, bugs, &mut report)
+    };
     let (before, after) = records.split_at(marker_pos.map_or(0, |pos| pos + 1));
     report.entries_before_marker = before
         .iter()
@@ -263,6 +271,7 @@ fn choose_snapshot<D: Disk>(
     disk: &D,
     records: &[WalRecord],
     snap_files: &BTreeSet<&String>,
+    bugs: Bugs,
     report: &mut RecoveryReport,
 ) -> (Option<Snapshot>, Option<usize>) {
     let markers: Vec<(usize, &SnapshotMeta)> = records
@@ -297,6 +306,18 @@ fn choose_snapshot<D: Disk>(
                     report.snapshot_loaded = Some(file);
                     return (Some(snap), Some(pos));
                 }
+                Err(_) if bugs.has(Bug::RestoreErrorAdvancesIndex) => {
+                    // Bug mutant: the unreadable snapshot is still taken, with
+                    // no data; the restore will fail and boot carry on anyway.
+                    let meta = meta.clone();
+                    return (
+                        Some(Snapshot {
+                            meta,
+                            data: Vec::new(),
+                        }),
+                        Some(pos),
+                    );
+                }
                 Err(e) => e.to_string(),
             }
         };
@@ -307,6 +328,43 @@ fn choose_snapshot<D: Disk>(
         });
     }
     (None, None)
+}
+
+/// Bug mutant `state-and-snapshot-not-atomic`: the raft state (the newest
+/// marker and the log after it) comes from the WAL and the state machine from
+/// the newest intact snapshot file, whichever it is — two writes that a crash
+/// can leave disagreeing, and nothing checks that they agree.
+fn newest_marker_newest_file<D: Disk>(
+    disk: &D,
+    records: &[WalRecord],
+    snap_files: &BTreeSet<&String>,
+) -> (Option<Snapshot>, Option<usize>) {
+    let Some((pos, meta)) = records
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(pos, r)| match r {
+            WalRecord::Snapshot(meta) => Some((pos, meta.clone())),
+            _ => None,
+        })
+    else {
+        return (None, None);
+    };
+    let mut files: Vec<((Index, Term), &String)> = snap_files
+        .iter()
+        .filter_map(|f| snapfile::parse_snap_name(f).map(|(t, i)| ((i, t), *f)))
+        .collect();
+    files.sort();
+    let data = files
+        .iter()
+        .rev()
+        .find_map(|(_, f)| {
+            let bytes = disk.read(f).ok()?;
+            snapfile::decode(&bytes).ok()
+        })
+        .map(|s| s.data)
+        .unwrap_or_default();
+    (Some(Snapshot { meta, data }), Some(pos))
 }
 
 /// The log returned at boot must be contiguous, start at 1 or connect to the

@@ -86,3 +86,16 @@ pub fn save<D: Disk>(disk: &mut D, snap: &Snapshot) -> Result<(), StorageError> 
     disk.sync_dir()
         .map_err(StorageError::io("sync directory after snapshot", &name))
 }
+
+/// Bug mutant `no-fsync-snapshot`: the same file and rename as [`save`], but
+/// neither the content nor the directory entry is fsynced, so a crash can leave
+/// the name with no content behind it.
+pub fn save_unsynced<D: Disk>(disk: &mut D, snap: &Snapshot) -> Result<(), StorageError> {
+    let name = snap_name(snap.meta.term, snap.meta.index);
+    let tmp = format!("{name}.tmp");
+    let bytes = encode(snap)?;
+    disk.create(&tmp, &bytes)
+        .map_err(StorageError::io("write snapshot", &tmp))?;
+    disk.rename(&tmp, &name)
+        .map_err(StorageError::io("rename snapshot", &tmp))
+}
