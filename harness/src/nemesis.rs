@@ -20,6 +20,8 @@ pub enum Target {
     Leader,
     /// A random node that is not the leader.
     Follower,
+    /// A random follower that no nemesis cut separates from the leader.
+    ConnectedFollower,
     Random,
 }
 
@@ -281,6 +283,19 @@ impl Nemesis {
             Target::Follower => {
                 let followers: Vec<NodeId> =
                     up.iter().copied().filter(|n| Some(*n) != leader).collect();
+                pick(&mut self.rng, followers)
+            }
+            Target::ConnectedFollower => {
+                let reaches_leader = |n: NodeId| {
+                    leader.is_some_and(|l| {
+                        !self.cuts.contains_key(&(l, n)) && !self.cuts.contains_key(&(n, l))
+                    })
+                };
+                let followers: Vec<NodeId> = up
+                    .iter()
+                    .copied()
+                    .filter(|n| Some(*n) != leader && reaches_leader(*n))
+                    .collect();
                 pick(&mut self.rng, followers)
             }
             Target::Random => pick(&mut self.rng, up),

@@ -171,6 +171,27 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "disk-loss",
+        summary: "a follower falls behind, another loses its whole disk and comes back empty just as the leader is cut off: the empty node must not help elect the stale one",
+        build: |s| {
+            let mut at = MS(600);
+            while at + MS(1800) < s.duration {
+                // The lagging follower misses entries the leader commits with the other.
+                s.plan.push(Planned { at, hold: MS(1100), fault: Fault::Isolate { target: Target::Follower } });
+                // The other follower, holding those entries, loses its disk...
+                s.plan.push(Planned { at: at + MS(700), hold: MS(100), fault: Fault::Crash { target: Target::ConnectedFollower, lose_disk: true } });
+                // ...and boots empty while the leader (the only other copy) is cut off.
+                s.plan.push(Planned { at: at + MS(790), hold: MS(1000), fault: Fault::Isolate { target: Target::Leader } });
+                at += MS(3000);
+            }
+        },
+        evidence: |e| {
+            let lost = e.faults.iter().any(|f| matches!(f.fault, Fault::Crash { lose_disk: true, .. }));
+            let came_back = e.count(|ev| matches!(ev, TraceEvent::Boot { recovering: true, .. })) > 0;
+            vec![("a follower lost its disk", lost), ("it came back on an empty disk, recovering", came_back)]
+        },
+    },
+    Scenario {
         name: "install-snapshot-unreliable",
         summary: "a lagging follower catches up by InstallSnapshot over a lossy, duplicating, reordering network",
         build: |s| {

@@ -20,6 +20,7 @@ pub enum Bug {
     CompactBeforeSnapshotDurable,
     StateAndSnapshotNotAtomic,
     RestoreErrorAdvancesIndex,
+    EmptyDiskVotes,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -142,6 +143,14 @@ pub const BUGS: &[BugInfo] = &[
         models: "rqlite #2759, #2747",
         scenario: "disk-faults",
         checker: "restore-fidelity",
+    },
+    BugInfo {
+        bug: Bug::EmptyDiskVotes,
+        name: "empty-disk-votes",
+        mechanism: "a node that lost its disk rejoins as a full voter with an empty log",
+        models: "Raft's stable-storage assumption; etcd's member-replace procedure exists to avoid it",
+        scenario: "disk-loss",
+        checker: "linearizability",
     },
 ];
 

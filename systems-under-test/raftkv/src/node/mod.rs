@@ -150,8 +150,10 @@ impl Node {
         let files = disk.list().map_err(|e| halt("listing disk", &e))?;
         // An empty disk after the first boot was lost: rejoin without voting until
         // caught up. The marker keeps that true across crashes while recovering.
-        let recovering =
-            (generation > 0 && files.is_empty()) || files.iter().any(|f| f == RECOVERING_MARKER);
+        let recovering = ((generation > 0 && files.is_empty())
+            || files.iter().any(|f| f == RECOVERING_MARKER))
+            // Bug mutant: an empty disk is taken for a fresh node that may vote.
+            && !cfg.bugs.has(Bug::EmptyDiskVotes);
         if recovering && files.is_empty() {
             disk.create(RECOVERING_MARKER, b"")
                 .and_then(|_| disk.sync(RECOVERING_MARKER))
