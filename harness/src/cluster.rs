@@ -22,6 +22,8 @@ pub struct ClusterSpec {
     pub election_tick: u32,
     pub heartbeat_tick: u32,
     pub read_mode: ReadMode,
+    /// The clock-rate error lease reads must tolerate (raft `max_clock_drift`).
+    pub max_clock_drift: f64,
     pub min_latency: Duration,
     pub max_latency: Duration,
     /// Simulated time per `Sim::step` (turmoil's tick).
@@ -45,6 +47,7 @@ impl ClusterSpec {
             election_tick: 15,
             heartbeat_tick: 3,
             read_mode: ReadMode::ReadIndex,
+            max_clock_drift: 0.2,
             min_latency: Duration::from_millis(1),
             max_latency: Duration::from_millis(15),
             step: Duration::from_millis(5),
@@ -63,6 +66,7 @@ impl ClusterSpec {
         r.election_tick = self.election_tick;
         r.heartbeat_tick = self.heartbeat_tick;
         r.read_mode = self.read_mode;
+        r.max_clock_drift = self.max_clock_drift;
         r.snapshot_chunk_size = self.snapshot_chunk_size;
         NodeConfig {
             id,

@@ -21,6 +21,7 @@ pub enum Bug {
     StateAndSnapshotNotAtomic,
     RestoreErrorAdvancesIndex,
     EmptyDiskVotes,
+    StaleLeaseRead,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -150,6 +151,14 @@ pub const BUGS: &[BugInfo] = &[
         mechanism: "a node that lost its disk rejoins as a full voter with an empty log",
         models: "Raft's stable-storage assumption; etcd's member-replace procedure exists to avoid it",
         scenario: "disk-loss",
+        checker: "linearizability",
+    },
+    BugInfo {
+        bug: Bug::StaleLeaseRead,
+        name: "stale-lease-read",
+        mechanism: "lease reads are served for a whole election timeout of the leader's own clock, with no allowance for clock drift",
+        models: "Raft thesis §6.4.1 clock-drift caveat; etcd/tikv lease-read drift bounds",
+        scenario: "clock-drift",
         checker: "linearizability",
     },
 ];

@@ -58,6 +58,11 @@ impl Config {
     /// rates within 1±d the leader may only count on e·(1-d)/(1+d) of its own, less
     /// one tick for granularity.
     pub fn lease_ticks(&self) -> u64 {
+        if self.bugs.has(crate::bugs::Bug::StaleLeaseRead) {
+            // Bug mutant: the lease is the followers' whole election timeout, as
+            // if every clock ran at the leader's rate.
+            return u64::from(self.election_tick);
+        }
         let d = self.max_clock_drift.clamp(0.0, 0.9);
         let safe = f64::from(self.election_tick) * (1.0 - d) / (1.0 + d);
         (safe.floor() as u64).saturating_sub(1)
