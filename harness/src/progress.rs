@@ -13,15 +13,14 @@ pub struct CampaignProgress {
 impl CampaignProgress {
     /// A bar for `total` seeds, shown only when stderr is a terminal.
     pub fn new(total: u64) -> Self {
-        let visible = std::io::stderr().is_terminal();
-        Self::with_target(
-            total,
-            if visible {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::hidden()
-            },
-        )
+        if !std::io::stderr().is_terminal() {
+            return Self::with_target(total, ProgressDrawTarget::hidden());
+        }
+        let p = Self::with_target(total, ProgressDrawTarget::stderr());
+        // Redraw between seeds too, so the rate and ETA stay current.
+        p.bar
+            .enable_steady_tick(std::time::Duration::from_millis(250));
+        p
     }
 
     fn with_target(total: u64, target: ProgressDrawTarget) -> Self {

@@ -20,14 +20,14 @@ fn record(cfg: &RunConfig, dir: &Path) {
 
 #[test]
 fn a_mutant_failure_shrinks_keeps_its_checker_and_replays_exactly() {
-    let dir = scratch("shrink-omits-sessions");
-    let mut cfg = RunConfig::new("lagging-follower", 1);
-    cfg.duration = Duration::from_secs(5);
-    cfg.bugs = [raftkv::bugs::Bug::parse("snapshot-omits-sessions").unwrap()]
+    // All nodes crash every 1.5 s; the bug needs only one restart to show.
+    let dir = scratch("shrink-forget-snapshot");
+    let mut cfg = RunConfig::new("all-crash", 1);
+    cfg.bugs = [raftkv::bugs::Bug::parse("forget-snapshot-on-boot").unwrap()]
         .into_iter()
         .collect();
     record(&cfg, &dir);
-    let out = scratch("shrink-omits-sessions-shrunk");
+    let out = scratch("shrink-forget-snapshot-shrunk");
     let report = shrink(&ShrinkConfig {
         dir: dir.clone(),
         out: out.clone(),
@@ -38,22 +38,33 @@ fn a_mutant_failure_shrinks_keeps_its_checker_and_replays_exactly() {
     .expect("the failure shrinks");
 
     assert_eq!(
-        report.checker, "snapshot-fidelity",
+        report.checker, "restore-fidelity",
         "the mutant's own checker"
     );
     let (b, a) = (&report.before, &report.after);
+    assert!(
+        a.faults_planned < b.faults_planned,
+        "faults {} -> {}",
+        b.faults_planned,
+        a.faults_planned
+    );
+    let nemesis = std::fs::read_to_string(out.join("nemesis.jsonl")).unwrap();
+    assert!(
+        nemesis.contains("\"fault\":\"crash\""),
+        "the crash the bug needs is kept: {nemesis}"
+    );
     assert!(
         a.history_events * 4 <= b.history_events,
         "history {} -> {} events: not a small fraction",
         b.history_events,
         a.history_events
     );
-    assert!(a.faults_planned <= b.faults_planned && a.clients <= b.clients);
+    assert!(a.clients <= b.clients && a.duration_secs <= b.duration_secs);
     assert!(report.trials <= 40, "the trial budget holds");
 
     let shrunk = replay::load(&out).unwrap();
     assert_eq!(
-        shrunk.checkers["snapshot-fidelity"].verdict,
+        shrunk.checkers["restore-fidelity"].verdict,
         Verdict::Invalid,
         "the shrunk run still fails the same checker"
     );
@@ -65,7 +76,7 @@ fn a_mutant_failure_shrinks_keeps_its_checker_and_replays_exactly() {
     assert_eq!(history.lines().count(), a.history_events);
     let summary = std::fs::read_to_string(out.join("shrink.txt")).unwrap();
     assert!(
-        summary.contains("still fails snapshot-fidelity"),
+        summary.contains("still fails restore-fidelity"),
         "{summary}"
     );
 
@@ -116,4 +127,35 @@ fn a_checker_that_did_not_fail_is_refused() {
     })
     .unwrap_err();
     assert!(err.contains("'election-safety' did not fail"), "{err}");
+}
+
+#[test]
+fn a_five_node_failure_shrinks_to_three_nodes_and_replays_exactly() {
+    let dir = scratch("shrink-five-nodes");
+    let mut cfg = RunConfig::new("lagging-follower", 2);
+    cfg.nodes = Some(5);
+    cfg.duration = Duration::from_secs(4);
+    cfg.bugs = [raftkv::bugs::Bug::parse("snapshot-omits-sessions").unwrap()]
+        .into_iter()
+        .collect();
+    record(&cfg, &dir);
+    let out = scratch("shrink-five-nodes-shrunk");
+    let report = shrink(&ShrinkConfig {
+        dir,
+        out: out.clone(),
+        max_trials: 20,
+        checker: None,
+        progress: false,
+    })
+    .expect("the failure shrinks");
+    assert_eq!((report.before.nodes, report.after.nodes), (5, 3));
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    assert!(
+        trace
+            .lines()
+            .all(|l| !l.contains("\"node\":4") && !l.contains("\"node\":5")),
+        "only nodes 1..=3 ran"
+    );
+    let r = replay::replay(&out).expect("the shrunk run replays");
+    assert!(r.deterministic() && r.same_verdict(), "{:?}", r.differing);
 }

