@@ -29,6 +29,8 @@ enum Command {
         /// A run directory (with results.json).
         dir: PathBuf,
     },
+    /// Make a failing run small while it keeps failing the same checker.
+    Shrink(crate::shrink::ShrinkArgs),
     /// List the scenarios, one line each.
     Scenarios,
     /// List the bug mutants: mechanism, the real bug each models, the scenario
@@ -143,6 +145,7 @@ pub fn main() -> i32 {
                 2
             }
         },
+        Command::Shrink(args) => crate::shrink::cli(args),
         Command::Scenarios => {
             let mut text = String::new();
             for s in scenario::SCENARIOS {

@@ -118,6 +118,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let queue = Mutex::new(seeds.iter().copied().collect::<VecDeque<u64>>());
     let results = Mutex::new(Vec::new());
     let checked = Mutex::new(0u64);
+    let progress = crate::progress::CampaignProgress::new(seeds.len() as u64);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     std::thread::scope(|scope| {
         for _ in 0..cfg.jobs.max(1) {
@@ -127,6 +128,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
                 };
                 let (result, replayed) = run_seed(cfg, seed);
                 *checked.lock().unwrap_or_else(|e| e.into_inner()) += u64::from(replayed);
+                progress.seed_done(result.outcome != "valid");
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -134,6 +136,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
             });
         }
     });
+    progress.finish();
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|r| r.seed);
     let wall = start.elapsed().as_secs_f64();

@@ -120,6 +120,10 @@ pub struct FaultRecord {
     pub end: Option<u64>,
     /// What happened (e.g. whether a crash point was reached).
     pub detail: String,
+    /// The index of the planned fault it started from (in start-time order); not
+    /// written, as the plan itself is not part of `nemesis.jsonl`.
+    #[serde(skip)]
+    pub planned: usize,
 }
 
 struct Active {
@@ -231,7 +235,7 @@ impl Nemesis {
         while self.next < self.plan.len() && self.plan[self.next].at <= now {
             let p = self.plan[self.next].clone();
             self.next += 1;
-            self.start(c, p);
+            self.start(c, p, self.next - 1);
         }
         // A crash point that fired crashes the node at once (Cluster::step does
         // that); remember it in the record.
@@ -338,7 +342,7 @@ impl Nemesis {
         out
     }
 
-    fn start(&mut self, c: &mut Cluster, p: Planned) {
+    fn start(&mut self, c: &mut Cluster, p: Planned, planned: usize) {
         let now = c.elapsed();
         let all = c.spec.node_ids();
         let mut nodes = Vec::new();
@@ -526,6 +530,7 @@ impl Nemesis {
             start: ns(now),
             end: None,
             detail,
+            planned,
         });
         self.active.push(Active {
             record,

@@ -42,7 +42,8 @@ pub fn replay(dir: &Path) -> Result<Replay, String> {
     let recorded = load(dir)?;
     let cfg = RunConfig::from_record(&recorded.config)
         .map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
-    let outcome = run::run(&cfg)?;
+    let outcome =
+        run::run(&cfg).map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
     let out = dir.join("replay");
     run::write(&outcome, &out).map_err(|e| format!("{}: {e}", out.display()))?;
     let (a, b) = (&recorded.hashes, &outcome.results.hashes);

@@ -1,5 +1,6 @@
 //! `results.json`: the verdict of a run, per checker, with stats and the exact
 //! command that repeats it.
+use crate::overrides::Overrides;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -85,6 +86,10 @@ pub struct RecordedConfig {
     pub workload: Option<String>,
     pub bugs: Vec<String>,
     pub check_timeout_secs: f64,
+    /// The fault schedule, nodes and clients that replace the seed's choices
+    /// (a shrunk run's); absent for ordinary runs.
+    #[serde(default, skip_serializing_if = "Overrides::is_empty")]
+    pub overrides: Overrides,
 }
 
 /// Digests of the run's output files, byte for byte (FNV-1a 64, hex).

@@ -2,9 +2,10 @@
 //! scenario's nemesis, heal, demand liveness, take final reads, check, and write
 //! the run directory.
 use crate::cluster::{Cluster, ClusterSpec};
-use crate::nemesis::{FaultRecord, Nemesis};
+use crate::nemesis::{FaultRecord, Nemesis, Planned};
+use crate::overrides::Overrides;
 use crate::results::{CheckerResult, Hashes, RecordedConfig, Results, Stats, Verdict};
-use crate::scenario::{self, Evidence, Setup};
+use crate::scenario::{self, Evidence, Scenario, Setup};
 use checkers::invariants::{self, RunData, SizeBounds};
 use raftkv::bugs::Bugs;
 use raftkv::node::TraceRecord;
@@ -35,6 +36,9 @@ pub struct RunConfig {
     pub bugs: Bugs,
     /// Budget of the linearizability check (wall time): past it, "unknown".
     pub check_timeout: Duration,
+    /// Replacements for the scenario's seed-drawn schedule, nodes and clients
+    /// (set by `snapstorm shrink`; empty otherwise).
+    pub overrides: Overrides,
 }
 
 impl RunConfig {
@@ -49,6 +53,7 @@ impl RunConfig {
             workload: None,
             bugs: Bugs::NONE,
             check_timeout: Duration::from_secs(60),
+            overrides: Overrides::default(),
         }
     }
 
@@ -75,6 +80,9 @@ impl RunConfig {
         for b in self.bugs.list() {
             cmd.push_str(&format!(" --bug {}", b.name()));
         }
+        if !self.overrides.is_empty() {
+            cmd.push_str("  # with the overrides in results.json: use snapstorm replay DIR");
+        }
         cmd
     }
 
@@ -94,6 +102,7 @@ impl RunConfig {
                 .map(|b| b.name().to_string())
                 .collect(),
             check_timeout_secs: self.check_timeout.as_secs_f64(),
+            overrides: self.overrides.clone(),
         }
     }
 
@@ -121,6 +130,7 @@ impl RunConfig {
             workload,
             bugs,
             check_timeout: Duration::from_secs_f64(r.check_timeout_secs.clamp(0.001, 1e6)),
+            overrides: r.overrides.clone(),
         })
     }
 
@@ -166,16 +176,16 @@ fn finding_result(f: &invariants::Finding) -> CheckerResult {
 /// How long the final reads may take.
 const FINAL_READS: Duration = Duration::from_secs(20);
 
-/// Runs one chaos run. Errors only for bad configuration (unknown scenario).
-pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
-    let scenario = scenario::find(&cfg.scenario).ok_or_else(|| {
-        format!(
-            "unknown scenario '{}'; valid scenarios: {}",
-            cfg.scenario,
-            scenario::names().join(", ")
-        )
-    })?;
-    let wall = std::time::Instant::now(); // determinism-ok: reported, never fed to the sim
+/// What a run is built from: the cluster, the clients and the fault plan.
+pub struct Built {
+    pub spec: ClusterSpec,
+    pub workload: WorkloadSpec,
+    pub plan: Vec<Planned>,
+}
+
+/// The scenario's draws from the seed, then the explicit knobs, then the
+/// overrides. Errors only for bad overrides.
+pub fn build(cfg: &RunConfig, scenario: &Scenario) -> Result<Built, String> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut spec = ClusterSpec::new(cfg.nodes.unwrap_or(3), cfg.seed);
     spec.snapshot_threshold = 3;
@@ -190,7 +200,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         plan: Vec::new(),
     };
     scenario.build(&mut setup);
-    let plan = std::mem::take(&mut setup.plan);
+    let mut plan = std::mem::take(&mut setup.plan);
     // Explicit knobs win over the scenario's (and swarm's) choices.
     if let Some(t) = cfg.snapshot_threshold {
         spec.snapshot_threshold = t.max(1);
@@ -207,6 +217,29 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
             };
         }
     }
+    cfg.overrides.apply(&mut spec, &mut workload, &mut plan)?;
+    Ok(Built {
+        spec,
+        workload,
+        plan,
+    })
+}
+
+/// Runs one chaos run. Errors only for bad configuration (unknown scenario).
+pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
+    let scenario = scenario::find(&cfg.scenario).ok_or_else(|| {
+        format!(
+            "unknown scenario '{}'; valid scenarios: {}",
+            cfg.scenario,
+            scenario::names().join(", ")
+        )
+    })?;
+    let wall = std::time::Instant::now(); // determinism-ok: reported, never fed to the sim
+    let Built {
+        spec,
+        workload,
+        plan,
+    } = build(cfg, scenario)?;
 
     let mut cluster = Cluster::new(spec.clone());
     let recorder = Recorder::shared();
