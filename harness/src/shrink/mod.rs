@@ -194,6 +194,7 @@ fn describe_target(t: &Target) -> String {
         Target::Node(n) => format!("n{n}"),
         Target::Leader => "the leader".into(),
         Target::Follower => "a follower".into(),
+        Target::ConnectedFollower => "a follower the leader can reach".into(),
         Target::Random => "a random node".into(),
     }
 }
