@@ -1,6 +1,6 @@
 (function () {
   'use strict';
-  // campaign.html#selftest: measure the page into <pre id="selftest"> for the
+  // campaign.html#selftest: measure the page into a pre#selftest element for the
   // browser tests (see reports::browser): sections drawn, links present,
   // every seed chip reaching its row, and any script errors.
   if (location.hash !== '#selftest') return;
