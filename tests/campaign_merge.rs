@@ -171,6 +171,20 @@ fn two_mutant_shards_merge_into_one_campaign_with_working_links() {
         ("invalid", Some("restore-fidelity"), 5.0)
     );
     assert_eq!(e.bugs, vec!["applied-not-reset-on-install".to_string()]);
+    // Adding it again changes nothing; another run under the same file name
+    // is not replaced without --force.
+    let o = snapstorm(&["regress", "add", s(&seed), "--corpus", s(&corpus)]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("already in the corpus"));
+    let file = &entries[0].0;
+    let text = std::fs::read_to_string(file).unwrap();
+    std::fs::write(file, text.replace("duration = 5.0", "duration = 10.0")).unwrap();
+    let o = snapstorm(&["regress", "add", s(&seed), "--corpus", s(&corpus)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--force replaces it"));
+    assert!(std::fs::read_to_string(file)
+        .unwrap()
+        .contains("duration = 10.0"));
 }
 
 #[test]

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 pub enum RegressCommand {
     /// Add runs to the regression corpus: each DIR is a run directory (with
     /// results.json) or a campaign directory (with campaign.json: all its
-    /// invalid and unknown seeds). Exit 0 all added, 1 some did not reproduce
-    /// (not added), 2 bad input.
+    /// invalid and unknown seeds). Exit 0 all added (or already there), 1 some
+    /// not added (the re-run disagreed, or another run's entry has the file
+    /// name), 2 bad input.
     Add(AddArgs),
 }
 
@@ -28,6 +29,10 @@ pub struct AddArgs {
     /// Save without re-running the entry first.
     #[arg(long)]
     no_verify: bool,
+    /// Replace an entry of the same scenario, seed and mutants that describes
+    /// another run (another duration or knob, or another expected verdict).
+    #[arg(long)]
+    force: bool,
 }
 
 /// The entry that repeats a recorded run and expects its verdict.
@@ -90,6 +95,92 @@ pub fn verify(e: &Regression) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether two entries describe the same run with the same expectation.
+fn same_run(a: &Regression, b: &Regression) -> bool {
+    (
+        &a.scenario,
+        a.seed,
+        a.nodes,
+        &a.bugs,
+        a.snapshot_threshold,
+        a.trailing_logs,
+        &a.workload,
+        &a.expect,
+    ) == (
+        &b.scenario,
+        b.seed,
+        b.nodes,
+        &b.bugs,
+        b.snapshot_threshold,
+        b.trailing_logs,
+        &b.workload,
+        &b.expect,
+    ) && a.duration == b.duration
+}
+
+/// Adds one entry: a line for the summary, and whether it is in the corpus
+/// now (`Ok(false)`: not added, and why is in the line).
+fn add_one(e: &Regression, run: &Path, args: &AddArgs) -> (String, Result<bool, String>) {
+    let path = args.corpus.join(e.file_name());
+    if path.exists() {
+        let old = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| toml::from_str::<Regression>(&t).ok());
+        match old {
+            Some(old) if same_run(&old, e) => {
+                return (
+                    format!("  already in the corpus: {}\n", path.display()),
+                    Ok(true),
+                );
+            }
+            _ if !args.force => {
+                return (
+                    format!(
+                        "  NOT added {}: {} holds another run of this scenario, seed and mutants (--force replaces it)\n",
+                        run.display(),
+                        path.display()
+                    ),
+                    Ok(false),
+                );
+            }
+            _ => {}
+        }
+    }
+    if !args.no_verify {
+        if let Err(why) = verify(e) {
+            return (
+                format!(
+                    "  NOT added {} (expect {}): {why}\n",
+                    run.display(),
+                    e.expect
+                ),
+                Ok(false),
+            );
+        }
+    }
+    let replaced = path.exists();
+    match regressions::save(&args.corpus, e) {
+        Ok(path) => (
+            format!(
+                "  {} {} (expect {}{}{})\n",
+                if replaced { "replaced" } else { "added" },
+                path.display(),
+                e.expect,
+                e.checker
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!(", flagged by {c}")),
+                if args.no_verify {
+                    ""
+                } else {
+                    "; re-run agrees"
+                }
+            ),
+            Ok(true),
+        ),
+        Err(err) => (String::new(), Err(err)),
+    }
+}
+
 /// The run directories DIR stands for: itself, or a campaign's failing seeds
 /// that a checker judged (crashed and hung seeds have no verdict to expect:
 /// they are listed as skipped).
@@ -145,36 +236,11 @@ pub fn main(cmd: RegressCommand) -> i32 {
     }
     let (mut code, mut added) = (0, 0);
     for (run, e) in &entries {
-        if !args.no_verify {
-            if let Err(why) = verify(e) {
-                text.push_str(&format!(
-                    "  NOT added {} (expect {}): {why}\n",
-                    run.display(),
-                    e.expect
-                ));
-                code = 1;
-                continue;
-            }
-        }
-        let existed = args.corpus.join(e.file_name()).exists();
-        match regressions::save(&args.corpus, e) {
-            Ok(path) => {
-                added += 1;
-                text.push_str(&format!(
-                    "  {} {} (expect {}{}{})\n",
-                    if existed { "replaced" } else { "added" },
-                    path.display(),
-                    e.expect,
-                    e.checker
-                        .as_ref()
-                        .map_or_else(String::new, |c| format!(", flagged by {c}")),
-                    if args.no_verify {
-                        ""
-                    } else {
-                        "; re-run agrees"
-                    }
-                ))
-            }
+        let (line, saved) = add_one(e, run, &args);
+        text.push_str(&line);
+        match saved {
+            Ok(true) => added += 1,
+            Ok(false) => code = 1,
             Err(e) => {
                 eprintln!("snapstorm regress add: {e}");
                 return 2;
@@ -182,7 +248,7 @@ pub fn main(cmd: RegressCommand) -> i32 {
         }
     }
     crate::cli::print_out(&format!(
-        "regression corpus {}: {added} of {} runs added\n{text}",
+        "regression corpus {}: {added} of {} runs in it\n{text}",
         args.corpus.display(),
         runs.len()
     ));
