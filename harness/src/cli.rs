@@ -42,11 +42,19 @@ enum Command {
     },
     /// Check recorded histories for linearizability.
     Check(checkers::cli::CheckArgs),
-    /// Regenerate DIR/report.html from a run directory's files.
+    /// Regenerate DIR/report.html from a run directory's files, or
+    /// DIR/campaign.html from a campaign directory's campaign.json.
     Report {
-        /// The run directory (results.json, history.jsonl, trace.jsonl, nemesis.jsonl).
+        /// The run directory (results.json, history.jsonl, trace.jsonl, nemesis.jsonl)
+        /// or campaign directory (campaign.json).
         dir: PathBuf,
     },
+    /// Campaigns across machines: merge sharded `fuzz` outputs.
+    #[command(subcommand)]
+    Campaign(crate::merge::CampaignCommand),
+    /// The regression corpus: add a recorded failure to it.
+    #[command(subcommand)]
+    Regress(crate::promote::RegressCommand),
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +167,20 @@ pub fn main() -> i32 {
             0
         }
         Command::Check(args) => checkers::cli::run(args),
+        Command::Campaign(cmd) => crate::merge::main(cmd),
+        Command::Regress(cmd) => crate::promote::main(cmd),
+        Command::Report { dir } if reports::is_campaign_dir(&dir) => {
+            match reports::write_campaign_report(&dir) {
+                Ok(path) => {
+                    print_out(&format!("campaign report: {}\n", path.display()));
+                    0
+                }
+                Err(e) => {
+                    eprintln!("snapstorm report: {e}");
+                    2
+                }
+            }
+        }
         Command::Report { dir } => match reports::write_report(&dir) {
             Ok(path) => {
                 print_out(&format!("report: {}\n", path.display()));
@@ -220,8 +242,9 @@ fn fuzz(args: FuzzArgs) -> i32 {
                 ));
             }
             t.push_str(&format!(
-                "  campaign: {}\n",
-                cfg.out.join("campaign.json").display()
+                "  campaign: {}\n  report:   {}\n",
+                cfg.out.join("campaign.json").display(),
+                cfg.out.join(reports::CAMPAIGN_FILE).display()
             ));
             print_out(&t);
             i32::from(c.failed())
@@ -282,7 +305,7 @@ fn chaos(args: ChaosArgs) -> i32 {
 }
 
 /// Prints to stdout, ignoring a closed pipe (`snapstorm ... | head` must not panic).
-fn print_out(text: &str) {
+pub(crate) fn print_out(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -1,6 +1,7 @@
 //! `snapstorm fuzz`: many seeds of one scenario, each in its own child process (so
 //! a panic or a hang is a recorded failure, not the end of the campaign), with a
-//! determinism self-check, `campaign.json` and a JUnit file for CI.
+//! determinism self-check, `campaign.json`, a JUnit file for CI and
+//! `campaign.html`.
 use crate::replay;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -104,6 +105,12 @@ pub struct Campaign {
     pub checker_counts: BTreeMap<String, u64>,
     pub wall_seconds: f64,
     pub seeds_per_second: f64,
+    /// The whole campaign's seed range (all shards'), both ends included.
+    #[serde(default)]
+    pub seed_range: Option<(u64, u64)>,
+    /// Simulated seconds of each run's main phase.
+    #[serde(default)]
+    pub duration_secs: Option<f64>,
 }
 
 impl Campaign {
@@ -159,6 +166,8 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         determinism_checked: checked.into_inner().unwrap_or_else(|e| e.into_inner()),
         checker_counts,
         wall_seconds: wall,
+        seed_range: Some((cfg.first, cfg.last)),
+        duration_secs: Some(cfg.duration_secs),
     };
     if let Some(dir) = &cfg.save_regressions {
         for f in campaign.failures.iter().filter(|f| f.outcome == "invalid") {
@@ -168,6 +177,9 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
                 duration: cfg.duration_secs,
                 nodes: None,
                 bugs: cfg.bugs.clone(),
+                snapshot_threshold: None,
+                trailing_logs: None,
+                workload: None,
                 expect: "invalid".into(),
                 checker: f.failing_checkers.first().cloned(),
                 note: format!(
@@ -185,6 +197,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     };
     write("campaign.json", json + "\n")?;
     write("junit.xml", junit(&campaign))?;
+    reports::write_campaign_report(&cfg.out).map_err(|e| e.to_string())?;
     Ok(campaign)
 }
 
@@ -417,6 +430,8 @@ mod tests {
             checker_counts: BTreeMap::new(),
             wall_seconds: 1.0,
             seeds_per_second: 2.0,
+            seed_range: Some((1, 2)),
+            duration_secs: Some(10.0),
         };
         let x = junit(&c);
         assert!(x.contains("tests=\"2\" failures=\"2\""));

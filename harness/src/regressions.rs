@@ -17,6 +17,13 @@ pub struct Regression {
     pub nodes: Option<u64>,
     #[serde(default)]
     pub bugs: Vec<String>,
+    /// Knobs a run may set beyond the scenario's (absent: the scenario's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_threshold: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing_logs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
     /// The verdict the run must get: "valid", "invalid" or "unknown".
     pub expect: String,
     /// For an invalid entry: the checker that must be among those flagging it.
@@ -34,6 +41,14 @@ impl Regression {
         }
         cfg.duration = Duration::from_secs_f64(self.duration);
         cfg.nodes = self.nodes;
+        cfg.snapshot_threshold = self.snapshot_threshold;
+        cfg.trailing_logs = self.trailing_logs;
+        cfg.workload = match &self.workload {
+            None => None,
+            Some(w) => Some(
+                workloads::Generator::parse(w).ok_or_else(|| format!("unknown workload '{w}'"))?,
+            ),
+        };
         cfg.bugs = self
             .bugs
             .iter()

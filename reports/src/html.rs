@@ -8,7 +8,7 @@ use std::fmt::Write;
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 /// Collects errors from the first moment, for the `#selftest` hook.
-const EARLY_JS: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message||e))});(function(){var ce=console.error;console.error=function(){window.__errors.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments)}})();";
+pub(crate) const EARLY_JS: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message||e))});(function(){var ce=console.error;console.error=function(){window.__errors.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments)}})();";
 
 pub struct Section {
     pub id: &'static str,

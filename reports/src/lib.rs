@@ -6,10 +6,14 @@
 //! the timeline. Plots are hand-written inline SVG; the page loads nothing
 //! from the network. The same run directory always gives the same bytes.
 //!
+//! A campaign directory (`campaign.json`, from `snapstorm fuzz` or
+//! `snapstorm campaign merge`) becomes `campaign.html` ([`campaign`]).
+//!
 //! Opening a report with `#selftest` appended to its URL makes it measure
 //! itself and write a JSON verdict into `<pre id="selftest">` (see
 //! [`browser`]), which the browser tests read.
 pub mod browser;
+pub mod campaign;
 mod counterexample;
 mod diff;
 mod error;
@@ -23,6 +27,7 @@ mod snapshots;
 mod svg;
 mod timeline;
 
+pub use campaign::{is_campaign_dir, write_campaign_report, CAMPAIGN_FILE};
 pub use error::ReportError;
 use std::path::{Path, PathBuf};
 
