@@ -196,7 +196,29 @@ impl<'a> Cluster<'a> {
     /// generation counter).
     pub fn lose_disk(&mut self, id: NodeId) {
         self.crash(id);
-        self.controls[&id].borrow_mut().generation += 1;
+        let mut c = self.controls[&id].borrow_mut();
+        c.generation += 1;
+        // Without its disk the node is not a safe voter until it has caught up;
+        // its next incarnation publishes the real flag.
+        c.status.recovering = true;
+    }
+
+    /// Some node is (or is about to be) rejoining on an empty disk.
+    pub fn any_recovering(&self) -> bool {
+        self.controls.values().any(|c| c.borrow().status.recovering)
+    }
+
+    /// Whether `id` may lose its disk now: the nodes still holding their disks
+    /// must remain a majority. Raft tolerates losing the state of a minority;
+    /// past that, no protocol can tell what was committed, and a correct node
+    /// refuses to elect anyone (an operator must restore from a backup).
+    pub fn may_lose_disk(&self, id: NodeId) -> bool {
+        let without = self
+            .controls
+            .iter()
+            .filter(|(n, c)| **n != id && c.borrow().status.recovering)
+            .count() as u64;
+        without + 1 < self.spec.nodes / 2 + 1
     }
 
     /// Cuts `id` off from every other node.

@@ -449,10 +449,14 @@ impl Nemesis {
                 if c.is_crashed(n) {
                     return;
                 }
-                if *lose_disk {
+                if *lose_disk && c.may_lose_disk(n) {
                     c.lose_disk(n);
                     self.disk_losses += 1;
+                    detail = "disk lost".into();
                 } else {
+                    if *lose_disk {
+                        detail = "disk kept: a majority must keep its disks".into();
+                    }
                     c.crash(n);
                 }
                 self.crashes += 1;
@@ -497,6 +501,11 @@ impl Nemesis {
                     return;
                 };
                 if self.admin.is_none() {
+                    return;
+                }
+                // An operator does not shrink the membership while a member is
+                // still recovering its disk: the rest could lose their quorum.
+                if c.any_recovering() {
                     return;
                 }
                 self.admin(&[AdminStep::Change(ConfChange {
@@ -584,10 +593,14 @@ impl Nemesis {
                 let fired = c.control(node).borrow().crashed_at.is_some() && c.is_crashed(node);
                 c.control(node).borrow_mut().crash_point = None;
                 if fired {
-                    if lose_disk {
+                    if lose_disk && c.may_lose_disk(node) {
                         c.lose_disk(node);
                         self.disk_losses += 1;
                         self.log[a.record].detail.push_str("; disk lost");
+                    } else if lose_disk {
+                        self.log[a.record]
+                            .detail
+                            .push_str("; disk kept: a majority must keep its disks");
                     }
                     c.restart(node);
                 } else {
