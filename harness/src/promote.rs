@@ -21,6 +21,7 @@ pub enum RegressCommand {
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
+    /// Run directories (with results.json) or campaign directories (with campaign.json).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
     /// The corpus directory.
