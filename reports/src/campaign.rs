@@ -7,6 +7,7 @@
 //! `Campaign`, which `reports` must not depend on), so older and merged
 //! campaign files render alike.
 use crate::error::ReportError;
+use crate::html::stat_tile;
 use crate::svg::{esc, num};
 use serde::Deserialize;
 use serde_json::Value;
@@ -235,14 +236,7 @@ fn header(c: &Campaign) -> String {
     facts.push(format!("seeds run: {}", seed_list(&c.seeds, 6)));
     let _ = write!(out, r#"<p class="facts">{}</p>"#, esc(&facts.join(" · ")));
     out.push_str(r#"<div class="stats">"#);
-    let mut tile = |label: &str, value: String| {
-        let _ = write!(
-            out,
-            r#"<div class="stat"><div class="value">{}</div><div class="label">{}</div></div>"#,
-            esc(&value),
-            esc(label)
-        );
-    };
+    let mut tile = |label: &str, value: String| stat_tile(&mut out, label, &value);
     tile("seeds run", c.seeds.len().to_string());
     tile("passed", c.passed.to_string());
     tile("failed", c.failures.len().to_string());

@@ -77,14 +77,7 @@ pub fn header(r: &Results, missing: &[&str]) -> String {
         r#"<p class="repro">repro: <code>{}</code></p><div class="stats">"#,
         esc(&r.repro)
     );
-    let mut tile = |label: &str, value: String| {
-        let _ = write!(
-            out,
-            r#"<div class="stat"><div class="value">{}</div><div class="label">{}</div></div>"#,
-            esc(&value),
-            esc(label)
-        );
-    };
+    let mut tile = |label: &str, value: String| stat_tile(&mut out, label, &value);
     for (key, label) in STATS {
         if let Some(v) = r.stats.get(key) {
             tile(label, stat_text(v));
@@ -145,4 +138,13 @@ pub fn page(r: &Results, header: &str, sections: &[Section]) -> String {
         r.seed,
         esc(&r.verdict)
     )
+}
+/// One headline number with its label, as both pages show them.
+pub(crate) fn stat_tile(out: &mut String, label: &str, value: &str) {
+    let _ = write!(
+        out,
+        r#"<div class="stat"><div class="value">{}</div><div class="label">{}</div></div>"#,
+        esc(value),
+        esc(label)
+    );
 }

@@ -190,10 +190,9 @@ impl Node {
             }
             if !cfg.bugs.has(Bug::ForgetSnapshotOnBoot) {
                 let restored = kv.restore(&snap.data);
-                if restored.is_err() && cfg.bugs.has(Bug::RestoreErrorAdvancesIndex) {
-                    // Bug mutant: the failed restore is ignored; the node carries
-                    // on from the snapshot's index with whatever state it has.
-                } else {
+                // Bug mutant: a failed restore is ignored; the node carries on
+                // from the snapshot's index with whatever state it has.
+                if !cfg.bugs.has(Bug::RestoreErrorAdvancesIndex) {
                     restored.map_err(|e| halt("restoring snapshot on boot", &e))?;
                 }
             }
@@ -473,20 +472,30 @@ impl Node {
     fn install(&mut self, snap: Snapshot) -> Result<(), Stop> {
         let (index, term) = (snap.meta.index, snap.meta.term);
         let saved = self.storage.save_snapshot(&snap);
-        if saved.is_err() && self.cfg.bugs.has(Bug::RestoreErrorAdvancesIndex) {
-            // Bug mutant: the snapshot could not be persisted, so it is not
-            // restored either, but the core has already moved applied to it.
-            self.trace(TraceEvent::Restored {
-                index,
-                term,
-                state_digest: self.kv.digest(),
-                applied: self.raft.log.applied,
-                on_boot: false,
-                fingerprint: self.kv.fingerprint(),
-            });
-            return Ok(());
+        // Bug mutant: a snapshot that could not be persisted is not restored
+        // either, but the core has already moved applied to it.
+        if !(saved.is_err() && self.cfg.bugs.has(Bug::RestoreErrorAdvancesIndex)) {
+            saved.map_err(|e| Stop::Halt(format!("saving installed snapshot: {e}")))?;
+            self.compact_and_restore(&snap)?;
         }
-        saved.map_err(|e| Stop::Halt(format!("saving installed snapshot: {e}")))?;
+        self.trace(TraceEvent::Restored {
+            index,
+            term,
+            state_digest: self.kv.digest(),
+            applied: self.raft.log.applied,
+            on_boot: false,
+            fingerprint: self.kv.fingerprint(),
+        });
+        // Requests proposed at indexes the snapshot covers can no longer be matched.
+        self.writes = self.writes.split_off(&(index + 1));
+        self.admin = self.admin.split_off(&(index + 1));
+        Ok(())
+    }
+
+    /// The rest of an install once the snapshot file is durable: the WAL
+    /// marker with the retained log, then the state machine.
+    fn compact_and_restore(&mut self, snap: &Snapshot) -> Result<(), Stop> {
+        let (index, term) = (snap.meta.index, snap.meta.term);
         self.trace(TraceEvent::SnapshotPersisted { index, term });
         if reached(&self.control, CrashPoint::AfterInstallFile) {
             return Err(Stop::CrashPoint);
@@ -506,19 +515,7 @@ impl Node {
         } else {
             self.kv.restore(&snap.data)
         };
-        restored.map_err(|e| Stop::Halt(format!("restoring installed snapshot: {e}")))?;
-        self.trace(TraceEvent::Restored {
-            index,
-            term,
-            state_digest: self.kv.digest(),
-            applied: self.raft.log.applied,
-            on_boot: false,
-            fingerprint: self.kv.fingerprint(),
-        });
-        // Requests proposed at indexes the snapshot covers can no longer be matched.
-        self.writes = self.writes.split_off(&(index + 1));
-        self.admin = self.admin.split_off(&(index + 1));
-        Ok(())
+        restored.map_err(|e| Stop::Halt(format!("restoring installed snapshot: {e}")))
     }
 
     fn apply(&mut self, e: Entry) {
