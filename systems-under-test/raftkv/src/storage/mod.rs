@@ -191,8 +191,8 @@ impl<D: Disk> Storage<D> {
         retained: &[Entry],
     ) -> Result<(), StorageError> {
         self.usable("compact")?;
-        self.check_compaction(meta, retained)?;
-        self.poison_on_err(|s| s.write_compaction(meta, hs, retained))
+        let names = self.check_compaction(meta, retained)?;
+        self.poison_on_err(|s| s.write_compaction(meta, hs, retained, &names))
     }
 
     /// The underlying disk. Names of the forms `wal-*.log`, `*.snap` and `*.tmp`
@@ -278,11 +278,13 @@ impl<D: Disk> Storage<D> {
         Ok(())
     }
 
+    /// Returns the files on disk before the compaction (listing is costly on the
+    /// simulated disk, so `write_compaction` reuses them).
     fn check_compaction(
         &self,
         meta: &SnapshotMeta,
         retained: &[Entry],
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         let problem = if meta.index < self.snapshot_index {
             Some(format!(
                 "snapshot index {} is older than the current snapshot {}",
@@ -321,7 +323,7 @@ impl<D: Disk> Storage<D> {
                 format!("snapshot file {file} does not exist; save_snapshot must come first"),
             ));
         }
-        Ok(())
+        Ok(names)
     }
 
     fn write_compaction(
@@ -329,6 +331,7 @@ impl<D: Disk> Storage<D> {
         meta: &SnapshotMeta,
         hs: HardState,
         retained: &[Entry],
+        names: &[String],
     ) -> Result<(), StorageError> {
         let mut records = Vec::new();
         // The marker may refer to the snapshot file only because save_snapshot
@@ -369,8 +372,8 @@ impl<D: Disk> Storage<D> {
         // Only now delete what it replaces. Oldest segment first: if a crash makes
         // only some removals durable, the survivors are still a consecutive run
         // of segments, and boot ignores the entries in them as they precede the
-        // new marker.
-        let names = self.disk.list().map_err(StorageError::io("list", "."))?;
+        // new marker. `names` (listed before the new segment was written) holds
+        // every older segment and snapshot file: nothing else was created since.
         for old in names
             .iter()
             .filter(|n| wal::parse_segment_name(n).is_some_and(|s| s < seq))
@@ -379,7 +382,7 @@ impl<D: Disk> Storage<D> {
                 .remove(old)
                 .map_err(StorageError::io("remove old WAL segment", old))?;
         }
-        for old in stale_snapshots(&names, meta) {
+        for old in stale_snapshots(names, meta) {
             self.disk
                 .remove(old)
                 .map_err(StorageError::io("remove old snapshot", old))?;
