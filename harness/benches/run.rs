@@ -75,14 +75,14 @@ impl Work {
 
 fn main() {
     let only_speed = std::env::args().any(|a| a == "speed");
-    println!("simulation speed: swarm, 5 nodes, 30 simulated seconds of faults per seed");
+    println!("simulation speed: swarm, 5 nodes, 150 simulated seconds of faults per seed");
     println!("(wall s: the simulation alone; ops/s and events/s: per wall second)");
     Work::header("seed");
     let mut all = Work::default();
     for seed in 1..=5 {
         let mut cfg = RunConfig::new("swarm", seed);
         cfg.nodes = Some(5);
-        cfg.duration = Duration::from_secs(30);
+        cfg.duration = Duration::from_secs(150);
         let out = run(&cfg).expect("swarm runs");
         let mut one = Work::default();
         one.add(&out);

@@ -43,7 +43,7 @@ impl RunConfig {
             scenario: scenario.to_string(),
             seed,
             nodes: None,
-            duration: Duration::from_secs(10),
+            duration: Duration::from_secs(50),
             snapshot_threshold: None,
             trailing_logs: None,
             workload: None,
@@ -138,9 +138,9 @@ pub struct RunOutcome {
 
 /// How long after the final heal the cluster gets to elect a leader and bring
 /// every node to the same state.
-const LIVENESS_BOUND: Duration = Duration::from_secs(30);
+const LIVENESS_BOUND: Duration = Duration::from_secs(150);
 /// How long clients get to finish their operation in flight once told to stop.
-const CLIENT_DRAIN: Duration = Duration::from_secs(10);
+const CLIENT_DRAIN: Duration = Duration::from_secs(50);
 /// The process number of the final reader (clients use 0.. upwards).
 const FINAL_READS_PROCESS: u64 = 1_000_000;
 
@@ -164,7 +164,7 @@ fn finding_result(f: &invariants::Finding) -> CheckerResult {
 }
 
 /// How long the final reads may take.
-const FINAL_READS: Duration = Duration::from_secs(20);
+const FINAL_READS: Duration = Duration::from_secs(100);
 
 /// Runs one chaos run. Errors only for bad configuration (unknown scenario).
 pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {

@@ -29,9 +29,9 @@ impl ClientConfig {
     pub fn new(nodes: Vec<NodeId>) -> Self {
         ClientConfig {
             nodes,
-            request_timeout: Duration::from_millis(300),
-            op_timeout: Duration::from_secs(2),
-            backoff: Duration::from_millis(50),
+            request_timeout: Duration::from_millis(1500),
+            op_timeout: Duration::from_secs(10),
+            backoff: Duration::from_millis(250),
             port: 9000,
         }
     }

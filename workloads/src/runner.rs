@@ -43,9 +43,9 @@ impl WorkloadSpec {
             },
             read_ratio: 0.3,
             delete_ratio: 0.05,
-            rate: 20.0,
-            request_timeout: Duration::from_millis(300),
-            op_timeout: Duration::from_millis(1500),
+            rate: 4.0,
+            request_timeout: Duration::from_millis(1500),
+            op_timeout: Duration::from_millis(7500),
         }
     }
 
@@ -143,7 +143,7 @@ pub fn spawn_final_reads(
     done: StopFlag,
 ) {
     let cfg = ClientConfig {
-        op_timeout: Duration::from_secs(5),
+        op_timeout: Duration::from_secs(25),
         ..ClientConfig::new(nodes.to_vec())
     };
     sim.client(format!("final{process}"), async move {
