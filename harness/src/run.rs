@@ -137,8 +137,11 @@ pub struct RunOutcome {
 }
 
 /// How long after the final heal the cluster gets to elect a leader and bring
-/// every node to the same state.
-const LIVENESS_BOUND: Duration = Duration::from_secs(150);
+/// every node to the same state: 60 election timeouts. Clean runs that recover
+/// do so within 13 s (measured over 200 runs of every scenario); a run that does
+/// not recover spends the whole bound here, sometimes in a message storm whose
+/// cost grows faster than linearly with it.
+const LIVENESS_BOUND: Duration = Duration::from_secs(60);
 /// How long clients get to finish their operation in flight once told to stop.
 const CLIENT_DRAIN: Duration = Duration::from_secs(50);
 /// The process number of the final reader (clients use 0.. upwards).
