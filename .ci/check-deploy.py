@@ -60,13 +60,13 @@ def main():
     assert spec["completionMode"] == "Indexed", spec
     n = spec["completions"]
     assert spec["parallelism"] == n == int(env["SHARDS"]), "completions, parallelism and SHARDS differ"
-    c, _ = campaign(binary, 2, {"SCENARIO": "baseline", "SEEDS": "1..4", "DURATION": "1", "MUTANT": ""}, 0)
+    c, _ = campaign(binary, 2, {"SCENARIO": "baseline", "SEEDS": "1..4", "DURATION": "5", "MUTANT": ""}, 0)
     assert c["seeds"] == [1, 2, 3, 4] and not c["failures"], c
     # A mutant: shard pods still succeed, the merge pod fails and names the repro.
     c, text = campaign(
         binary,
         2,
-        {"SCENARIO": "lagging-follower", "SEEDS": "1..2", "DURATION": "5", "MUTANT": "applied-not-reset-on-install"},
+        {"SCENARIO": "lagging-follower", "SEEDS": "1..2", "DURATION": "25", "MUTANT": "applied-not-reset-on-install"},
         1,
     )
     assert len(c["failures"]) == 2 and "--bug applied-not-reset-on-install" in text, text

@@ -35,7 +35,7 @@ fn a_mutant_campaign_records_every_failure_and_checks_its_determinism() {
             "--bug",
             "snapshot-omits-sessions",
             "--duration",
-            "5",
+            "25",
             "--out",
         ])
         .arg(&out)
@@ -89,7 +89,7 @@ fn a_campaign_saves_its_failures_to_the_regression_corpus() {
             "--seeds",
             "1..2",
             "--duration",
-            "5",
+            "25",
         ])
         .args(["--bug", "forget-snapshot-on-boot", "--out"])
         .arg(&out)
@@ -120,7 +120,7 @@ fn a_panicking_seed_is_recorded_and_the_campaign_goes_on() {
             "--jobs",
             "1",
             "--duration",
-            "2",
+            "10",
             "--out",
         ])
         .arg(&out)
@@ -154,7 +154,7 @@ fn replay_reproduces_a_mutant_failure_bit_for_bit() {
             "--seed",
             "1",
             "--duration",
-            "5",
+            "25",
         ])
         .args(["--bug", "forget-snapshot-on-boot", "--out"])
         .arg(&out)

@@ -67,7 +67,7 @@ fn two_mutant_shards_merge_into_one_campaign_with_working_links() {
         &root,
         "lagging-follower",
         "1..4",
-        &["--duration", "5", "--bug", "applied-not-reset-on-install"],
+        &["--duration", "25", "--bug", "applied-not-reset-on-install"],
     );
     let merged = root.join("merged");
     let md = root.join("summary.md");
@@ -168,7 +168,7 @@ fn two_mutant_shards_merge_into_one_campaign_with_working_links() {
     let e = &entries[0].1;
     assert_eq!(
         (e.expect.as_str(), e.checker.as_deref(), e.duration),
-        ("invalid", Some("restore-fidelity"), 5.0)
+        ("invalid", Some("restore-fidelity"), 25.0)
     );
     assert_eq!(e.bugs, vec!["applied-not-reset-on-install".to_string()]);
     // Adding it again changes nothing; another run under the same file name
@@ -178,7 +178,7 @@ fn two_mutant_shards_merge_into_one_campaign_with_working_links() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("already in the corpus"));
     let file = &entries[0].0;
     let text = std::fs::read_to_string(file).unwrap();
-    std::fs::write(file, text.replace("duration = 5.0", "duration = 10.0")).unwrap();
+    std::fs::write(file, text.replace("duration = 25.0", "duration = 10.0")).unwrap();
     let o = snapstorm(&["regress", "add", s(&seed), "--corpus", s(&corpus)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("--force replaces it"));
@@ -190,7 +190,7 @@ fn two_mutant_shards_merge_into_one_campaign_with_working_links() {
 #[test]
 fn clean_shards_pass_a_missing_shard_is_unknown_and_bad_input_is_named() {
     let root = scratch("merge-clean");
-    let [a, b] = two_shards(&root, "baseline", "1..4", &["--duration", "2"]);
+    let [a, b] = two_shards(&root, "baseline", "1..4", &["--duration", "10"]);
     let merged = root.join("merged");
     let o = snapstorm(&["campaign", "merge", s(&a), s(&b), "--out", s(&merged)]);
     assert_eq!(

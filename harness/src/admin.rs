@@ -38,12 +38,12 @@ pub fn spawn_admin(
                             response: Response::AdminDone,
                             ..
                         } => break,
-                        _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                        _ => tokio::time::sleep(Duration::from_millis(500)).await,
                     }
                 },
                 Some(AdminStep::Wait(d)) => tokio::time::sleep(d).await,
                 None if stop.get() => return Ok(()),
-                None => tokio::time::sleep(Duration::from_millis(20)).await,
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
     });

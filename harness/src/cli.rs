@@ -69,7 +69,7 @@ struct ChaosArgs {
     #[arg(long, value_parser = PossibleValuesParser::new(["3", "5", "7"]))]
     nodes: Option<String>,
     /// Simulated seconds of the faulty main phase.
-    #[arg(long, default_value_t = 10.0, value_parser = parse_duration)]
+    #[arg(long, default_value_t = 50.0, value_parser = parse_duration)]
     duration: f64,
     /// Snapshot after this many applied entries (default 3).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -104,7 +104,7 @@ struct FuzzArgs {
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
     /// Simulated seconds of each run's main phase.
-    #[arg(long, default_value_t = 10.0, value_parser = parse_duration)]
+    #[arg(long, default_value_t = 50.0, value_parser = parse_duration)]
     duration: f64,
     /// Wall seconds a seed may take before it is killed and recorded as hung.
     #[arg(long, default_value_t = 300.0)]

@@ -37,20 +37,26 @@ pub struct ClusterSpec {
 }
 
 impl ClusterSpec {
+    /// etcd's default timing: a 100 ms tick, a heartbeat every tick and an
+    /// election timeout of 10 ticks (1 s, randomised to [1 s, 2 s)). Messages
+    /// take 5-75 ms and the simulation steps 25 ms at a time: turmoil delivers
+    /// messages and polls every host once per step, so the step is the
+    /// resolution of network time, and its fixed cost per host is what bounds
+    /// simulated seconds per wall second (see the README's benchmarks).
     pub fn new(nodes: u64, seed: u64) -> Self {
         ClusterSpec {
             nodes,
             seed,
             snapshot_threshold: 4,
             trailing_logs: 1,
-            tick: Duration::from_millis(10),
-            election_tick: 15,
-            heartbeat_tick: 3,
+            tick: Duration::from_millis(100),
+            election_tick: 10,
+            heartbeat_tick: 1,
             read_mode: ReadMode::ReadIndex,
             max_clock_drift: 0.2,
-            min_latency: Duration::from_millis(1),
-            max_latency: Duration::from_millis(15),
-            step: Duration::from_millis(5),
+            min_latency: Duration::from_millis(5),
+            max_latency: Duration::from_millis(75),
+            step: Duration::from_millis(25),
             fs_block_size: None,
             bugs: Bugs::NONE,
             snapshot_chunk_size: 1024,
@@ -68,6 +74,8 @@ impl ClusterSpec {
         r.read_mode = self.read_mode;
         r.max_clock_drift = self.max_clock_drift;
         r.snapshot_chunk_size = self.snapshot_chunk_size;
+        // About two worst-case round trips before a lost chunk is sent again.
+        r.snapshot_retransmit_ticks = 2;
         NodeConfig {
             id,
             initial_cluster: self.node_ids(),

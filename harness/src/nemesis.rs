@@ -581,7 +581,7 @@ impl Nemesis {
                     kind: ConfChangeKind::AddLearner,
                     node,
                 }),
-                AdminStep::Wait(Duration::from_millis(500)),
+                AdminStep::Wait(Duration::from_millis(2500)),
                 AdminStep::Change(ConfChange {
                     kind: ConfChangeKind::AddVoter,
                     node,

@@ -88,7 +88,13 @@ impl Scenario {
     }
 }
 
-const MS: fn(u64) -> Duration = Duration::from_millis;
+/// Fault windows below were tuned against a cluster ticking every 10 ms
+/// (heartbeat 30 ms, election 150 ms). The cluster now runs etcd's timing (see
+/// `ClusterSpec::new`) with latencies, client pacing and the simulation step all
+/// five times longer, so every window is written as before and stretched here:
+/// each run does as much work as it did, in five times the simulated time.
+pub const TIME_SCALE: u64 = 5;
+const MS: fn(u64) -> Duration = |ms| Duration::from_millis(ms * TIME_SCALE);
 
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -200,7 +206,7 @@ pub const SCENARIOS: &[Scenario] = &[
             s.spec.snapshot_chunk_size = if s.rng.random_bool(0.5) { 64 } else { 1024 };
             s.every(MS(600), MS(2500), MS(1500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
             // The unreliable network covers the catch-up after every blackhole.
-            s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.3, reorder: 0.3, max_delay_ms: 40 });
+            s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.3, reorder: 0.3, max_delay_ms: 40 * TIME_SCALE });
             s.every(MS(600), MS(2500), MS(2400), |_| Fault::Loss { rate: 0.15 });
         },
         evidence: |e| {
@@ -317,7 +323,7 @@ pub const SCENARIOS: &[Scenario] = &[
             let plan = Nemesis::random_plan(
                 s.rng,
                 &[Fault::Crash { target: Target::Random, lose_disk: false }, Fault::Crash { target: Target::Leader, lose_disk: false }],
-                (s.duration.as_millis() / 250) as usize,
+                (s.duration.as_millis() / u128::from(250 * TIME_SCALE)) as usize,
                 MS(500),
                 s.duration,
                 (MS(50), MS(400)),
@@ -374,7 +380,7 @@ pub const SCENARIOS: &[Scenario] = &[
             s.workload.generator = *Generator::ALL.choose(rng).expect("generators");
             s.workload.clients = rng.random_range(2..=6);
             s.workload.read_ratio = rng.random_range(0.0..0.6);
-            s.workload.rate = rng.random_range(5.0..40.0);
+            s.workload.rate = rng.random_range(5.0..40.0) / TIME_SCALE as f64;
             s.workload.keys = match s.workload.generator {
                 Generator::Register => rng.random_range(1..=3),
                 _ => rng.random_range(1..=8),
@@ -387,8 +393,8 @@ pub const SCENARIOS: &[Scenario] = &[
                 Fault::MajoritiesRing,
                 Fault::OneWay { from: Target::Leader, to: Target::Random },
                 Fault::Loss { rate: 0.1 },
-                Fault::Latency { max_ms: 80 },
-                Fault::Unreliable { duplicate: 0.2, reorder: 0.2, max_delay_ms: 30 },
+                Fault::Latency { max_ms: 80 * TIME_SCALE },
+                Fault::Unreliable { duplicate: 0.2, reorder: 0.2, max_delay_ms: 30 * TIME_SCALE },
                 Fault::Crash { target: Target::Random, lose_disk: false },
                 Fault::Crash { target: Target::Follower, lose_disk: true },
                 Fault::Pause { target: Target::Random },
@@ -403,7 +409,7 @@ pub const SCENARIOS: &[Scenario] = &[
             let mut kinds: Vec<Fault> = menu.to_vec();
             kinds.shuffle(rng);
             kinds.truncate(rng.random_range(2..=6));
-            let count = rng.random_range(3..=(3 + s.duration.as_secs() as usize * 2));
+            let count = rng.random_range(3..=(3 + (s.duration.as_secs() * 2 / TIME_SCALE) as usize));
             let plan = Nemesis::random_plan(rng, &kinds, count, MS(300), s.duration, (MS(100), MS(2500)));
             s.plan.extend(plan);
         },

@@ -11,7 +11,7 @@ fn every_scenario_is_valid_on_the_clean_system_with_its_evidence() {
     for s in SCENARIOS {
         for seed in 1..=3 {
             let mut cfg = RunConfig::new(s.name, seed);
-            cfg.duration = Duration::from_secs(8);
+            cfg.duration = Duration::from_secs(40);
             let out = run(&cfg).expect("known scenario");
             let r = &out.results;
             if r.verdict != Verdict::Valid {
@@ -62,7 +62,7 @@ fn a_hundred_swarm_seeds_each_repeat_byte_for_byte() {
     let mut differing = Vec::new();
     for seed in 1..=100 {
         let mut cfg = RunConfig::new("swarm", seed);
-        cfg.duration = Duration::from_secs(3);
+        cfg.duration = Duration::from_secs(15);
         let a = run(&cfg).unwrap().results;
         let b = run(&cfg).unwrap().results;
         if a.hashes != b.hashes {

@@ -53,7 +53,7 @@ fn every_generator_on_a_healthy_cluster_records_a_checkable_history() {
     for g in Generator::ALL {
         let mut cfg = RunConfig::new("baseline", 5);
         cfg.workload = Some(g);
-        cfg.duration = Duration::from_secs(5);
+        cfg.duration = Duration::from_secs(25);
         let out = run(&cfg).unwrap();
         assert!(
             out.history.len() > 200,
@@ -116,20 +116,20 @@ fn a_partitioned_follower_and_a_crashed_leader_give_info_ops_that_still_check() 
         stop.clone(),
     );
     assert!(cluster
-        .run_until(Duration::from_secs(5), |c| c.leader().is_some())
+        .run_until(Duration::from_secs(25), |c| c.leader().is_some())
         .unwrap());
-    cluster.run_for(Duration::from_secs(1)).unwrap();
+    cluster.run_for(Duration::from_secs(5)).unwrap();
     let leader = cluster.leader().unwrap();
     let follower = nodes.iter().copied().find(|n| *n != leader).unwrap();
     cluster.isolate(follower);
-    cluster.run_for(Duration::from_millis(200)).unwrap();
+    cluster.run_for(Duration::from_millis(1000)).unwrap();
     // No quorum is left: writes in flight at the leader can neither commit nor be
     // refused, so their outcome is unknown.
     cluster.crash(leader);
-    cluster.run_for(Duration::from_secs(3)).unwrap();
+    cluster.run_for(Duration::from_secs(15)).unwrap();
     cluster.restart(leader);
     cluster.heal();
-    cluster.run_for(Duration::from_secs(2)).unwrap();
+    cluster.run_for(Duration::from_secs(10)).unwrap();
     stop.set(true);
     while !cluster.step().unwrap() {}
 

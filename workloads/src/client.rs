@@ -21,15 +21,18 @@ pub struct ClientConfig {
     pub op_timeout: Duration,
     /// Pause before retrying when no node knows a leader.
     pub backoff: Duration,
+    /// Local UDP port (clients sharing a simulated host need different ones).
+    pub port: u16,
 }
 
 impl ClientConfig {
     pub fn new(nodes: Vec<NodeId>) -> Self {
         ClientConfig {
             nodes,
-            request_timeout: Duration::from_millis(300),
-            op_timeout: Duration::from_secs(2),
-            backoff: Duration::from_millis(50),
+            request_timeout: Duration::from_millis(1500),
+            op_timeout: Duration::from_secs(10),
+            backoff: Duration::from_millis(250),
+            port: 9000,
         }
     }
 }
@@ -66,7 +69,7 @@ impl Client {
     /// Binds a socket on the current simulated host. `client_id` names the session
     /// in the KV's de-duplication table, so it must be unique per client process.
     pub async fn connect(cfg: ClientConfig, client_id: u64, seed: u64) -> std::io::Result<Self> {
-        let socket = UdpSocket::bind(("0.0.0.0", 9000)).await?;
+        let socket = UdpSocket::bind(("0.0.0.0", cfg.port)).await?;
         Ok(Client {
             cfg,
             socket,

@@ -244,7 +244,7 @@ impl Node {
         let mut next_tick = Instant::now() + self.tick_period(); // determinism-ok: tokio's paused clock is simulated time
         loop {
             if self.control.borrow().paused {
-                tokio::time::sleep(Duration::from_millis(1)).await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
                 next_tick = Instant::now() + self.tick_period(); // determinism-ok: simulated time
                 continue;
             }

@@ -204,8 +204,8 @@ impl<D: Disk> Storage<D> {
         retained: &[Entry],
     ) -> Result<(), StorageError> {
         self.usable("compact")?;
-        self.check_compaction(meta, retained)?;
-        self.poison_on_err(|s| s.write_compaction(meta, hs, retained))
+        let names = self.check_compaction(meta, retained)?;
+        self.poison_on_err(|s| s.write_compaction(meta, hs, retained, &names))
     }
 
     /// The underlying disk. Names of the forms `wal-*.log`, `*.snap` and `*.tmp`
@@ -291,11 +291,13 @@ impl<D: Disk> Storage<D> {
         Ok(())
     }
 
+    /// Returns the files on disk before the compaction (listing is costly on the
+    /// simulated disk, so `write_compaction` reuses them).
     fn check_compaction(
         &self,
         meta: &SnapshotMeta,
         retained: &[Entry],
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         let problem = if meta.index < self.snapshot_index {
             Some(format!(
                 "snapshot index {} is older than the current snapshot {}",
@@ -326,21 +328,18 @@ impl<D: Disk> Storage<D> {
         if let Some(problem) = problem {
             return Err(invalid("compact", problem));
         }
-        if self.bugs.has(Bug::CompactBeforeSnapshotDurable)
-            || self.bugs.has(Bug::StateAndSnapshotNotAtomic)
-        {
-            // Bug mutants: the marker may name a file that is not written yet.
-            return Ok(());
-        }
-        let file = snap_name(meta.term, meta.index);
         let names = self.disk.list().map_err(StorageError::io("list", "."))?;
-        if !names.contains(&file) {
+        // Bug mutants: the marker may name a file that is not written yet.
+        let marker_may_lead_file = self.bugs.has(Bug::CompactBeforeSnapshotDurable)
+            || self.bugs.has(Bug::StateAndSnapshotNotAtomic);
+        let file = snap_name(meta.term, meta.index);
+        if !marker_may_lead_file && !names.contains(&file) {
             return Err(invalid(
                 "compact",
                 format!("snapshot file {file} does not exist; save_snapshot must come first"),
             ));
         }
-        Ok(())
+        Ok(names)
     }
 
     fn write_compaction(
@@ -348,6 +347,7 @@ impl<D: Disk> Storage<D> {
         meta: &SnapshotMeta,
         hs: HardState,
         retained: &[Entry],
+        names: &[String],
     ) -> Result<(), StorageError> {
         let mut records = Vec::new();
         // The marker may refer to the snapshot file only because save_snapshot
@@ -388,8 +388,8 @@ impl<D: Disk> Storage<D> {
         // Only now delete what it replaces. Oldest segment first: if a crash makes
         // only some removals durable, the survivors are still a consecutive run
         // of segments, and boot ignores the entries in them as they precede the
-        // new marker.
-        let names = self.disk.list().map_err(StorageError::io("list", "."))?;
+        // new marker. `names` (listed before the new segment was written) holds
+        // every older segment and snapshot file: nothing else was created since.
         for old in names
             .iter()
             .filter(|n| wal::parse_segment_name(n).is_some_and(|s| s < seq))
@@ -398,7 +398,7 @@ impl<D: Disk> Storage<D> {
                 .remove(old)
                 .map_err(StorageError::io("remove old WAL segment", old))?;
         }
-        for old in stale_snapshots(&names, meta) {
+        for old in stale_snapshots(names, meta) {
             self.disk
                 .remove(old)
                 .map_err(StorageError::io("remove old snapshot", old))?;
