@@ -30,18 +30,26 @@ pub fn spawn_admin(
     sim.client("admin", async move {
         let mut client = Client::connect(cfg, u64::MAX, 0xad).await?;
         loop {
-            let step = queue.borrow_mut().pop_front();
+            // The step leaves the queue only once it is done, so an empty queue
+            // tells the nemesis that every change it asked for has been applied.
+            let step = queue.borrow().front().copied();
             match step {
-                Some(AdminStep::Change(cc)) => loop {
-                    match client.admin(cc).await {
-                        CallResult::Ok {
-                            response: Response::AdminDone,
-                            ..
-                        } => break,
-                        _ => tokio::time::sleep(Duration::from_millis(500)).await,
+                Some(AdminStep::Change(cc)) => {
+                    loop {
+                        match client.admin(cc).await {
+                            CallResult::Ok {
+                                response: Response::AdminDone,
+                                ..
+                            } => break,
+                            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+                        }
                     }
-                },
-                Some(AdminStep::Wait(d)) => tokio::time::sleep(d).await,
+                    queue.borrow_mut().pop_front();
+                }
+                Some(AdminStep::Wait(d)) => {
+                    tokio::time::sleep(d).await;
+                    queue.borrow_mut().pop_front();
+                }
                 None if stop.get() => return Ok(()),
                 None => tokio::time::sleep(Duration::from_millis(100)).await,
             }

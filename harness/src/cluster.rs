@@ -217,16 +217,18 @@ impl<'a> Cluster<'a> {
     }
 
     /// Whether `id` may lose its disk now: the nodes still holding their disks
-    /// must remain a majority. Raft tolerates losing the state of a minority;
-    /// past that, no protocol can tell what was committed, and a correct node
-    /// refuses to elect anyone (an operator must restore from a backup).
-    pub fn may_lose_disk(&self, id: NodeId) -> bool {
-        let without = self
-            .controls
-            .iter()
-            .filter(|(n, c)| **n != id && c.borrow().status.recovering)
-            .count() as u64;
-        without + 1 < self.spec.nodes / 2 + 1
+    /// must remain a majority, both of the whole cluster (a removal may not be
+    /// applied yet) and of the members not removed (`out`). Raft tolerates
+    /// losing the state of a minority; past that, no protocol can tell what was
+    /// committed, and a correct node refuses to elect anyone (an operator must
+    /// restore from a backup).
+    pub fn may_lose_disk(&self, id: NodeId, out: &BTreeSet<NodeId>) -> bool {
+        let intact = |n: &NodeId| *n != id && !self.controls[n].borrow().status.recovering;
+        let all = self.spec.node_ids();
+        let members: Vec<NodeId> = all.iter().copied().filter(|n| !out.contains(n)).collect();
+        let intact_all = all.iter().filter(|n| intact(n)).count();
+        let intact_members = members.iter().filter(|n| intact(n)).count();
+        intact_all > all.len() / 2 && intact_members > members.len() / 2
     }
 
     /// Cuts `id` off from every other node.

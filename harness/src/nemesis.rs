@@ -9,7 +9,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Which node a fault hits, resolved when the fault starts.
@@ -175,6 +175,11 @@ pub struct Nemesis {
     pub disk_losses: u64,
     /// Where membership changes go (the admin client performs them).
     admin: Option<AdminQueue>,
+    /// Members removed by the nemesis and not yet back as voters.
+    out_members: BTreeSet<NodeId>,
+    /// Of those, the ones whose re-add is queued: they count as back once the
+    /// admin client's queue is empty.
+    readding: BTreeSet<NodeId>,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -195,6 +200,8 @@ impl Nemesis {
             crashes: 0,
             disk_losses: 0,
             admin: None,
+            out_members: BTreeSet::new(),
+            readding: BTreeSet::new(),
         }
     }
 
@@ -222,6 +229,11 @@ impl Nemesis {
     /// Starts and ends faults due at the cluster's current time.
     pub fn on_step(&mut self, c: &mut Cluster) {
         let now = c.elapsed();
+        if self.admin.as_ref().is_some_and(|q| q.borrow().is_empty()) {
+            for n in std::mem::take(&mut self.readding) {
+                self.out_members.remove(&n);
+            }
+        }
         let mut i = 0;
         while i < self.active.len() {
             let done = now >= self.active[i].ends || self.condition_met(c, i);
@@ -449,7 +461,7 @@ impl Nemesis {
                 if c.is_crashed(n) {
                     return;
                 }
-                if *lose_disk && c.may_lose_disk(n) {
+                if *lose_disk && c.may_lose_disk(n, &self.out_members) {
                     c.lose_disk(n);
                     self.disk_losses += 1;
                     detail = "disk lost".into();
@@ -504,10 +516,18 @@ impl Nemesis {
                     return;
                 }
                 // An operator does not shrink the membership while a member is
-                // still recovering its disk: the rest could lose their quorum.
-                if c.any_recovering() {
+                // still recovering its disk (the rest could lose their quorum),
+                // nor below a majority of the original cluster: a 3-node cluster
+                // shrunk to one voter that then loses its disk has lost
+                // everything, which no protocol survives.
+                let left = c.spec.nodes - self.out_members.len() as u64 - 1;
+                if c.any_recovering()
+                    || self.out_members.contains(&n)
+                    || left < c.spec.nodes / 2 + 1
+                {
                     return;
                 }
+                self.out_members.insert(n);
                 self.admin(&[AdminStep::Change(ConfChange {
                     kind: ConfChangeKind::Remove,
                     node: n,
@@ -576,24 +596,27 @@ impl Nemesis {
                     }
                 );
             }
-            Undo::Readd { node } => self.admin(&[
-                AdminStep::Change(ConfChange {
-                    kind: ConfChangeKind::AddLearner,
-                    node,
-                }),
-                AdminStep::Wait(Duration::from_millis(2500)),
-                AdminStep::Change(ConfChange {
-                    kind: ConfChangeKind::AddVoter,
-                    node,
-                }),
-            ]),
+            Undo::Readd { node } => {
+                self.readding.insert(node);
+                self.admin(&[
+                    AdminStep::Change(ConfChange {
+                        kind: ConfChangeKind::AddLearner,
+                        node,
+                    }),
+                    AdminStep::Wait(Duration::from_millis(2500)),
+                    AdminStep::Change(ConfChange {
+                        kind: ConfChangeKind::AddVoter,
+                        node,
+                    }),
+                ]);
+            }
             Undo::Unpause { node } => c.control(node).borrow_mut().paused = false,
             Undo::Clock { node } => c.control(node).borrow_mut().clock_rate = 1.0,
             Undo::CrashAt { node, lose_disk } => {
                 let fired = c.control(node).borrow().crashed_at.is_some() && c.is_crashed(node);
                 c.control(node).borrow_mut().crash_point = None;
                 if fired {
-                    if lose_disk && c.may_lose_disk(node) {
+                    if lose_disk && c.may_lose_disk(node, &self.out_members) {
                         c.lose_disk(node);
                         self.disk_losses += 1;
                         self.log[a.record].detail.push_str("; disk lost");

@@ -28,6 +28,7 @@ impl Mini {
                 entries: rec.entries.clone(),
                 initial_conf: ConfState::new([1]),
                 recovering: false,
+                incarnation: 0,
             },
         );
         let mut m = Mini {

@@ -218,6 +218,7 @@ impl Node {
                 entries: rec.entries,
                 initial_conf: ConfState::new(cfg.initial_cluster.iter().copied()),
                 recovering,
+                incarnation: generation,
             },
         );
         Ok(Node {
@@ -387,6 +388,13 @@ impl Node {
             events,
         } = rd;
         let mut mid_transfer = false;
+        // A commit is traced once this node's copy of the entries is durable: a
+        // single voter commits the moment it appends, and if that append then
+        // fails to persist, nothing was committed (the node halts, applies
+        // nothing and tells no one).
+        let (commits, events): (Vec<_>, Vec<_>) = events
+            .into_iter()
+            .partition(|e| matches!(e, TraceEvent::Commit { .. }));
         for event in events {
             if let TraceEvent::SnapshotChunkReceived {
                 accepted: true,
@@ -406,6 +414,9 @@ impl Node {
         }
         // 1. Persist, then 2. send: nothing leaves before what it promises is durable.
         self.persist(&entries, hard_state)?;
+        for event in commits {
+            self.trace(event);
+        }
         for m in messages {
             self.send_raft(m);
         }

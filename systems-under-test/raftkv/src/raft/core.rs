@@ -32,6 +32,8 @@ pub struct Bootstrap {
     /// with a leader (a voter with an empty log could elect a leader that lacks
     /// committed entries, and has forgotten whom it voted for).
     pub recovering: bool,
+    /// The number of the disk this node runs on (see `Message::incarnation`).
+    pub incarnation: u64,
 }
 
 #[derive(Debug, Default)]
@@ -114,8 +116,10 @@ pub struct Raft {
     prev_hard_state: HardState,
     reported_commit: Index,
     events: Vec<TraceEvent>,
-    /// Some while recovering from a lost disk; holds the leader commit to reach.
+    /// Some while recovering from a lost disk; holds the index a leader said
+    /// is committed past everything from before the loss (`Body::Recovered`).
     recovering: Option<Option<Index>>,
+    incarnation: u64,
 }
 
 impl Raft {
@@ -152,6 +156,7 @@ impl Raft {
             installed: None,
             events: Vec::new(),
             recovering: boot.recovering.then_some(None),
+            incarnation: boot.incarnation,
         };
         r.prev_hard_state = r.hard_state();
         r.reset_randomized_timeout();
@@ -363,6 +368,13 @@ impl Raft {
             return;
         }
 
+        let is_answer = matches!(
+            m.body,
+            Body::AppendResp { .. } | Body::HeartbeatResp { .. } | Body::SnapshotAck { .. }
+        );
+        if is_answer && self.role == Role::Leader && !self.observe_incarnation(&m) {
+            return;
+        }
         match m.body {
             Body::PreVote {
                 last_index,
@@ -422,8 +434,53 @@ impl Raft {
             } if self.role == Role::Leader => {
                 self.handle_snapshot_ack(m.from, snap_term, snap_index, next_offset, restart)
             }
-            Body::AppendResp { .. } | Body::HeartbeatResp { .. } | Body::SnapshotAck { .. } => {}
+            Body::Recovered { index } if self.leader == Some(m.from) => {
+                if let Some(target) = &mut self.recovering {
+                    *target = Some(index);
+                }
+            }
+            Body::AppendResp { .. }
+            | Body::HeartbeatResp { .. }
+            | Body::SnapshotAck { .. }
+            | Body::Recovered { .. } => {}
         }
+    }
+
+    /// Tracks a follower's incarnation and recovery from its answers. Returns
+    /// false for an answer from an earlier incarnation, which must be ignored.
+    fn observe_incarnation(&mut self, m: &Message) -> bool {
+        let next = self.log.last_index() + 1;
+        let Some(pr) = self.prs.get_mut(&m.from) else {
+            return true;
+        };
+        if m.incarnation < pr.incarnation {
+            return false;
+        }
+        if m.incarnation > pr.incarnation {
+            pr.reset_for_incarnation(m.incarnation, m.recovering, next);
+        } else if pr.recovering && !m.recovering {
+            // Within one incarnation recovery only ends; a late answer sent
+            // while still recovering cannot undo that.
+            pr.recovering = false;
+            pr.recover_at = None;
+        }
+        if pr.recovering && pr.recover_at.is_none() {
+            // An entry of this term appended now lands after everything
+            // committed before the follower lost its disk; its commit (by a
+            // quorum without the follower) marks how far it must catch up.
+            let index = self.append_entry(Payload::Noop);
+            if let Some(pr) = self.prs.get_mut(&m.from) {
+                pr.recover_at = Some(index);
+            }
+            self.bcast_append();
+        }
+        true
+    }
+
+    /// Whether `id`'s acknowledgements count toward a quorum: not while it is
+    /// recovering from a lost disk.
+    fn counts_for_quorum(&self, id: NodeId) -> bool {
+        id == self.id || self.prs.get(&id).is_some_and(|p| !p.recovering)
     }
 
     /// Collects everything the runtime must do next (see the module docs).
@@ -572,12 +629,8 @@ impl Raft {
                     last_term,
                 }
             };
-            self.msgs.push(Message {
-                from: self.id,
-                to,
-                term,
-                body,
-            });
+            let m = self.message(to, term, body);
+            self.msgs.push(m);
         }
     }
 
@@ -626,12 +679,8 @@ impl Raft {
                 candidate: m.from,
             });
         }
-        self.msgs.push(Message {
-            from: self.id,
-            to: m.from,
-            term,
-            body,
-        });
+        let reply = self.message(m.from, term, body);
+        self.msgs.push(reply);
     }
 
     fn in_leader_lease(&self) -> bool {
@@ -724,6 +773,16 @@ impl Raft {
         for (to, commit) in peers {
             self.send(to, Body::Heartbeat { commit, ctx: round });
         }
+        let recovered: Vec<(NodeId, Index)> = self
+            .prs
+            .iter()
+            .filter(|(_, pr)| pr.recovering)
+            .filter_map(|(id, pr)| pr.recover_at.map(|at| (*id, at)))
+            .filter(|(_, at)| *at <= self.log.committed)
+            .collect();
+        for (to, index) in recovered {
+            self.send(to, Body::Recovered { index });
+        }
     }
 
     fn handle_append_response(
@@ -783,7 +842,7 @@ impl Raft {
     }
 
     fn confirm_reads(&mut self, from: NodeId, round: u64) {
-        if !self.conf.is_voter(from) {
+        if !self.conf.is_voter(from) || !self.counts_for_quorum(from) {
             return;
         }
         let quorum = self.conf.quorum();
@@ -806,7 +865,10 @@ impl Raft {
                 if *id == self.id {
                     Some(self.ticks)
                 } else {
-                    self.prs.get(id).and_then(|p| p.last_ack_sent_at)
+                    self.prs
+                        .get(id)
+                        .filter(|p| !p.recovering)
+                        .and_then(|p| p.last_ack_sent_at)
                 }
             })
             .map(|t| t.unwrap_or(0))
@@ -823,6 +885,7 @@ impl Raft {
             .conf
             .voters
             .iter()
+            .filter(|id| self.counts_for_quorum(**id))
             .filter(|id| **id == self.id || self.prs.get(id).is_some_and(|p| p.recent_active))
             .count();
         active >= self.conf.quorum()
@@ -836,7 +899,10 @@ impl Raft {
             .conf
             .voters
             .iter()
-            .map(|id| self.prs.get(id).map_or(0, |p| p.matched))
+            .map(|id| match self.prs.get(id) {
+                Some(p) if !p.recovering => p.matched,
+                _ => 0,
+            })
             .collect();
         if matched.is_empty() {
             return false;
@@ -963,7 +1029,6 @@ impl Raft {
         entries: Vec<Entry>,
         commit: Index,
     ) {
-        self.note_leader_commit(commit);
         if prev_index < self.log.committed {
             // Everything up to our commit matches the leader already.
             let index = self.log.committed;
@@ -1191,7 +1256,6 @@ impl Raft {
     /// A transfer is complete: install (or refuse) it and tell the leader where
     /// our log now ends.
     fn finish_transfer(&mut self, from: NodeId, meta: SnapshotMeta, data: Vec<u8>) {
-        self.note_leader_commit(meta.index);
         self.install_snapshot(from, Snapshot { meta, data });
         let last = self.log.last_index();
         self.ack_append(from, last);
@@ -1222,15 +1286,6 @@ impl Raft {
         );
     }
 
-    /// While recovering from a lost disk, remember the first commit index a leader
-    /// told us; once we have committed that far we hold everything the cluster had
-    /// committed when we came back, and may vote again.
-    fn note_leader_commit(&mut self, commit: Index) {
-        if let Some(target @ None) = &mut self.recovering {
-            *target = Some(commit);
-        }
-    }
-
     fn check_recovered(&mut self) {
         if let Some(Some(target)) = self.recovering {
             if self.log.committed >= target && self.log.applied >= target {
@@ -1240,11 +1295,18 @@ impl Raft {
     }
 
     fn send(&mut self, to: NodeId, body: Body) {
-        self.msgs.push(Message {
+        let m = self.message(to, self.term, body);
+        self.msgs.push(m);
+    }
+
+    fn message(&self, to: NodeId, term: Term, body: Body) -> Message {
+        Message {
             from: self.id,
             to,
-            term: self.term,
+            term,
+            incarnation: self.incarnation,
+            recovering: self.recovering.is_some(),
             body,
-        });
+        }
     }
 }

@@ -7,6 +7,16 @@ pub struct Message {
     pub from: NodeId,
     pub to: NodeId,
     pub term: Term,
+    /// The sender's incarnation: the number of the disk it runs on, which grows
+    /// each time the node comes back without its disk (etcd gives a replaced
+    /// member a new ID for the same reason). A leader drops answers from an
+    /// earlier incarnation: they vouch for entries that disk no longer holds.
+    #[serde(default)]
+    pub incarnation: u64,
+    /// The sender lost its disk and has not caught up yet: its answers do not
+    /// count toward any quorum (commit, ReadIndex, lease, check-quorum).
+    #[serde(default)]
+    pub recovering: bool,
     pub body: Body,
 }
 
@@ -72,6 +82,13 @@ pub enum Body {
         next_offset: u64,
         restart: bool,
     },
+    /// To a recovering follower: an entry the leader appended after it first
+    /// heard from the follower's new incarnation is committed at `index` (by a
+    /// quorum without the follower). Once the follower has applied that far it
+    /// holds everything committed before it lost its disk, and may vote again.
+    Recovered {
+        index: Index,
+    },
 }
 
 impl Body {
@@ -87,6 +104,7 @@ impl Body {
             Body::HeartbeatResp { .. } => "heartbeat_resp",
             Body::SnapshotChunk { .. } => "snapshot_chunk",
             Body::SnapshotAck { .. } => "snapshot_ack",
+            Body::Recovered { .. } => "recovered",
         }
     }
 }

@@ -17,6 +17,13 @@ pub struct Progress {
     /// Tick (leader's clock) at which the last heartbeat this follower acknowledged
     /// was sent: the basis of the leader lease.
     pub last_ack_sent_at: Option<u64>,
+    /// The follower's incarnation as last heard (see `Message::incarnation`).
+    pub incarnation: u64,
+    /// The follower lost its disk and has not caught up: it counts toward no quorum.
+    pub recovering: bool,
+    /// The no-op appended for the follower's recovery; once it is committed the
+    /// follower is told so (`Body::Recovered`).
+    pub recover_at: Option<Index>,
 }
 
 #[derive(Debug)]
@@ -51,7 +58,23 @@ impl Progress {
             recent_active: false,
             probe_sent: false,
             last_ack_sent_at: None,
+            incarnation: 0,
+            recovering: false,
+            recover_at: None,
         }
+    }
+
+    /// The follower came back as a new incarnation (it lost its disk): nothing it
+    /// acknowledged before is on its disk any more. Start over from `next`.
+    pub fn reset_for_incarnation(&mut self, incarnation: u64, recovering: bool, next: Index) {
+        self.matched = 0;
+        self.next = next;
+        self.state = ProgressState::Probe;
+        self.probe_sent = false;
+        self.last_ack_sent_at = None;
+        self.incarnation = incarnation;
+        self.recovering = recovering;
+        self.recover_at = None;
     }
 
     pub fn become_probe(&mut self) {

@@ -328,6 +328,8 @@ fn figure8_leader_commits_only_entries_of_its_own_term() {
         from,
         to: 1,
         term: 4,
+        incarnation: 0,
+        recovering: false,
         body: Body::AppendResp {
             reject: false,
             index,
@@ -481,6 +483,8 @@ fn chunk(
         from: 1,
         to: 2,
         term: 1,
+        incarnation: 0,
+        recovering: false,
         body: Body::SnapshotChunk {
             meta: meta.clone(),
             offset: offset as u64,
@@ -664,6 +668,7 @@ fn recovering_node_neither_votes_nor_campaigns_until_caught_up() {
         Bootstrap {
             initial_conf: ConfState::new(1..=3),
             recovering: true,
+            incarnation: 1,
             ..Default::default()
         },
     );
@@ -672,6 +677,8 @@ fn recovering_node_neither_votes_nor_campaigns_until_caught_up() {
         from: l,
         to: f,
         term: 99,
+        incarnation: 0,
+        recovering: false,
         body: Body::Vote {
             last_index: 0,
             last_term: 0,
@@ -905,4 +912,71 @@ fn lease_reads_skip_the_heartbeat_round_only_while_the_lease_holds() {
         rd.read_states.is_empty(),
         "an expired lease falls back to ReadIndex"
     );
+}
+
+/// Swarm seed 75: a leader paused through a newer term reaches a follower that
+/// has since lost its disk. The follower no longer remembers the newer term and
+/// answers the stale leader, but a recovering follower counts toward no quorum:
+/// the stale leader must neither confirm a read nor commit.
+#[test]
+fn a_recovering_follower_does_not_make_a_stale_leader_a_quorum() {
+    let mut net = Net::new(3);
+    let stale = net.wait_leader();
+    let stale_term = net.node(stale).term();
+    net.isolate(stale);
+    let mut fresh = None;
+    for _ in 0..200 {
+        net.tick_all(1);
+        fresh = (1..=3).find(|&i| {
+            i != stale
+                && net.nodes[&i].raft.role() == Role::Leader
+                && net.nodes[&i].raft.term() > stale_term
+        });
+        if fresh.is_some() {
+            break;
+        }
+    }
+    let fresh = fresh.expect("the others elect a new leader");
+    let lost = (1..=3).find(|&i| i != stale && i != fresh).unwrap();
+    let acked = net.propose(fresh, b"acknowledged in the new term");
+    assert!(net.nodes[&lost].raft.log.committed >= acked);
+    // `lost` loses its disk; only the stale leader can reach it.
+    net.nodes.get_mut(&lost).unwrap().raft = Raft::new(
+        config(lost),
+        Bootstrap {
+            initial_conf: ConfState::new(1..=3),
+            recovering: true,
+            incarnation: 1,
+            ..Default::default()
+        },
+    );
+    net.heal();
+    for (a, b) in [(stale, fresh), (lost, fresh)] {
+        net.cut.insert((a, b));
+        net.cut.insert((b, a));
+    }
+    let commit_before = net.nodes[&stale].raft.log.committed;
+    net.node(stale).read_index(77).unwrap();
+    let _ = net.node(stale).propose(Payload::Command(b"stale".to_vec()));
+    for _ in 0..30 {
+        net.tick_all(1);
+    }
+    assert!(
+        net.nodes[&stale].reads.iter().all(|r| r.request != 77),
+        "a stale leader confirmed a read with a recovering follower's help"
+    );
+    assert_eq!(
+        net.nodes[&stale].raft.log.committed, commit_before,
+        "a stale leader committed with a recovering follower's help"
+    );
+    assert!(
+        net.nodes[&lost].raft.is_recovering(),
+        "only a real quorum ends recovery"
+    );
+    // Healed, the new leader's quorum catches `lost` up and ends its recovery.
+    net.heal();
+    net.tick_all(40);
+    assert!(!net.nodes[&lost].raft.is_recovering());
+    assert!(net.nodes[&lost].raft.log.committed >= acked);
+    net.assert_election_safety();
 }
