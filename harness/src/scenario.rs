@@ -294,6 +294,33 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "stale-leader-rejoin",
+        summary: "cut the leader off from the other nodes (not from clients) just long enough for a new election, then heal: it comes back with a suffix of its old term and must drop it when the new leader's snapshot arrives",
+        build: |s| {
+            // A snapshot after every entry, none kept: the new leader's snapshot
+            // soon lands inside the old leader's uncommitted suffix.
+            s.spec.snapshot_threshold = 1;
+            s.spec.trailing_logs = 0;
+            // Busy writers that wait long for the old leader, so it gathers a
+            // long suffix while the new one gets few entries before the heal.
+            s.workload.clients = 8;
+            s.workload.read_ratio = 0.0;
+            s.workload.rate *= 4.0;
+            s.workload.request_timeout = MS(1000);
+            s.every(MS(600), MS(1500), MS(450), |_| Fault::Isolate { target: Target::Leader });
+        },
+        evidence: |e| {
+            let conflicting = e.count(|ev| {
+                matches!(ev, TraceEvent::SnapshotInstalled { index, term, prior_last_index, prior_term_at_index, .. }
+                    if prior_last_index > index && *prior_term_at_index != Some(*term))
+            });
+            vec![
+                ("the leader was isolated", e.fired("isolate") > 0),
+                ("a node with a conflicting suffix installed a snapshot", conflicting > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "all-crash",
         summary: "every node crashes and restarts, over and over (6.824 SnapshotAllCrash)",
         build: |s| {

@@ -13,6 +13,7 @@ pub enum Bug {
     WrongSnapshotTerm,
     ForgetSnapshotOnBoot,
     InstallStaleSnapshot,
+    InstallKeepsConflictingSuffix,
     AppliedNotResetOnInstall,
     AcceptShortSnapshot,
     AckBeforeFsync,
@@ -88,6 +89,14 @@ pub const BUGS: &[BugInfo] = &[
         models: "openraft #543; etcd #1763, #1837",
         scenario: "install-snapshot-unreliable",
         checker: "monotonicity",
+    },
+    BugInfo {
+        bug: Bug::InstallKeepsConflictingSuffix,
+        name: "install-keeps-conflicting-suffix",
+        mechanism: "after installing a snapshot the follower keeps the entries past the snapshot index without checking the term of its entry at that index",
+        models: "hashicorp/raft PR #704; openraft #559, #753",
+        scenario: "stale-leader-rejoin",
+        checker: "state-machine-safety",
     },
     BugInfo {
         bug: Bug::AppliedNotResetOnInstall,

@@ -119,6 +119,13 @@ pub enum TraceEvent {
         term: Term,
         size: u64,
         kept_suffix: u64,
+        /// The follower's last log index before the install.
+        #[serde(default)]
+        prior_last_index: Index,
+        /// The term of the follower's own entry at `index` before the install,
+        /// if it had one (not counting a snapshot it already had there).
+        #[serde(default)]
+        prior_term_at_index: Option<Term>,
     },
     /// A complete snapshot was refused (stale, checksum, size).
     SnapshotRejected {

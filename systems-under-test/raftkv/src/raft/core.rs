@@ -7,7 +7,7 @@
 //! 3. restore the state machine from `snapshot`, then apply `committed` in order;
 //! 4. answer `read_states` once the state machine has applied their index.
 use super::config::{Config, ReadMode};
-use super::log::RaftLog;
+use super::log::{RaftLog, SuffixRule};
 use super::message::{Body, Message};
 use super::progress::{Progress, ProgressState, Transfer};
 use super::read_index::ReadRounds;
@@ -1198,6 +1198,11 @@ impl Raft {
             });
             return;
         }
+        let had_entry = self
+            .log
+            .term(index)
+            .filter(|_| index > self.log.snapshot_index());
+        let prior_last_index = self.log.last_index();
         if self.log.match_term(index, term) && !(stale_ok && index < self.log.committed) {
             self.log.commit_to(index);
             self.events
@@ -1207,7 +1212,12 @@ impl Raft {
         let size = snap.data.len() as u64;
         self.conf = snap.meta.conf.clone();
         let applied_before = self.log.applied;
-        let kept = self.log.install(snap.clone(), true);
+        let suffix = if self.cfg.bugs.has(Bug::InstallKeepsConflictingSuffix) {
+            SuffixRule::KeepUnchecked
+        } else {
+            SuffixRule::KeepMatching
+        };
+        let kept = self.log.install(snap.clone(), suffix);
         if stale_ok && index < self.log.committed {
             // The stale snapshot rolls commit back with it.
             self.log.committed = index;
@@ -1222,6 +1232,8 @@ impl Raft {
             term,
             size,
             kept_suffix: kept,
+            prior_last_index,
+            prior_term_at_index: had_entry,
         });
     }
 

@@ -234,11 +234,17 @@ impl RaftLog {
     /// are kept only when our entry at the snapshot index has the snapshot's term
     /// (then they continue the same history); otherwise the whole log is replaced.
     /// Returns how many entries were kept.
-    pub fn install(&mut self, snap: Snapshot, keep_matching_suffix: bool) -> u64 {
+    pub fn install(&mut self, snap: Snapshot, suffix: SuffixRule) -> u64 {
         let (index, term) = (snap.meta.index, snap.meta.term);
-        let keep = keep_matching_suffix && self.match_term(index, term);
+        let keep = match suffix {
+            SuffixRule::KeepMatching => self.match_term(index, term),
+            // Bug mutant install-keeps-conflicting-suffix: whatever our term at
+            // `index`, the entries after it stay.
+            SuffixRule::KeepUnchecked => self.last_index() > index && self.term(index).is_some(),
+        };
         if keep {
             self.truncate_prefix(index);
+            self.offset_term = term;
         } else {
             self.entries.clear();
             self.offset = index;
@@ -269,4 +275,13 @@ impl RaftLog {
         assert!(self.offset <= self.snapshot_index() || self.snapshot.is_none());
         assert!(self.stable <= self.last_index());
     }
+}
+
+/// What `install` does with the entries after the snapshot index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuffixRule {
+    /// Raft §7: keep them when our entry at the index has the snapshot's term.
+    KeepMatching,
+    /// Bug mutant: keep them without checking that term.
+    KeepUnchecked,
 }
