@@ -22,6 +22,7 @@ pub enum Bug {
     RestoreErrorAdvancesIndex,
     EmptyDiskVotes,
     StaleLeaseRead,
+    VoteNotPersisted,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -160,6 +161,14 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft thesis §6.4.1 clock-drift caveat; etcd/tikv lease-read drift bounds",
         scenario: "clock-drift",
         checker: "linearizability",
+    },
+    BugInfo {
+        bug: Bug::VoteNotPersisted,
+        name: "vote-not-persisted",
+        mechanism: "a vote is answered before it is fsynced, so a voter that crashes right after forgets it and can vote again in the same term",
+        models: "hashicorp/raft #661; cornerstone #65; the Raft rule that votedFor is stable storage",
+        scenario: "election-crash",
+        checker: "election-safety",
     },
 ];
 
