@@ -321,6 +321,40 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "election-crash",
+        summary: "isolate the leader and crash the first node that grants a vote the moment its answer is sent; then cut off the new leader while the restarted voter meets the old one: the vote must survive the crash",
+        build: |s| {
+            let nodes = s.spec.node_ids();
+            let mut at = MS(600);
+            while at + MS(1200) < s.duration {
+                // The old leader is cut off: the others elect a new one...
+                s.plan.push(Planned { at, hold: MS(600), fault: Fault::Isolate { target: Target::Leader } });
+                // ...and whoever votes in that election crashes right after (the
+                // candidate and the cut-off leader grant no vote, so never fire).
+                for n in &nodes {
+                    s.plan.push(Planned { at, hold: MS(500), fault: Fault::CrashAt { target: Target::Node(*n), point: CrashPoint::AfterVote, lose_disk: false } });
+                }
+                // The voter restarts as the new leader is cut off, and meets the
+                // old leader once its isolation ends: a voter that forgot its vote
+                // can now elect a second leader in the same term.
+                s.plan.push(Planned { at: at + MS(500), hold: MS(600), fault: Fault::Isolate { target: Target::Leader } });
+                at += MS(2000);
+            }
+        },
+        evidence: |e| {
+            let fired: Vec<&crate::nemesis::FaultRecord> = e
+                .faults
+                .iter()
+                .filter(|f| matches!(f.fault, Fault::CrashAt { point: CrashPoint::AfterVote, .. }) && f.detail.starts_with("crash point reached"))
+                .collect();
+            let rebooted = fired.iter().any(|f| f.nodes.iter().any(|n| e.rebooted_after(*n, f.start)));
+            vec![
+                ("a node crashed right after granting a vote", !fired.is_empty()),
+                ("the voter booted again", rebooted),
+            ]
+        },
+    },
+    Scenario {
         name: "all-crash",
         summary: "every node crashes and restarts, over and over (6.824 SnapshotAllCrash)",
         build: |s| {

@@ -2,6 +2,7 @@
 //! fidelity of every snapshot and restore, judged from the node trace (and, for
 //! durability and exactly-once, the client history). Each check is a pure function
 //! of the recorded run, linear or n·log n in its size.
+mod commit;
 mod durability;
 mod election;
 mod exactly_once;
@@ -137,13 +138,14 @@ impl Finding {
 }
 
 /// The check names, in the order `check_all` reports them.
-pub const CHECKS: [&str; 9] = [
+pub const CHECKS: [&str; 10] = [
     "state-machine-safety",
     "snapshot-fidelity",
     "restore-fidelity",
     "monotonicity",
     "election-safety",
     "leader-completeness",
+    "commit-rule",
     "durability",
     "exactly-once",
     "size-bounds",
@@ -159,6 +161,7 @@ pub fn check_all(run: &RunData) -> Vec<Finding> {
         restore::monotonicity(run),
         election::election_safety(run),
         election::leader_completeness(run),
+        commit::commit_rule(run),
         durability::durability(run, &log),
         exactly_once::exactly_once(run, &log),
         size::size_bounds(run, &refs),

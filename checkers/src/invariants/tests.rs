@@ -485,3 +485,55 @@ fn oversized_log_or_snapshot_breaks_size_bounds() {
     bad.push(big);
     assert_eq!(failed(&bad, &[]), vec!["size-bounds"]);
 }
+
+fn role(time: u64, node: u64, role: Role, term: u64) -> TraceRecord {
+    rec(
+        time,
+        node,
+        TraceEvent::Role {
+            role,
+            term,
+            leader: (role == Role::Leader).then_some(node),
+            last_index: 3,
+            last_term: 1,
+        },
+    )
+}
+
+#[test]
+fn a_leader_committing_only_its_own_terms_entries_passes_the_commit_rule() {
+    let mut t = clean_trace();
+    // n1 leads term 1 and commits its entries; n2, a follower in term 2, learns
+    // a commit of a term-1 entry (fine: followers commit what leaders say).
+    t.push(role(100, 1, Role::Leader, 1));
+    t.push(rec(110, 1, TraceEvent::Commit { index: 3, term: 1 }));
+    t.push(role(120, 2, Role::Follower, 2));
+    t.push(rec(130, 2, TraceEvent::Commit { index: 3, term: 1 }));
+    // n1 steps down, n3 leads term 2 and commits its own no-op at 4.
+    t.push(role(140, 1, Role::Follower, 2));
+    t.push(rec(150, 1, TraceEvent::Commit { index: 3, term: 1 }));
+    t.push(role(160, 3, Role::Leader, 2));
+    t.push(rec(170, 3, TraceEvent::Commit { index: 4, term: 2 }));
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    let f = finding(&t, &[], "commit-rule");
+    assert!(f.examined.starts_with("2 leader commits"), "{}", f.examined);
+}
+
+#[test]
+fn a_leader_committing_an_earlier_terms_entry_breaks_the_commit_rule() {
+    let mut t = clean_trace();
+    t.push(role(100, 1, Role::Leader, 1));
+    t.push(rec(110, 1, TraceEvent::Commit { index: 2, term: 1 }));
+    // n2 leads term 3 and commits entry 3 of term 1 by counting replicas.
+    t.push(role(120, 2, Role::Leader, 3));
+    t.push(rec(130, 2, TraceEvent::Commit { index: 3, term: 1 }));
+    assert_eq!(failed(&t, &[]), vec!["commit-rule"]);
+    let v = &finding(&t, &[], "commit-rule").violations[0];
+    assert_eq!((v.node, v.index, v.term), (Some(2), Some(3), Some(3)));
+    assert!(v.message.contains("of term 1"), "{}", v.message);
+    // A reboot ends leadership: the same commit after it is a follower's.
+    let mut rebooted = t[..t.len() - 1].to_vec();
+    rebooted.push(boot(2, 0));
+    rebooted.push(rec(130, 2, TraceEvent::Commit { index: 3, term: 1 }));
+    assert_eq!(failed(&rebooted, &[]), Vec::<&str>::new());
+}

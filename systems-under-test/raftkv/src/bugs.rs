@@ -23,6 +23,8 @@ pub enum Bug {
     RestoreErrorAdvancesIndex,
     EmptyDiskVotes,
     StaleLeaseRead,
+    VoteNotPersisted,
+    CommitOldTerm,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -169,6 +171,22 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft thesis §6.4.1 clock-drift caveat; etcd/tikv lease-read drift bounds",
         scenario: "clock-drift",
         checker: "linearizability",
+    },
+    BugInfo {
+        bug: Bug::VoteNotPersisted,
+        name: "vote-not-persisted",
+        mechanism: "a vote is answered before it is fsynced, so a voter that crashes right after forgets it and can vote again in the same term",
+        models: "hashicorp/raft #661; cornerstone #65; the Raft rule that votedFor is stable storage",
+        scenario: "election-crash",
+        checker: "election-safety",
+    },
+    BugInfo {
+        bug: Bug::CommitOldTerm,
+        name: "commit-old-term",
+        mechanism: "the leader commits an earlier term's entry once a majority holds it, and appends no no-op on election (as the implementations that shipped this lacked one)",
+        models: "Raft §5.4.2 Figure 8; canonical/raft #220, #336; async-raft #108; goraft #27",
+        scenario: "leader-isolation",
+        checker: "commit-rule",
     },
 ];
 

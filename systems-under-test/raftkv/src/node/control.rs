@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// Named points on the snapshot path where the harness can crash a node.
+/// Named points where the harness can crash a node: on the snapshot path
+/// ([`CrashPoint::ALL`]) and in an election.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrashPoint {
@@ -28,9 +29,13 @@ pub enum CrashPoint {
     AfterInstallFile,
     /// Booting: the snapshot is loaded but the state machine not yet restored.
     DuringBootRestore,
+    /// A vote was granted and its answer sent (not on the snapshot path, so not
+    /// in `ALL`: scenarios that draw from `ALL` keep their draws).
+    AfterVote,
 }
 
 impl CrashPoint {
+    /// The crash points on the snapshot path.
     pub const ALL: [CrashPoint; 7] = [
         CrashPoint::WalWriteBeforeFsync,
         CrashPoint::BeforeSnapshotWrite,

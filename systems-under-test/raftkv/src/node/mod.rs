@@ -413,12 +413,18 @@ impl Node {
             return Err(Stop::CrashPoint);
         }
         // 1. Persist, then 2. send: nothing leaves before what it promises is durable.
-        self.persist(&entries, hard_state)?;
+        let grants_vote = messages
+            .iter()
+            .any(|m| matches!(m.body, raft::Body::VoteResp { reject: false }));
+        self.persist(&entries, hard_state, grants_vote)?;
         for event in commits {
             self.trace(event);
         }
         for m in messages {
             self.send_raft(m);
+        }
+        if grants_vote && reached(&self.control, CrashPoint::AfterVote) {
+            return Err(Stop::CrashPoint);
         }
         // 3. Apply.
         for e in committed {
@@ -438,10 +444,13 @@ impl Node {
         Ok(())
     }
 
+    /// Makes `entries` and `hard_state` durable; `grants_vote` says the Ready
+    /// answers a vote with a grant (the hard state then carries the vote).
     fn persist(
         &mut self,
         entries: &[Entry],
         hard_state: Option<raft::HardState>,
+        grants_vote: bool,
     ) -> Result<(), Stop> {
         if entries.is_empty() && hard_state.is_none() {
             return Ok(());
@@ -455,6 +464,11 @@ impl Node {
             let follower = self.raft.role() != crate::trace::Role::Leader;
             if bugs.has(Bug::AckBeforeFsync) && follower && !entries.is_empty() {
                 // Bug mutant: acknowledge appended entries before they are durable.
+                return Ok(true);
+            }
+            if bugs.has(Bug::VoteNotPersisted) && grants_vote && entries.is_empty() {
+                // Bug mutant: the vote is recorded but not fsynced before its
+                // answer is sent; a crash now forgets it.
                 return Ok(true);
             }
             if self.control.borrow().crash_point == Some(CrashPoint::WalWriteBeforeFsync) {

@@ -600,7 +600,11 @@ impl Raft {
         self.set_role(Role::Leader);
         // Conservatively assume an uncommitted membership change may be in the log.
         self.pending_conf_index = self.log.last_index();
-        self.append_entry(Payload::Noop);
+        // Bug mutant (commit-old-term): no no-op, so earlier terms' entries wait
+        // for the first client entry of this term, or for the mutant's rule.
+        if !self.cfg.bugs.has(Bug::CommitOldTerm) {
+            self.append_entry(Payload::Noop);
+        }
         self.bcast_append();
     }
 
@@ -909,7 +913,10 @@ impl Raft {
         }
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let candidate = matched[self.conf.quorum() - 1];
-        if candidate > self.log.committed && self.log.term(candidate) == Some(self.term) {
+        // Bug mutant: any entry a quorum holds is taken as committed.
+        let current_term =
+            self.log.term(candidate) == Some(self.term) || self.cfg.bugs.has(Bug::CommitOldTerm);
+        if candidate > self.log.committed && current_term {
             self.log.commit_to(candidate);
             if self.reads.has_waiting() {
                 for request in self.reads.take_waiting() {
