@@ -600,9 +600,15 @@ impl Raft {
         self.set_role(Role::Leader);
         // Conservatively assume an uncommitted membership change may be in the log.
         self.pending_conf_index = self.log.last_index();
-        // Bug mutant (commit-old-term): no no-op, so earlier terms' entries wait
-        // for the first client entry of this term, or for the mutant's rule.
-        if !self.cfg.bugs.has(Bug::CommitOldTerm) {
+        if self.cfg.bugs.has(Bug::CommitOldTerm) {
+            // Bug mutant: no no-op (earlier terms' entries wait for a client
+            // entry of this term, or for the mutant's commit rule); the leader's
+            // own log still counts toward a quorum.
+            let last = self.log.last_index();
+            if let Some(pr) = self.prs.get_mut(&self.id) {
+                pr.maybe_update(last);
+            }
+        } else {
             self.append_entry(Payload::Noop);
         }
         self.bcast_append();

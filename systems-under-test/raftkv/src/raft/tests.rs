@@ -272,18 +272,20 @@ fn check_quorum_makes_an_isolated_leader_step_down() {
     net.assert_election_safety();
 }
 
-#[test]
-fn figure8_leader_commits_only_entries_of_its_own_term() {
-    // Node 1 has [1:t1, 2:t2] (index 2 from an old term, never committed). It
-    // becomes leader of term 4 and appends a no-op at 3.
+/// Figure 8's setup: node 1 has [1:t1, 2:t2] (index 2 from an old term, never
+/// committed; nodes 2 and 3 hold it too, 4 and 5 do not) and becomes leader of
+/// term 4 with its appends to the others cut.
+fn figure8_leader(bugs: crate::bugs::Bugs) -> Net {
     let mut net = Net::with(5, |id| {
         let entries = if id <= 3 {
             vec![entry(1, 1), entry(2, 2)]
         } else {
             vec![entry(1, 1)]
         };
+        let mut cfg = config(id);
+        cfg.bugs = bugs;
         (
-            config(id),
+            cfg,
             Bootstrap {
                 hard_state: HardState {
                     term: 3,
@@ -323,8 +325,12 @@ fn figure8_leader_commits_only_entries_of_its_own_term() {
     }
     assert_eq!(net.node(1).role(), Role::Leader);
     assert_eq!(net.node(1).term(), 4);
-    assert_eq!(net.node(1).log.last_index(), 3);
-    let ack = |from: NodeId, index: Index| Message {
+    net
+}
+
+/// A successful AppendEntries answer to node 1 in term 4.
+fn figure8_ack(from: NodeId, index: Index) -> Message {
+    Message {
         from,
         to: 1,
         term: 4,
@@ -336,7 +342,15 @@ fn figure8_leader_commits_only_entries_of_its_own_term() {
             hint_index: 0,
             hint_term: 0,
         },
-    };
+    }
+}
+
+#[test]
+fn figure8_leader_commits_only_entries_of_its_own_term() {
+    let mut net = figure8_leader(crate::bugs::Bugs::NONE);
+    // The new leader appended a no-op of its term at 3.
+    assert_eq!(net.node(1).log.last_index(), 3);
+    let ack = figure8_ack;
     // Index 2 (term 2) is now on nodes 1, 2, 3: a majority of 5. It must not commit.
     net.node(1).step(ack(2, 2));
     net.node(1).step(ack(3, 2));
@@ -349,6 +363,22 @@ fn figure8_leader_commits_only_entries_of_its_own_term() {
     net.node(1).step(ack(2, 3));
     net.node(1).step(ack(3, 3));
     assert_eq!(net.node(1).log.committed, 3);
+}
+
+#[test]
+fn commit_old_term_mutant_commits_an_earlier_terms_entry_by_counting_replicas() {
+    let bugs = crate::bugs::Bugs::NONE.with(crate::bugs::Bug::CommitOldTerm);
+    let mut net = figure8_leader(bugs);
+    assert_eq!(net.node(1).log.last_index(), 2, "no election no-op");
+    net.node(1).step(figure8_ack(2, 2));
+    assert_eq!(net.node(1).log.committed, 1, "not yet on a majority");
+    net.node(1).step(figure8_ack(3, 2));
+    assert_eq!(net.node(1).log.committed, 2);
+    assert_eq!(
+        net.node(1).log.term(2),
+        Some(2),
+        "an entry of term 2, under term 4"
+    );
 }
 
 #[test]
