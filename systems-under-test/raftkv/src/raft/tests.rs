@@ -374,7 +374,11 @@ fn commit_old_term_mutant_commits_an_earlier_terms_entry_by_counting_replicas() 
     assert_eq!(net.node(1).log.committed, 1, "not yet on a majority");
     net.node(1).step(figure8_ack(3, 2));
     assert_eq!(net.node(1).log.committed, 2);
-    assert_eq!(net.node(1).log.term(2), Some(2), "an entry of term 2, under term 4");
+    assert_eq!(
+        net.node(1).log.term(2),
+        Some(2),
+        "an entry of term 2, under term 4"
+    );
 }
 
 #[test]
