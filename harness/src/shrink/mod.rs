@@ -22,7 +22,7 @@ use crate::run::{self, RunConfig, RunOutcome};
 use search::{Candidate, Shrinker};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::Instant; // determinism-ok: times the shrink for its report, outside any simulation
 
 #[derive(clap::Args, Debug)]
 pub struct ShrinkArgs {
