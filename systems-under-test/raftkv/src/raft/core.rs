@@ -877,7 +877,7 @@ impl Raft {
                 } else {
                     self.prs
                         .get(id)
-                        .filter(|p| !p.recovering)
+                        .filter(|_| self.counts_for_quorum(*id))
                         .and_then(|p| p.last_ack_sent_at)
                 }
             })
@@ -909,8 +909,10 @@ impl Raft {
             .conf
             .voters
             .iter()
+            // A recovering voter holds nothing that counts: it stays in the
+            // vector as 0, so the quorum is still taken over all voters.
             .map(|id| match self.prs.get(id) {
-                Some(p) if !p.recovering => p.matched,
+                Some(p) if self.counts_for_quorum(*id) => p.matched,
                 _ => 0,
             })
             .collect();
