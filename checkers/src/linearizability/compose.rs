@@ -2,8 +2,11 @@
 //! parts, for a history checked as one object (`--no-partition`).
 //!
 //! The search sees the model only through [`Stepper`]: `step` on state ids
-//! and state equality. It never asks the model how it splits (its
+//! and state equality. No decision here asks the model how it splits (its
 //! `partition`), so checking without the split stays an independent check.
+//! (For a per-key model the whole object's state is still its keys' states
+//! side by side, [`super::states::Product`]: that is how such a model
+//! defines the whole map, not a split of the history.)
 //!
 //! # What can be decided this way
 //!
@@ -59,6 +62,11 @@ pub(crate) enum Found {
 fn trial(n: usize) -> usize {
     1024 + 32 * n
 }
+
+/// Configurations (at least, or per operation of the history) a part may
+/// keep in the last round before the full search takes over.
+const LAST_CAP: usize = 1 << 21;
+const LAST_CAP_PER_OP: usize = 64;
 
 /// Reads not possible initially that a trial of a part without writers
 /// covers.
@@ -127,10 +135,15 @@ where
         return Found::Nothing(None); // the full search is the same work
     }
     // Parts in rounds of growing size caps, so that a part that is not
-    // linearizable shows before a hard one takes the whole budget.
+    // linearizable shows before a hard one takes the whole budget; parts
+    // harder than the last cap are left to the full search.
     let mut orders: Vec<Option<Vec<u32>>> = vec![None; parts.len()];
     let mut cap = trial(plan.call.len() / parts.len());
+    let last_cap = LAST_CAP.max(LAST_CAP_PER_OP * plan.call.len());
     while orders.iter().any(Option::is_none) {
+        if cap > last_cap {
+            return Found::Nothing(None);
+        }
         for (part, order) in parts.iter().zip(orders.iter_mut()) {
             if order.is_some() {
                 continue;

@@ -1,7 +1,7 @@
 //! Linearizability checking: Wing–Gong–Lowe search with memoisation,
 //! P-compositionality (independent per-key checks, run in parallel) and a
 //! time/memory budget. Without the split, a witness assembled from parts
-//! found by `step` alone is tried first ([`compose`]).
+//! found by `step` alone is tried first (`compose.rs`).
 mod cache;
 mod compose;
 mod parts;

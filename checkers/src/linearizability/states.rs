@@ -194,6 +194,32 @@ impl<'a, M: Model> Product<'a, M> {
     }
 }
 
+impl<M: Model> Product<'_, M> {
+    /// `op` past the operations is one with an unknown result.
+    fn step_memo(&mut self, sid: u32, op: u32) -> Option<u32> {
+        if let Some(r) = self.memo.get(sid, op) {
+            return r;
+        }
+        let k = self.key_of[op as usize % self.key_of.len()] as usize;
+        let r = self
+            .inner
+            .step_memo(self.vectors[sid as usize][k], op)
+            .map(|sub| {
+                let mut v = self.vectors[sid as usize].clone();
+                v[k] = sub;
+                if let Some(&id) = self.ids.get(&v) {
+                    return id;
+                }
+                let id = self.vectors.len() as u32;
+                self.ids.insert(v.clone(), id);
+                self.vectors.push(v);
+                id
+            });
+        self.memo.insert(sid, op, r);
+        r
+    }
+}
+
 impl<M: Model> Stepper for Product<'_, M> {
     fn init(&self) -> u32 {
         0
@@ -220,31 +246,5 @@ impl<M: Model> Stepper for Product<'_, M> {
             + self.vectors.capacity() * 2 * per_vector
             + self.ids.capacity() * 20
             + self.memo.bytes()
-    }
-}
-
-impl<M: Model> Product<'_, M> {
-    /// `op` past the operations is one with an unknown result.
-    fn step_memo(&mut self, sid: u32, op: u32) -> Option<u32> {
-        if let Some(r) = self.memo.get(sid, op) {
-            return r;
-        }
-        let k = self.key_of[op as usize % self.key_of.len()] as usize;
-        let r = self
-            .inner
-            .step_memo(self.vectors[sid as usize][k], op)
-            .map(|sub| {
-                let mut v = self.vectors[sid as usize].clone();
-                v[k] = sub;
-                if let Some(&id) = self.ids.get(&v) {
-                    return id;
-                }
-                let id = self.vectors.len() as u32;
-                self.ids.insert(v.clone(), id);
-                self.vectors.push(v);
-                id
-            });
-        self.memo.insert(sid, op, r);
-        r
     }
 }
