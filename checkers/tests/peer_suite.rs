@@ -62,10 +62,19 @@ fn kv_histories_split_per_key() {
     }
 }
 
+/// Checked as one object, without the model's per-key split. A
+/// linearizable history gets a witness assembled from parts found from
+/// `step` alone (verified step by step). Refuting one that is not needs
+/// every state reachable before the violation visited: for `c50-bad`, 50
+/// clients over 10 keys, that is over 10^28 states (the product of the
+/// keys'), so without the split the answer must be unknown or right, and
+/// quickly unknown.
 #[test]
 fn kv_histories_without_the_split() {
     let whole = CheckOptions {
         partition: false,
+        // Generous for a slow machine: c50-ok takes about half a second.
+        timeout: Some(Duration::from_secs(120)),
         ..CheckOptions::default()
     };
     for (file, ok) in expected("kv") {
@@ -73,12 +82,9 @@ fn kv_histories_without_the_split() {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name.starts_with("c50") {
-            // 50 clients over 10 keys as one object is beyond any
-            // Wing–Gong–Lowe search (Porcupine does not try it either): with a
-            // short budget the answer must be unknown or right, never wrong.
+        if name == "c50-bad.txt" {
             let short = CheckOptions {
-                timeout: Some(Duration::from_millis(300)),
+                timeout: Some(Duration::from_millis(500)),
                 ..whole.clone()
             };
             let v = verdict(&file, Format::JepsenKv, &short);

@@ -1,10 +1,15 @@
 //! Linearizability checking: Wing–Gong–Lowe search with memoisation,
 //! P-compositionality (independent per-key checks, run in parallel) and a
-//! time/memory budget.
+//! time/memory budget. Without the split, a witness assembled from parts
+//! found by `step` alone is tried first (`compose.rs`).
 mod cache;
+mod compose;
+mod parts;
 mod report;
 mod search;
 mod states;
+#[cfg(test)]
+mod tests;
 
 use crate::model::{Model, OpText};
 use search::{Mode, Outcome, Plan};
@@ -127,7 +132,7 @@ pub fn check<M: Model>(
             }
             let (key, ids) = &parts[p];
             let key = if whole { None } else { key.clone() };
-            let v = check_part(model, history, ids, key, product, &budget);
+            let v = check_part(model, history, ids, key, product, whole, &budget);
             if matches!(v, Verdict::NotLinearizable(_)) {
                 // One failing partition decides the verdict; stop the others.
                 budget.cancelled.store(true, Ordering::Relaxed);
@@ -179,12 +184,15 @@ fn partitions<M: Model>(
     parts
 }
 
+/// `whole`: the history is checked as one object, so a witness built from
+/// parts is tried first.
 fn check_part<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
     ids: &[usize],
     key: Option<String>,
     product: bool,
+    whole: bool,
     budget: &Budget,
 ) -> Verdict {
     // Indeterminate operations nothing could observe do not change the verdict.
@@ -200,13 +208,32 @@ fn check_part<M: Model>(
         .filter(|(pos, _)| dropped.binary_search(pos).is_err())
         .map(|(_, &i)| i)
         .collect();
-    let ids = &ids[..];
-    // Local order: completed operations by call time, then indeterminate ones.
+    let (local, plan) = plan_for(history, &ids);
+    let part = report::Part {
+        model,
+        history,
+        local: &local,
+        plan: &plan,
+        key,
+    };
+    if product {
+        solve(&part, &|ops| Product::new(model, ops), whole, budget)
+    } else {
+        solve(&part, &|ops| Interned::new(model, ops), whole, budget)
+    }
+}
+
+/// Local order of operations `ids`: completed ones by call time, then
+/// indeterminate ones; and the search plan over them.
+fn plan_for<I: Eq + std::hash::Hash, O>(
+    history: &[Operation<I, O>],
+    ids: &[usize],
+) -> (Vec<usize>, Plan) {
     let mut local = ids.to_vec();
     local.sort_by_key(|&i| (history[i].ret.is_none(), history[i].call, i));
     let completed = local.iter().filter(|&&i| history[i].ret.is_some()).count();
     // Each indeterminate operation's nearest earlier identical one.
-    let mut last: rustc_hash::FxHashMap<&M::Input, u32> = Default::default();
+    let mut last: rustc_hash::FxHashMap<&I, u32> = Default::default();
     let twin = (completed..local.len())
         .map(|l| last.insert(&history[local[l]].input, l as u32))
         .collect();
@@ -219,49 +246,59 @@ fn check_part<M: Model>(
             .map(|&i| history[i].ret.as_ref().map_or(u64::MAX, |r| r.0))
             .collect(),
     };
-    let ops = local.iter().map(|&i| &history[i]).collect();
-    let part = report::Part {
-        model,
-        history,
-        local: &local,
-        plan: &plan,
-        key,
-    };
-    if product {
-        solve(&part, &mut Product::new(model, ops), budget)
-    } else {
-        solve(&part, &mut Interned::new(model, ops), budget)
-    }
+    (local, plan)
 }
 
-fn solve<M: Model, S: Stepper>(
-    part: &report::Part<'_, M>,
-    stepper: &mut S,
+fn solve<'h, M: Model, S: Stepper>(
+    part: &report::Part<'h, M>,
+    make: &impl Fn(Vec<&'h Operation<M::Input, M::Output>>) -> S,
+    whole: bool,
     budget: &Budget,
 ) -> Verdict {
     let plan = part.plan;
-    // First without chains of indeterminate operations, and with a cap on
-    // its size: cheap, and enough for most correct histories. Only its
-    // success is conclusive, unless there are no indeterminate operations;
-    // otherwise the complete search decides.
-    let mut outcome = search::search(plan, stepper, budget, Mode::Pairs);
+    let mut stepper = make(part.local.iter().map(|&i| &part.history[i]).collect());
+    let mut note = None;
+    if whole {
+        let found = compose::find(part.history, part.local, plan, &mut stepper, make, budget);
+        match found {
+            compose::Found::Linearizable => return Verdict::Linearizable,
+            compose::Found::OutOfBudget(reason) => return Verdict::Unknown { reason },
+            compose::Found::Nothing(why) => note = why,
+        }
+    }
+    match decide(plan, &mut stepper, budget, usize::MAX) {
+        Outcome::Linearizable(_) => Verdict::Linearizable,
+        Outcome::OutOfBudget(reason) => Verdict::Unknown {
+            reason: match note {
+                Some(note) => format!("{reason}; {note}"),
+                None => reason,
+            },
+        },
+        Outcome::GaveUp => Verdict::Unknown {
+            reason: "search gave up".to_string(),
+        },
+        Outcome::Violation(prefix) => {
+            Verdict::NotLinearizable(Box::new(part.counterexample(&mut stepper, &prefix)))
+        }
+    }
+}
+
+/// Searches `plan`: first without chains of indeterminate operations, and
+/// with a cap on its size: cheap, and enough for most correct histories.
+/// Only its success is conclusive, unless there are no indeterminate
+/// operations; otherwise the complete search decides. `cap`: configurations
+/// each search may explore before giving up.
+fn decide<S: Stepper>(plan: &Plan, stepper: &mut S, budget: &Budget, cap: usize) -> Outcome {
+    let outcome = search::search(plan, stepper, budget, Mode::Pairs, cap);
     let inconclusive = match outcome {
         Outcome::GaveUp => true,
         Outcome::Violation(_) => plan.completed < plan.call.len(),
         _ => false,
     };
     if inconclusive {
-        outcome = search::search(plan, stepper, budget, Mode::Full);
-    }
-    match outcome {
-        Outcome::Linearizable => Verdict::Linearizable,
-        Outcome::OutOfBudget(reason) => Verdict::Unknown { reason },
-        Outcome::GaveUp => Verdict::Unknown {
-            reason: "search gave up".to_string(),
-        },
-        Outcome::Violation(prefix) => {
-            Verdict::NotLinearizable(Box::new(part.counterexample(stepper, &prefix)))
-        }
+        search::search(plan, stepper, budget, Mode::Full, cap)
+    } else {
+        outcome
     }
 }
 

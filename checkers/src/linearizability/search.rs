@@ -67,11 +67,13 @@ pub(crate) enum Mode {
 }
 
 pub(crate) enum Outcome {
-    Linearizable,
+    /// The linearization found, in local operation indices.
+    Linearizable(Vec<u32>),
     /// The longest linearizable prefix found, in local operation indices.
     Violation(Vec<u32>),
     OutOfBudget(String),
-    /// [`Mode::Pairs`] explored more configurations than it is allowed.
+    /// The search explored more configurations than it is allowed
+    /// ([`Mode::Pairs`], or a cap).
     GaveUp,
 }
 
@@ -123,17 +125,23 @@ struct Search<'a, S: Stepper> {
     /// Stack entries below this index are unchanged since `best` was taken.
     clean: usize,
     memory_reported: usize,
-    /// Configurations [`Mode::Pairs`] may explore before giving up.
-    pairs_limit: usize,
+    /// Configurations the search may keep before giving up.
+    limit: usize,
+    /// Steps (candidates tried) it may take before giving up: a cap counts
+    /// those too, since configurations after an indeterminate operation are
+    /// explored without being kept.
+    step_limit: u64,
 }
 
+/// `cap`: configurations to explore before giving up ([`Outcome::GaveUp`]).
 pub(crate) fn search<S: Stepper>(
     plan: &Plan,
     stepper: &mut S,
     budget: &Budget,
     mode: Mode,
+    cap: usize,
 ) -> Outcome {
-    let mut s = Search::new(plan, stepper, budget, mode);
+    let mut s = Search::new(plan, stepper, budget, mode, cap);
     let outcome = s.run();
     budget.release(s.memory_reported);
     outcome
@@ -156,7 +164,7 @@ fn link(n: usize) -> (Vec<u32>, Vec<u32>) {
 }
 
 impl<'a, S: Stepper> Search<'a, S> {
-    fn new(plan: &'a Plan, stepper: &'a mut S, budget: &'a Budget, mode: Mode) -> Self {
+    fn new(plan: &'a Plan, stepper: &'a mut S, budget: &'a Budget, mode: Mode, cap: usize) -> Self {
         let nc = plan.completed;
         let n = plan.call.len();
         // Main list: calls before returns at equal times, so that an operation
@@ -204,7 +212,16 @@ impl<'a, S: Stepper> Search<'a, S> {
             memory_reported: 0,
             // Correct histories rarely need more than a few configurations
             // per operation; beyond that, chains are likely needed.
-            pairs_limit: if n > nc { 16 * n + 4096 } else { usize::MAX },
+            limit: if mode == Mode::Pairs && n > nc {
+                cap.min(16 * n + 4096)
+            } else {
+                cap
+            },
+            step_limit: if cap == usize::MAX {
+                u64::MAX
+            } else {
+                cap as u64 * 16
+            },
         }
     }
 
@@ -215,16 +232,16 @@ impl<'a, S: Stepper> Search<'a, S> {
     fn run(&mut self) -> Outcome {
         let mut sid = self.stepper.init();
         if !self.enter(ROOT, sid) {
-            return Outcome::Linearizable;
+            return Outcome::Linearizable(Vec::new());
         }
-        let mut ticks = 0u32;
+        let mut ticks = 0u64;
         loop {
-            ticks = ticks.wrapping_add(1);
+            ticks += 1;
             if ticks.is_multiple_of(4096) {
                 if let Err(why) = self.account() {
                     return Outcome::OutOfBudget(why);
                 }
-                if self.mode == Mode::Pairs && self.cache.len() > self.pairs_limit {
+                if self.cache.len() > self.limit || ticks > self.step_limit {
                     return Outcome::GaveUp;
                 }
             }
@@ -243,7 +260,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             };
             self.lift(op);
             if !self.enter(op, sid) {
-                return Outcome::Linearizable;
+                return Outcome::Linearizable(self.levels[1..].iter().map(|l| l.op).collect());
             }
             sid = new_sid;
             let depth = self.levels.len() - 1;

@@ -14,6 +14,8 @@ use std::hash::BuildHasher;
 pub(crate) trait Stepper {
     fn init(&self) -> u32;
     fn step(&mut self, sid: u32, op: u32) -> Option<u32>;
+    /// Steps `op` as if its result were unknown (indeterminate).
+    fn step_unknown(&mut self, sid: u32, op: u32) -> Option<u32>;
     fn describe(&self, sid: u32) -> String;
     /// Approximate heap bytes held.
     fn bytes(&self) -> usize;
@@ -34,7 +36,8 @@ pub(crate) struct Interned<'a, M: Model> {
 }
 
 /// Transition memo: the last transition of each operation (the search asks
-/// for the same one many times in a row), then a hash map.
+/// for the same one many times in a row), then a hash map. Operation
+/// `ops + i` stands for operation `i` with an unknown result.
 struct Memo {
     last: Vec<(u32, u32)>,
     map: FxHashMap<u64, u32>,
@@ -75,7 +78,7 @@ impl<'a, M: Model> Interned<'a, M> {
     pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
         let mut this = Interned {
             model,
-            memo: Memo::new(ops.len()),
+            memo: Memo::new(2 * ops.len()),
             ops,
             states: Vec::new(),
             ids: FxHashMap::default(),
@@ -101,13 +104,25 @@ impl<'a, M: Model> Interned<'a, M> {
         id
     }
 
-    /// Steps the raw model for operation `op` from state `sid`.
+    /// Steps the raw model for operation `op` from state `sid`; `op` past
+    /// the operations is one with an unknown result.
     fn step_uncached(&mut self, sid: u32, op: u32) -> Option<u32> {
-        let o = self.ops[op as usize];
+        let n = self.ops.len();
+        let o = self.ops[op as usize % n];
+        let output = if (op as usize) < n { o.output() } else { None };
         let next = self
             .model
-            .step(&self.states[sid as usize], &o.input, o.output())?;
+            .step(&self.states[sid as usize], &o.input, output)?;
         Some(self.intern(next))
+    }
+
+    fn step_memo(&mut self, sid: u32, op: u32) -> Option<u32> {
+        if let Some(r) = self.memo.get(sid, op) {
+            return r;
+        }
+        let r = self.step_uncached(sid, op);
+        self.memo.insert(sid, op, r);
+        r
     }
 }
 
@@ -117,12 +132,11 @@ impl<M: Model> Stepper for Interned<'_, M> {
     }
 
     fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
-        if let Some(r) = self.memo.get(sid, op) {
-            return r;
-        }
-        let r = self.step_uncached(sid, op);
-        self.memo.insert(sid, op, r);
-        r
+        self.step_memo(sid, op)
+    }
+
+    fn step_unknown(&mut self, sid: u32, op: u32) -> Option<u32> {
+        self.step_memo(sid, op + self.ops.len() as u32)
     }
 
     fn describe(&self, sid: u32) -> String {
@@ -164,7 +178,7 @@ impl<'a, M: Model> Product<'a, M> {
                 })
             })
             .collect();
-        let memo = Memo::new(ops.len());
+        let memo = Memo::new(2 * ops.len());
         let inner = Interned::new(model, ops);
         let init: Box<[u32]> = vec![inner.init(); keys.len()].into();
         let mut ids = FxHashMap::default();
@@ -180,19 +194,16 @@ impl<'a, M: Model> Product<'a, M> {
     }
 }
 
-impl<M: Model> Stepper for Product<'_, M> {
-    fn init(&self) -> u32 {
-        0
-    }
-
-    fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
+impl<M: Model> Product<'_, M> {
+    /// `op` past the operations is one with an unknown result.
+    fn step_memo(&mut self, sid: u32, op: u32) -> Option<u32> {
         if let Some(r) = self.memo.get(sid, op) {
             return r;
         }
-        let k = self.key_of[op as usize] as usize;
+        let k = self.key_of[op as usize % self.key_of.len()] as usize;
         let r = self
             .inner
-            .step(self.vectors[sid as usize][k], op)
+            .step_memo(self.vectors[sid as usize][k], op)
             .map(|sub| {
                 let mut v = self.vectors[sid as usize].clone();
                 v[k] = sub;
@@ -206,6 +217,20 @@ impl<M: Model> Stepper for Product<'_, M> {
             });
         self.memo.insert(sid, op, r);
         r
+    }
+}
+
+impl<M: Model> Stepper for Product<'_, M> {
+    fn init(&self) -> u32 {
+        0
+    }
+
+    fn step(&mut self, sid: u32, op: u32) -> Option<u32> {
+        self.step_memo(sid, op)
+    }
+
+    fn step_unknown(&mut self, sid: u32, op: u32) -> Option<u32> {
+        self.step_memo(sid, op + self.key_of.len() as u32)
     }
 
     fn describe(&self, sid: u32) -> String {
