@@ -125,14 +125,16 @@ fn main() {
         "  kv c01+c10 ok/bad, no split:         {:>9.1} ms",
         ms(t_whole)
     );
+    // Porcupine's suite (the 6.3 s it is compared with, target 1.3 s) has
+    // these three groups; c50 without the split is beyond it.
+    println!(
+        "  whole suite (Porcupine's groups):    {:>9.1} ms",
+        ms(t_etcd + t_kv + t_whole)
+    );
     let t_c50 = median(&c50_ok, Format::JepsenKv, &whole);
     println!(
-        "  kv c50-ok, no split:                 {:>9.1} ms",
+        "  kv c50-ok, no split (beyond it):     {:>9.1} ms",
         ms(t_c50)
-    );
-    println!(
-        "  whole suite:                         {:>9.1} ms",
-        ms(t_etcd + t_kv + t_whole + t_c50)
     );
 
     let spec = gen::Spec {
