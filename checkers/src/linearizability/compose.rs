@@ -23,7 +23,9 @@
 //! one except that `x` at `s` leads to a state accepting everything would
 //! answer every call identically yet make the history linearizable. For
 //! Porcupine's `c50-bad` (50 clients, 10 keys) the states reachable at one
-//! instant are the products of each key's, over 10^28 of them, so no
+//! instant are the products of each key's: measured by a breadth-first
+//! pass per key, 3·10^19 whole-map states after 200 of its 4048 events
+//! (the violation is near event 1055), so no
 //! step-only search refutes it; only an independence guarantee from the
 //! model (the split) does. Here a part that is not linearizable on its own
 //! therefore decides nothing: the full search runs as before.
