@@ -1,5 +1,5 @@
 //! Election safety (at most one leader per term) and leader completeness (a new
-//! leader's log holds every entry committed before it was elected).
+//! leader's log holds every entry committed in an earlier term).
 use super::{Finding, RunData, Violation};
 use raftkv::trace::{Role, TraceEvent};
 use std::collections::BTreeMap;
@@ -38,26 +38,50 @@ pub fn election_safety(run: &RunData) -> Finding {
 }
 
 pub fn leader_completeness(run: &RunData) -> Finding {
-    // The highest commit any node had announced so far, with its term.
-    let mut committed: Option<(u64, u64)> = None;
+    // Raft §5.4.3: an entry committed in term T is in the log of every leader
+    // of a term after T. Not of an earlier term: a leader of term 3 may be
+    // elected late (its votes were granted before term 4 began, and it was
+    // paused with them in its queue) without entries term 4 committed; it
+    // can commit nothing, since a majority has already seen term 4.
+    //
+    // The term an entry was committed in is taken as the term of the node
+    // that announced the commit: a follower learns commits only from its
+    // term's leader. A term change in the same batch makes that an
+    // overestimate, which can only skip an entry, never flag a correct one.
+    let mut node_term: BTreeMap<u64, u64> = BTreeMap::new();
+    // Per term a commit was announced in, the highest entry (index, term).
+    let mut committed: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
     let mut elections = 0;
     let mut violations = Vec::new();
     for r in run.trace {
         match r.event {
-            TraceEvent::Commit { index, term } if committed.is_none_or(|(i, _)| index > i) => {
-                committed = Some((index, term));
+            TraceEvent::Boot { term, .. } => {
+                node_term.insert(r.node, term);
+            }
+            TraceEvent::Commit { index, term } => {
+                let at = node_term.get(&r.node).copied().unwrap_or(term).max(term);
+                let best = committed.entry(at).or_insert((index, term));
+                if index > best.0 {
+                    *best = (index, term);
+                }
             }
             TraceEvent::Role {
-                role: Role::Leader,
+                role,
                 term,
                 last_index,
                 last_term,
                 ..
             } => {
+                node_term.insert(r.node, term);
+                if role != Role::Leader {
+                    continue;
+                }
                 elections += 1;
-                let Some((ci, ct)) = committed else { continue };
-                // Raft §5.4: the leader's log is at least as up to date as any
-                // committed entry; so its last entry is at or after it.
+                let Some(&(ci, ct)) = committed.range(..term).map(|(_, e)| e).max() else {
+                    continue;
+                };
+                // The leader's log holds entry (ci, ct), so its last entry
+                // is at or after it.
                 let behind =
                     last_index < ci || last_term < ct || (last_index == ci && last_term != ct);
                 if behind {
@@ -67,7 +91,7 @@ pub fn leader_completeness(run: &RunData) -> Finding {
                         term: Some(term),
                         time: Some(r.time),
                         message: format!(
-                            "n{} became leader of term {term} with last entry ({last_index}, term {last_term}) but entry {ci} (term {ct}) was already committed",
+                            "n{} became leader of term {term} with last entry ({last_index}, term {last_term}) but entry {ci} (term {ct}) was committed in an earlier term",
                             r.node
                         ),
                         diff: Vec::new(),
@@ -79,7 +103,7 @@ pub fn leader_completeness(run: &RunData) -> Finding {
     }
     Finding::new(
         "leader-completeness",
-        format!("{elections} new leaders each held every entry committed before them"),
+        format!("{elections} new leaders each held every entry committed in an earlier term"),
         violations,
     )
 }

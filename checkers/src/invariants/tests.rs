@@ -336,6 +336,46 @@ fn leader_missing_a_committed_entry_breaks_completeness() {
     assert_eq!((v.node, v.index, v.term), (Some(3), Some(3), Some(3)));
 }
 
+#[test]
+fn a_late_leader_of_an_earlier_term_need_not_hold_later_commits() {
+    let mut t = clean_trace();
+    // n1 leads term 4 and commits entry 5 (term 4).
+    t.push(leader(1, 4, 5, 4));
+    t.push(rec(1100, 1, TraceEvent::Commit { index: 5, term: 4 }));
+    // n3 wins term 3 late, with votes granted before term 4 began: Raft
+    // does not require term 4's entries in its log.
+    t.push(leader(3, 3, 3, 1));
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    // A leader of term 5 does need them.
+    t.push(leader(2, 5, 3, 1));
+    assert_eq!(failed(&t, &[]), vec!["leader-completeness"]);
+    let v = &finding(&t, &[], "leader-completeness").violations[0];
+    assert_eq!((v.node, v.index, v.term), (Some(2), Some(5), Some(5)));
+}
+
+#[test]
+fn a_commit_counts_in_the_term_of_the_node_that_announced_it() {
+    let mut t = clean_trace();
+    // n2, a follower in term 6, learns that entry 4 (term 2) is committed:
+    // it was committed in term 6, so a leader of term 5 need not hold it.
+    t.push(rec(
+        1000,
+        2,
+        TraceEvent::Role {
+            role: Role::Follower,
+            term: 6,
+            leader: Some(1),
+            last_index: 4,
+            last_term: 2,
+        },
+    ));
+    t.push(rec(1100, 2, TraceEvent::Commit { index: 4, term: 2 }));
+    t.push(leader(3, 5, 3, 1));
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    t.push(leader(1, 7, 3, 1));
+    assert_eq!(failed(&t, &[]), vec!["leader-completeness"]);
+}
+
 fn ev(
     index: u64,
     process: u64,
