@@ -162,6 +162,23 @@ enum Undo {
     },
 }
 
+impl Undo {
+    /// The setting this undo puts back, for faults that set a value on a node
+    /// (or on the whole network) rather than add a cut: overlapping faults of
+    /// one kind share it, and only the last of them to end puts it back.
+    fn setting(&self) -> Option<(u8, Option<NodeId>)> {
+        match *self {
+            Undo::Disk { node } => Some((0, Some(node))),
+            Undo::Unpause { node } => Some((1, Some(node))),
+            Undo::Clock { node } => Some((2, Some(node))),
+            Undo::Loss => Some((3, None)),
+            Undo::Latency => Some((4, None)),
+            Undo::Transport => Some((5, None)),
+            _ => None,
+        }
+    }
+}
+
 pub struct Nemesis {
     plan: Vec<Planned>,
     next: usize,
@@ -569,6 +586,18 @@ impl Nemesis {
     }
 
     fn undo(&mut self, c: &mut Cluster, a: Active) {
+        let setting = a.undo.setting();
+        if let Some(other) =
+            (self.active.iter()).find(|o| setting.is_some() && o.undo.setting() == setting)
+        {
+            // Ending this one would end the other early too (two pauses of one
+            // node: the first to end would wake it).
+            self.log[a.record].detail = format!(
+                "in effect until fault {} of the same kind ends",
+                self.log[other.record].id
+            );
+            return;
+        }
         match a.undo {
             Undo::Links(links) | Undo::Blackhole { links, .. } => self.uncut(c, &links),
             Undo::Loss => c.sim.set_fail_rate(0.0),
