@@ -27,6 +27,11 @@ pub struct Event {
     /// The node the client talked to, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<u64>,
+    /// On a `fail`: why the operation never reached the state machine (the
+    /// cluster refused it, or no node took it before the client's deadline).
+    /// A cas `fail` without it is a cas that saw another value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +40,8 @@ pub enum EventKind {
     Invoke,
     /// Completed and took effect (a cas that matched).
     Ok,
-    /// Definitely did not take effect (for cas: the key did not hold `from`).
+    /// Definitely did not take effect (for cas without an `error`: the key
+    /// did not hold `from`).
     Fail,
     /// Unknown outcome: may take effect at any time after the invocation, or
     /// never. The process issues no further operation.

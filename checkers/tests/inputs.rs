@@ -145,6 +145,7 @@ fn event(process: u64, kind: EventKind, f: Function, value: Option<Value>, time:
         value,
         time,
         node: Some(1),
+        error: None,
     };
     serde_json::to_string(&e).expect("serialises") + "\n"
 }
@@ -182,6 +183,35 @@ fn snapstorm_round_trips_its_own_format() {
         check(&Kv, &ops, &CheckOptions::default()),
         Verdict::Linearizable
     ));
+}
+
+#[test]
+fn a_cas_that_failed_before_the_state_machine_observes_nothing() {
+    // put 5, then cas 5 -> 6 fails: as a cas that saw another value, that is
+    // impossible; as one the cluster refused (an `error`), it did nothing.
+    let s = |v: &str| Some(Value::String(v.into()));
+    let cas = || Some(Value::Cas(Some("5".into()), "6".into()));
+    let failed = event(2, EventKind::Fail, Function::Cas, cas(), 4);
+    let history = |fail: &str| {
+        [
+            event(1, EventKind::Invoke, Function::Put, s("5"), 1),
+            event(1, EventKind::Ok, Function::Put, s("5"), 2),
+            event(2, EventKind::Invoke, Function::Cas, cas(), 3),
+            fail.to_string(),
+        ]
+        .concat()
+    };
+    let verdict = |text: String| {
+        let ops = parse_snapstorm(text.as_bytes()).expect("valid");
+        check(&Kv, &ops, &CheckOptions::default())
+    };
+    assert!(matches!(
+        verdict(history(&failed)),
+        Verdict::NotLinearizable(_)
+    ));
+    let refused = failed.replace(r#""node":1"#, r#""node":1,"error":"timed out""#);
+    assert!(refused.contains(r#""error":"timed out""#), "{refused}");
+    assert!(matches!(verdict(history(&refused)), Verdict::Linearizable));
 }
 
 #[test]

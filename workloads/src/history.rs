@@ -48,10 +48,11 @@ impl Recorder {
             prev.is_none(),
             "process {process} has two operations in flight"
         );
-        self.push(process, EventKind::Invoke, f, key, value, time, None);
+        self.push(process, EventKind::Invoke, f, key, value, time, None, None);
     }
 
     /// Records the completion of `process`'s operation in flight.
+    #[allow(clippy::too_many_arguments)]
     pub fn complete(
         &mut self,
         process: u64,
@@ -60,6 +61,7 @@ impl Recorder {
         key: &str,
         value: Option<Value>,
         node: Option<u64>,
+        error: Option<String>,
     ) {
         let time = now_ns();
         if let Some(start) = self.in_flight.remove(&process) {
@@ -67,7 +69,7 @@ impl Recorder {
                 let _ = self.latency.record(time.saturating_sub(start).max(1));
             }
         }
-        self.push(process, kind, f, key, value, time, node);
+        self.push(process, kind, f, key, value, time, node, error);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -80,6 +82,7 @@ impl Recorder {
         value: Option<Value>,
         time: u64,
         node: Option<u64>,
+        error: Option<String>,
     ) {
         self.events.push(Event {
             index: self.events.len() as u64,
@@ -90,6 +93,7 @@ impl Recorder {
             value,
             time,
             node,
+            error,
         });
     }
 
@@ -180,6 +184,9 @@ pub fn to_edn(events: &[Event]) -> String {
         if let Some(n) = e.node {
             let _ = write!(out, ", :node {n}");
         }
+        if let Some(error) = &e.error {
+            let _ = write!(out, ", :error {}", edn_str(error));
+        }
         out.push_str("}\n");
     }
     out
@@ -249,6 +256,11 @@ pub fn from_edn(text: &str) -> Result<Vec<Event>, String> {
             value,
             time: int("time")?,
             node: get("node").map(|_| int("node")).transpose()?,
+            error: match get("error") {
+                None => None,
+                Some(Edn::Str(s)) => Some(s.clone()),
+                Some(other) => return Err(at(format!(":error must be a string, not {other:?}"))),
+            },
         });
     }
     Ok(out)

@@ -172,45 +172,47 @@ async fn perform(
     recorder
         .borrow_mut()
         .invoke(process, *f, key, value.clone());
-    let (kind, result_value, node) = match f {
+    let (kind, result_value, node, error) = match f {
         Function::Get => match client.read(key).await {
             CallResult::Ok {
                 response: Response::Value(v),
                 node,
-            } => (EventKind::Ok, v.map(Value::String), Some(node)),
+            } => (EventKind::Ok, v.map(Value::String), Some(node), None),
             // A read that got no answer did not happen: it is safe to call it failed.
-            CallResult::Ok { node, .. } => (EventKind::Fail, None, Some(node)),
-            CallResult::Fail { node, .. } | CallResult::Unknown { node, .. } => {
-                (EventKind::Fail, None, node)
+            CallResult::Ok { node, .. } => (EventKind::Fail, None, Some(node), None),
+            CallResult::Fail { node, reason } | CallResult::Unknown { node, reason } => {
+                (EventKind::Fail, None, node, Some(reason))
             }
         },
         _ => {
             let op = to_op(*f, key, value);
             let result = client.write(op).await;
-            let kind = match &result {
+            let (kind, error) = match result {
                 CallResult::Ok {
                     response: Response::Applied(Outcome::Done),
                     ..
-                } => EventKind::Ok,
+                } => (EventKind::Ok, None),
                 CallResult::Ok {
                     response: Response::Applied(Outcome::CasMismatch { .. }),
                     ..
-                } => EventKind::Fail,
+                } => (EventKind::Fail, None),
                 // Anything else from a node that applied *something* is not a
                 // definite answer about this operation.
-                CallResult::Ok { .. } | CallResult::Unknown { .. } => EventKind::Info,
-                CallResult::Fail { .. } => EventKind::Fail,
+                CallResult::Ok { .. } | CallResult::Unknown { .. } => (EventKind::Info, None),
+                // Never reached the state machine: the reason tells a failed
+                // cas from one that saw another value.
+                CallResult::Fail { ref reason, .. } => (EventKind::Fail, Some(reason.clone())),
             };
             let node = match result {
                 CallResult::Ok { node, .. } => Some(node),
                 CallResult::Fail { node, .. } | CallResult::Unknown { node, .. } => node,
             };
-            (kind, value.clone(), node)
+            (kind, value.clone(), node, error)
         }
     };
     recorder
         .borrow_mut()
-        .complete(process, kind, *f, key, result_value, node);
+        .complete(process, kind, *f, key, result_value, node, error);
     kind
 }
 

@@ -238,6 +238,7 @@ fn event(
         value,
         time,
         node: None,
+        error: None,
     }
 }
 

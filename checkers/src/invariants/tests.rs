@@ -393,6 +393,7 @@ fn ev(
         value: value.map(|v| Value::String(v.into())),
         time: index * 7,
         node: Some(1),
+        error: None,
     }
 }
 

@@ -67,8 +67,11 @@ pub fn parse_snapstorm(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
                 Some(_) => return Err(shape("a string or null")),
             },
             (EventKind::Ok, _) => Completion::Returned(KvOutput::Ok),
-            // A failed cas saw another value; other failures did nothing.
-            (EventKind::Fail, Function::Cas) => Completion::Returned(KvOutput::Failed),
+            // A failed cas saw another value, unless it failed before it
+            // reached the state machine; other failures did nothing.
+            (EventKind::Fail, Function::Cas) if e.error.is_none() => {
+                Completion::Returned(KvOutput::Failed)
+            }
             (EventKind::Fail, _) => Completion::Dropped,
             (EventKind::Info, f) => Completion::Unknown {
                 keep: f != Function::Get,
