@@ -218,7 +218,10 @@ impl<'a> Cluster<'a> {
 
     /// Whether `id` may lose its disk now: the nodes still holding their disks
     /// must remain a majority, both of the whole cluster (a removal may not be
-    /// applied yet) and of the members not removed (`out`). Raft tolerates
+    /// applied yet), of the members not removed (`out`), and of the voters in
+    /// every node's own view of the membership (a re-add may have happened
+    /// before the nemesis counts the node back, or a change may not have
+    /// happened at all). Raft tolerates
     /// losing the state of a minority; past that, no protocol can tell what was
     /// committed, and a correct node refuses to elect anyone (an operator must
     /// restore from a backup).
@@ -228,7 +231,11 @@ impl<'a> Cluster<'a> {
         let members: Vec<NodeId> = all.iter().copied().filter(|n| !out.contains(n)).collect();
         let intact_all = all.iter().filter(|n| intact(n)).count();
         let intact_members = members.iter().filter(|n| intact(n)).count();
-        intact_all > all.len() / 2 && intact_members > members.len() / 2
+        let views_keep_a_majority = self.controls.values().all(|c| {
+            let voters = &c.borrow().status.voters;
+            voters.iter().filter(|n| intact(n)).count() > voters.len() / 2 || voters.is_empty()
+        });
+        intact_all > all.len() / 2 && intact_members > members.len() / 2 && views_keep_a_majority
     }
 
     /// Cuts `id` off from every other node.

@@ -596,6 +596,7 @@ impl Nemesis {
                 "in effect until fault {} of the same kind ends",
                 self.log[other.record].id
             );
+            self.log[a.record].end = Some(ns(c.elapsed()));
             return;
         }
         match a.undo {

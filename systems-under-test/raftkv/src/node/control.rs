@@ -61,6 +61,8 @@ pub struct NodeStatus {
     pub recovering: bool,
     /// The node is a voter in its own view of the membership.
     pub voter: bool,
+    /// The voters in the node's own view of the membership.
+    pub voters: Vec<NodeId>,
     /// Digest of the state machine at `applied`, when `report_digest` is on.
     pub state_digest: Option<u64>,
 }

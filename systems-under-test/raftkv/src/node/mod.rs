@@ -740,6 +740,7 @@ impl Node {
         s.snapshot_index = self.raft.log.snapshot_index();
         s.recovering = self.raft.is_recovering();
         s.voter = self.raft.conf().is_voter(self.cfg.id);
+        s.voters.clone_from(&self.raft.conf().voters);
         if digest.is_some() {
             s.state_digest = digest;
         }
