@@ -1,12 +1,12 @@
-//! A linearization of the whole history assembled from linearizations of its
-//! parts, for a history checked as one object (`--no-partition`).
+//! Parts of a history checked as one object (`--no-partition`): a
+//! linearization of the whole assembled from linearizations of its parts,
+//! or a part that refutes the whole.
 //!
-//! The search sees the model only through [`Stepper`]: `step` on state ids
-//! and state equality. No decision here asks the model how it splits (its
-//! `partition`), so checking without the split stays an independent check.
-//! (For a per-key model the whole object's state is still its keys' states
-//! side by side, [`super::states::Product`]: that is how such a model
-//! defines the whole map, not a split of the history.)
+//! The parts are found from `step` and state equality alone
+//! ([`super::parts`]); no decision here asks the model how it splits (its
+//! `partition`). For a per-key model the whole object is the map, whose
+//! state the checker builds as every key's state side by side
+//! ([`super::states::Product`]), each operation stepping its own key's entry.
 //!
 //! # What can be decided this way
 //!
@@ -16,19 +16,26 @@
 //! witness is checked step by step ([`is_linearization`]), so the verdict is
 //! sound for every model.
 //!
-//! A *not linearizable* verdict is different. A search that only calls
-//! `step` must, to be sound for every model, call it at every configuration
-//! (set of placed operations, state) reachable before the violation: had it
-//! skipped a reachable state `s` with a candidate `x`, a model equal to this
-//! one except that `x` at `s` leads to a state accepting everything would
-//! answer every call identically yet make the history linearizable. For
-//! Porcupine's `c50-bad` (50 clients, 10 keys) the states reachable at one
-//! instant are the products of each key's: measured by a breadth-first
-//! pass per key, 3·10^19 whole-map states after 200 of its 4048 events
-//! (the violation is near event 1055), so no
-//! step-only search refutes it; only an independence guarantee from the
-//! model (the split) does. Here a part that is not linearizable on its own
-//! therefore decides nothing: the full search runs as before.
+//! A *not linearizable* verdict needs more than a part that fails alone: a
+//! part found from `step` may not be independent of the rest after all
+//! (`tests/without_split.rs` has such a model). It is enough when the part
+//! *owns* its state components ([`Stepper::footprint`]): the whole map's
+//! step reads and writes only the entry of the operation's key, so
+//! operations on entries no other part touches can neither be enabled,
+//! disabled nor observed by the rest, and any linearization of the whole,
+//! restricted to the part, linearizes the part alone (Herlihy and Wing's
+//! locality, as a property of how the whole map is stepped). Without such
+//! components (one object whose state every operation may read, as a
+//! register) a part that fails alone decides nothing, and the full search
+//! runs.
+//!
+//! Why not simply search the whole map: to refute a history, a search that
+//! knows nothing of the state's structure must visit every state reachable
+//! before the violation (a model that differed at one unvisited state could
+//! make the history linearizable). For Porcupine's `c50-bad` (50 clients, 10
+//! keys) that is the product of the keys' states: 3·10^19 whole-map states
+//! at one instant after 200 of its 4048 events (measured key by key with
+//! `doc/c50-frontier.py`; the violation is near event 1055).
 //!
 //! # How the witness is built
 //!
@@ -53,6 +60,16 @@ use std::collections::BinaryHeap;
 pub(crate) enum Found {
     /// A verified linearization exists.
     Linearizable,
+    /// A part that owns its state components is not linearizable on its
+    /// own: `local` (history indices) and `plan` are the part's, `prefix` its
+    /// longest linearizable prefix in the part's indices, `components` the
+    /// state components it owns.
+    NotLinearizable {
+        components: Vec<u32>,
+        local: Vec<usize>,
+        plan: Plan,
+        prefix: Vec<u32>,
+    },
     /// No witness; why, for the verdict's reason should the full search
     /// give up too.
     Nothing(Option<String>),
@@ -146,7 +163,7 @@ where
         if cap > last_cap {
             return Found::Nothing(None);
         }
-        for (part, order) in parts.iter().zip(orders.iter_mut()) {
+        for (p, (part, order)) in parts.iter().zip(orders.iter_mut()).enumerate() {
             if order.is_some() {
                 continue;
             }
@@ -154,6 +171,22 @@ where
                 Outcome::Linearizable(found) => *order = Some(found),
                 Outcome::GaveUp => {}
                 Outcome::OutOfBudget(why) => return Found::OutOfBudget(why),
+                Outcome::Violation(prefix) if owns_its_components(whole, &parts, p) => {
+                    let (sub, plan) = part_plan(&cx, &part.ops, u64::MAX);
+                    let mut components: Vec<u32> = part
+                        .ops
+                        .iter()
+                        .filter_map(|&op| whole.footprint(op))
+                        .collect();
+                    components.sort_unstable();
+                    components.dedup();
+                    return Found::NotLinearizable {
+                        components,
+                        local: sub.iter().map(|&l| cx.local[l as usize]).collect(),
+                        plan,
+                        prefix,
+                    };
+                }
                 Outcome::Violation(_) => {
                     return Found::Nothing(Some(format!(
                         "a part of {} of the {} operations, independent of the rest in every \
@@ -214,10 +247,37 @@ where
     Ok(None)
 }
 
+/// Whether part `p`'s operations touch state components (see
+/// [`Stepper::footprint`]) that no operation of another part touches. Then
+/// the rest of the history can neither change nor observe what they read
+/// and write, so any linearization of the whole, restricted to them, is a
+/// linearization of the part alone (Herlihy and Wing's locality, here a
+/// property of how the stepper builds the whole state, not a claim of the
+/// model's), and a part that is not linearizable refutes the whole.
+fn owns_its_components<S: Stepper>(whole: &S, parts: &[Part], p: usize) -> bool {
+    let mut mine = Vec::new();
+    for &op in &parts[p].ops {
+        match whole.footprint(op) {
+            Some(c) => mine.push(c),
+            None => return false,
+        }
+    }
+    mine.sort_unstable();
+    mine.dedup();
+    (parts.iter().enumerate())
+        .filter(|&(q, _)| q != p)
+        .flat_map(|(_, part)| &part.ops)
+        .all(|&op| {
+            whole
+                .footprint(op)
+                .is_some_and(|c| mine.binary_search(&c).is_err())
+        })
+}
+
 /// Searches the operations `ops` (local indices, ascending) on their own,
 /// those called after `cutoff` left out and those returning after it
 /// optional, exploring at most `cap` configurations; a linearization comes
-/// back in local indices.
+/// back in local indices, a violation's prefix in [`part_plan`]'s.
 fn search_part<'h, I, O, S, F>(
     cx: &Context<'_, 'h, I, O, F>,
     ops: &[u32],
@@ -228,6 +288,27 @@ where
     I: Eq + std::hash::Hash,
     S: Stepper,
     F: Fn(Vec<&'h Operation<I, O>>) -> S,
+{
+    let (sub, sub_plan) = part_plan(cx, ops, cutoff);
+    let mut stepper = (cx.make)(
+        sub.iter()
+            .map(|&l| &cx.history[cx.local[l as usize]])
+            .collect(),
+    );
+    match super::decide(&sub_plan, &mut stepper, cx.budget, cap) {
+        Outcome::Linearizable(path) => {
+            Outcome::Linearizable(path.iter().map(|&p| sub[p as usize]).collect())
+        }
+        other => other,
+    }
+}
+
+/// The operations `ops` (local indices, ascending) on their own, as
+/// [`search_part`] searches them: which ones, in the part's order, and
+/// their plan.
+fn part_plan<I, O, F>(cx: &Context<'_, '_, I, O, F>, ops: &[u32], cutoff: u64) -> (Vec<u32>, Plan)
+where
+    I: Eq + std::hash::Hash,
 {
     let plan = cx.plan;
     let done = |l: u32| (l as usize) < plan.completed && plan.ret[l as usize] <= cutoff;
@@ -260,17 +341,7 @@ where
             .collect(),
         twin,
     };
-    let mut stepper = (cx.make)(
-        sub.iter()
-            .map(|&l| &cx.history[cx.local[l as usize]])
-            .collect(),
-    );
-    match super::decide(&sub_plan, &mut stepper, cx.budget, cap) {
-        Outcome::Linearizable(path) => {
-            Outcome::Linearizable(path.iter().map(|&p| sub[p as usize]).collect())
-        }
-        other => other,
-    }
+    (sub, sub_plan)
 }
 
 /// Whether `order` (local indices) is a linearization: each operation at

@@ -262,6 +262,29 @@ fn solve<'h, M: Model, S: Stepper>(
         let found = compose::find(part.history, part.local, plan, &mut stepper, make, budget);
         match found {
             compose::Found::Linearizable => return Verdict::Linearizable,
+            compose::Found::NotLinearizable {
+                components,
+                local,
+                plan,
+                prefix,
+            } => {
+                let failed = report::Part {
+                    model: part.model,
+                    history: part.history,
+                    local: &local,
+                    plan: &plan,
+                    key: Some(
+                        (components.iter())
+                            .map(|&c| stepper.component_name(c))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                };
+                let mut stepper = make(local.iter().map(|&i| &part.history[i]).collect());
+                return Verdict::NotLinearizable(Box::new(
+                    failed.counterexample(&mut stepper, &prefix),
+                ));
+            }
             compose::Found::OutOfBudget(reason) => return Verdict::Unknown { reason },
             compose::Found::Nothing(why) => note = why,
         }

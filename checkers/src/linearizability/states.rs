@@ -19,6 +19,14 @@ pub(crate) trait Stepper {
     fn describe(&self, sid: u32) -> String;
     /// Approximate heap bytes held.
     fn bytes(&self) -> usize;
+    /// The one component of the state that `op`'s step reads and writes,
+    /// when this stepper builds the state as a vector of components and steps
+    /// each operation on its own component only ([`Product`]): operations on
+    /// different components then commute and cannot observe each other, by
+    /// construction. `None`: the step may read and write all of it.
+    fn footprint(&self, op: u32) -> Option<u32>;
+    /// The name of a component [`Stepper::footprint`] returned.
+    fn component_name(&self, c: u32) -> &str;
 }
 
 const DISALLOWED: u32 = u32::MAX;
@@ -143,6 +151,14 @@ impl<M: Model> Stepper for Interned<'_, M> {
         self.model.describe_state(&self.states[sid as usize])
     }
 
+    fn footprint(&self, _op: u32) -> Option<u32> {
+        None
+    }
+
+    fn component_name(&self, _c: u32) -> &str {
+        ""
+    }
+
     fn bytes(&self) -> usize {
         // Hash maps hold roughly key + value + a control byte per bucket.
         self.states.capacity() * 2 * std::mem::size_of::<M::State>()
@@ -238,6 +254,14 @@ impl<M: Model> Stepper for Product<'_, M> {
             .map(|(k, &s)| format!("{k:?}={}", self.inner.describe(s)))
             .collect();
         format!("{{{}}}", parts.join(", "))
+    }
+
+    fn footprint(&self, op: u32) -> Option<u32> {
+        Some(self.key_of[op as usize % self.key_of.len()])
+    }
+
+    fn component_name(&self, c: u32) -> &str {
+        &self.keys[c as usize]
     }
 
     fn bytes(&self) -> usize {
