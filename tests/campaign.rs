@@ -176,7 +176,28 @@ fn replay_reproduces_a_mutant_failure_bit_for_bit() {
             "{f} identical"
         );
     }
+    // The same run judged by another revision's checkers: not a determinism
+    // failure; the verdict is today's, and the summary says why it differs.
+    let recorded = std::fs::read_to_string(out.join("results.json")).unwrap();
+    let mut r = json(&out.join("results.json"));
+    r["verdict"] = "valid".into();
+    r["revision"] = "0123456789ab".into();
+    std::fs::write(out.join("results.json"), r.to_string()).unwrap();
+    let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("judged by the checkers of revision") && text.contains("0123456789ab"),
+        "{text}"
+    );
+    // The same checkers giving the same run another verdict is a failure.
+    let mut r: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    r["verdict"] = "valid".into();
+    std::fs::write(out.join("results.json"), r.to_string()).unwrap();
+    let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
+    assert_eq!(replay.status.code(), Some(4));
     // A tampered recording is a loud determinism failure.
+    std::fs::write(out.join("results.json"), &recorded).unwrap();
     let mut r = json(&out.join("results.json"));
     r["hashes"]["trace"] = "0000000000000000".into();
     std::fs::write(out.join("results.json"), r.to_string()).unwrap();

@@ -21,6 +21,12 @@ impl Replay {
     pub fn same_verdict(&self) -> bool {
         self.recorded.verdict == self.replayed.verdict
     }
+
+    /// The checkers that judged the replay come from another revision than
+    /// the recording's, so a byte-identical run may get another verdict.
+    pub fn rejudged(&self) -> bool {
+        self.recorded.revision != self.replayed.revision
+    }
 }
 
 /// Reads `dir/results.json`; errors name the file and the problem.
@@ -65,9 +71,10 @@ pub fn replay(dir: &Path) -> Result<Replay, String> {
 }
 
 /// The exit code of `snapstorm replay`: the verdict's when the run repeated
-/// exactly, 4 when it did not (a determinism failure).
+/// exactly, 4 when it did not (a determinism failure), or when the same
+/// checkers gave the same run another verdict.
 pub fn exit_code(r: &Replay) -> i32 {
-    if !r.deterministic() || !r.same_verdict() {
+    if !r.deterministic() || !(r.same_verdict() || r.rejudged()) {
         4
     } else {
         r.replayed.verdict.exit_code()
@@ -90,15 +97,28 @@ pub fn summary(r: &Replay) -> String {
             "  DETERMINISM FAILURE: {} differ from the recording (new files in replay/)\n",
             r.differing.join(", ")
         ));
+        if r.rejudged() {
+            s.push_str(&format!(
+                "  this build is revision {}, the recording's {}: a run repeats exactly only \
+                 on the revision that made it (git checkout {})\n",
+                r.replayed.revision, r.recorded.revision, r.recorded.revision
+            ));
+        }
     }
     s.push_str(&format!(
         "  verdict {} (recorded {}){}\n",
         word(r.replayed.verdict),
         word(r.recorded.verdict),
         if r.same_verdict() {
-            ""
+            String::new()
+        } else if r.deterministic() && r.rejudged() {
+            format!(
+                " — different: the same run, judged by the checkers of revision {} \
+                 instead of {}",
+                r.replayed.revision, r.recorded.revision
+            )
         } else {
-            " — DIFFERENT"
+            " — DIFFERENT".to_string()
         }
     ));
     s
