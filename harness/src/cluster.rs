@@ -221,10 +221,9 @@ impl<'a> Cluster<'a> {
     /// applied yet), of the members not removed (`out`), and of the voters in
     /// every node's own view of the membership (a re-add may have happened
     /// before the nemesis counts the node back, or a change may not have
-    /// happened at all). Raft tolerates
-    /// losing the state of a minority; past that, no protocol can tell what was
-    /// committed, and a correct node refuses to elect anyone (an operator must
-    /// restore from a backup).
+    /// happened at all). Raft tolerates losing the state of a minority; past
+    /// that, no protocol can tell what was committed, and a correct node
+    /// refuses to elect anyone (an operator must restore from a backup).
     pub fn may_lose_disk(&self, id: NodeId, out: &BTreeSet<NodeId>) -> bool {
         let intact = |n: &NodeId| *n != id && !self.controls[n].borrow().status.recovering;
         let all = self.spec.node_ids();
@@ -233,7 +232,7 @@ impl<'a> Cluster<'a> {
         let intact_members = members.iter().filter(|n| intact(n)).count();
         let views_keep_a_majority = self.controls.values().all(|c| {
             let voters = &c.borrow().status.voters;
-            voters.iter().filter(|n| intact(n)).count() > voters.len() / 2 || voters.is_empty()
+            voters.is_empty() || voters.iter().filter(|n| intact(n)).count() > voters.len() / 2
         });
         intact_all > all.len() / 2 && intact_members > members.len() / 2 && views_keep_a_majority
     }

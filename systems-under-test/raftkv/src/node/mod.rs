@@ -241,6 +241,11 @@ impl Node {
     }
 
     async fn event_loop(&mut self) -> Stop {
+        // Boot reset the status: publish what the disk held before the first
+        // wait, or the harness sees a node back on an empty disk as an
+        // intact voter until its first message or tick (clean swarm seed
+        // 5841: a second disk was taken in that window).
+        self.publish_status();
         let mut buf = vec![0u8; 1 << 16];
         let mut next_tick = Instant::now() + self.tick_period(); // determinism-ok: tokio's paused clock is simulated time
         loop {
