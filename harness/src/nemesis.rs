@@ -166,16 +166,13 @@ impl Undo {
     /// The setting this undo puts back, for faults that set a value on a node
     /// (or on the whole network) rather than add a cut: overlapping faults of
     /// one kind share it, and only the last of them to end puts it back.
-    fn setting(&self) -> Option<(u8, Option<NodeId>)> {
-        match *self {
-            Undo::Disk { node } => Some((0, Some(node))),
-            Undo::Unpause { node } => Some((1, Some(node))),
-            Undo::Clock { node } => Some((2, Some(node))),
-            Undo::Loss => Some((3, None)),
-            Undo::Latency => Some((4, None)),
-            Undo::Transport => Some((5, None)),
-            _ => None,
-        }
+    fn setting(&self) -> Option<(std::mem::Discriminant<Undo>, Option<NodeId>)> {
+        let node = match *self {
+            Undo::Disk { node } | Undo::Unpause { node } | Undo::Clock { node } => Some(node),
+            Undo::Loss | Undo::Latency | Undo::Transport => None,
+            _ => return None,
+        };
+        Some((std::mem::discriminant(self), node))
     }
 }
 

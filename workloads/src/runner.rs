@@ -187,25 +187,22 @@ async fn perform(
         _ => {
             let op = to_op(*f, key, value);
             let result = client.write(op).await;
-            let (kind, error) = match result {
+            let (kind, node, error) = match result {
                 CallResult::Ok {
                     response: Response::Applied(Outcome::Done),
-                    ..
-                } => (EventKind::Ok, None),
+                    node,
+                } => (EventKind::Ok, Some(node), None),
                 CallResult::Ok {
                     response: Response::Applied(Outcome::CasMismatch { .. }),
-                    ..
-                } => (EventKind::Fail, None),
+                    node,
+                } => (EventKind::Fail, Some(node), None),
                 // Anything else from a node that applied *something* is not a
                 // definite answer about this operation.
-                CallResult::Ok { .. } | CallResult::Unknown { .. } => (EventKind::Info, None),
+                CallResult::Ok { node, .. } => (EventKind::Info, Some(node), None),
+                CallResult::Unknown { node, .. } => (EventKind::Info, node, None),
                 // Never reached the state machine: the reason tells a failed
                 // cas from one that saw another value.
-                CallResult::Fail { ref reason, .. } => (EventKind::Fail, Some(reason.clone())),
-            };
-            let node = match result {
-                CallResult::Ok { node, .. } => Some(node),
-                CallResult::Fail { node, .. } | CallResult::Unknown { node, .. } => node,
+                CallResult::Fail { node, reason } => (EventKind::Fail, node, Some(reason)),
             };
             (kind, value.clone(), node, error)
         }

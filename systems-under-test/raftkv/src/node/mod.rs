@@ -134,8 +134,14 @@ impl Node {
             c.boots += 1;
             c.crashed_at = None;
             c.halted = None;
+            // Until the node publishes what its disk holds, keep what the
+            // harness judges safety by (a node back on an empty disk stays
+            // recovering, even if this boot halts before it can say so).
+            let previous = std::mem::take(&mut c.status);
             c.status = NodeStatus {
                 running: true,
+                recovering: previous.recovering,
+                voters: previous.voters,
                 ..NodeStatus::default()
             };
             (c.generation, c.boots)
@@ -241,10 +247,10 @@ impl Node {
     }
 
     async fn event_loop(&mut self) -> Stop {
-        // Boot reset the status: publish what the disk held before the first
-        // wait, or the harness sees a node back on an empty disk as an
-        // intact voter until its first message or tick (clean swarm seed
-        // 5841: a second disk was taken in that window).
+        // Publish what the disk held before the first wait, not after the
+        // first message or tick: the harness decides which disks it may take
+        // by this status (clean swarm seed 5841: a second disk was taken in
+        // that window).
         self.publish_status();
         let mut buf = vec![0u8; 1 << 16];
         let mut next_tick = Instant::now() + self.tick_period(); // determinism-ok: tokio's paused clock is simulated time
