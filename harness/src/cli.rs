@@ -55,6 +55,15 @@ enum Command {
     /// The regression corpus: add a recorded failure to it.
     #[command(subcommand)]
     Regress(crate::promote::RegressCommand),
+    /// Code-probe coverage of runs and campaigns: every probe with how often it
+    /// was hit, then the ones never hit (exit 1 if any is unexplained).
+    Probes {
+        /// Run or campaign directories, or folders of them (default: store).
+        dirs: Vec<PathBuf>,
+        /// Print JSON for machines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -169,6 +178,7 @@ pub fn main() -> i32 {
         Command::Check(args) => checkers::cli::run(args),
         Command::Campaign(cmd) => crate::merge::main(cmd),
         Command::Regress(cmd) => crate::promote::main(cmd),
+        Command::Probes { dirs, json } => crate::probes::cli(&dirs, json),
         Command::Report { dir } if reports::is_campaign_dir(&dir) => {
             match reports::write_campaign_report(&dir) {
                 Ok(path) => {

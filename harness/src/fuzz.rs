@@ -111,6 +111,12 @@ pub struct Campaign {
     /// Simulated seconds of each run's main phase.
     #[serde(default)]
     pub duration_secs: Option<f64>,
+    /// The system's code probes, summed over the runs that recorded them.
+    #[serde(default)]
+    pub probes: BTreeMap<String, u64>,
+    /// How many runs the probe counts cover.
+    #[serde(default)]
+    pub probe_runs: u64,
 }
 
 impl Campaign {
@@ -125,6 +131,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let queue = Mutex::new(seeds.iter().copied().collect::<VecDeque<u64>>());
     let results = Mutex::new(Vec::new());
     let checked = Mutex::new(0u64);
+    let probes = Mutex::new((BTreeMap::<String, u64>::new(), 0u64));
     let progress = crate::progress::CampaignProgress::new(seeds.len() as u64);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     std::thread::scope(|scope| {
@@ -133,8 +140,15 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
                 let Some(seed) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
                     break;
                 };
-                let (result, replayed) = run_seed(cfg, seed);
+                let (result, replayed, counts) = run_seed(cfg, seed);
                 *checked.lock().unwrap_or_else(|e| e.into_inner()) += u64::from(replayed);
+                if let Some(counts) = counts {
+                    let mut p = probes.lock().unwrap_or_else(|e| e.into_inner());
+                    for (name, n) in counts {
+                        *p.0.entry(name).or_insert(0) += n;
+                    }
+                    p.1 += 1;
+                }
                 progress.seed_done(result.outcome != "valid");
                 results
                     .lock()
@@ -155,6 +169,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     }
     let (failures, passes): (Vec<SeedResult>, Vec<SeedResult>) =
         results.into_iter().partition(|r| r.outcome != "valid");
+    let (probe_counts, probe_runs) = probes.into_inner().unwrap_or_else(|e| e.into_inner());
     let campaign = Campaign {
         scenario: cfg.scenario.clone(),
         bugs: cfg.bugs.clone(),
@@ -168,6 +183,8 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         wall_seconds: wall,
         seed_range: Some((cfg.first, cfg.last)),
         duration_secs: Some(cfg.duration_secs),
+        probes: probe_counts,
+        probe_runs,
     };
     if let Some(dir) = &cfg.save_regressions {
         for f in campaign.failures.iter().filter(|f| f.outcome == "invalid") {
@@ -201,9 +218,9 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     Ok(campaign)
 }
 
-/// Runs one seed in a child process; returns its result and whether its
-/// determinism was checked by a replay.
-fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
+/// Runs one seed in a child process; returns its result, whether its
+/// determinism was checked by a replay, and the probes the run hit.
+fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<BTreeMap<String, u64>>) {
     let dir = cfg.out.join(format!("seed-{seed}"));
     let mut args: Vec<String> = vec![
         "chaos".into(),
@@ -230,6 +247,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout);
     let wall_seconds = start.elapsed().as_secs_f64();
+    let mut probes = None;
     let mut result = SeedResult {
         seed,
         outcome: String::new(),
@@ -250,6 +268,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
         Some(c @ (0 | 1 | 3)) => {
             result.outcome = ["valid", "invalid", "", "unknown"][c as usize].to_string();
             if let Ok(r) = replay::load(&dir) {
+                probes = Some(r.probes.clone());
                 result.failing_checkers = r
                     .checkers
                     .iter()
@@ -289,7 +308,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool) {
         let _ = std::fs::remove_dir_all(&dir);
         result.dir = None;
     }
-    (result, replayed)
+    (result, replayed, probes)
 }
 
 /// Runs the child with a wall-clock budget; `None` when it had to be killed.
@@ -432,6 +451,8 @@ mod tests {
             seeds_per_second: 2.0,
             seed_range: Some((1, 2)),
             duration_secs: Some(10.0),
+            probes: BTreeMap::new(),
+            probe_runs: 0,
         };
         let x = junit(&c);
         assert!(x.contains("tests=\"2\" failures=\"2\""));

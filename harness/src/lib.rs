@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod merge;
 pub mod nemesis;
 pub mod overrides;
+pub mod probes;
 pub mod progress;
 pub mod promote;
 pub mod regressions;

@@ -159,6 +159,12 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
             *checker_counts.entry(k.clone()).or_insert(0) += n;
         }
     }
+    let mut probes: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, c) in shards {
+        for (k, n) in &c.probes {
+            *probes.entry(k.clone()).or_insert(0) += n;
+        }
+    }
     let summaries = shards
         .iter()
         .map(|(dir, c)| ShardSummary {
@@ -189,6 +195,8 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
         seeds_per_second: shards.iter().map(|(_, c)| c.seeds_per_second).sum(),
         seed_range: first.seed_range,
         duration_secs: first.duration_secs,
+        probes,
+        probe_runs: shards.iter().map(|(_, c)| c.probe_runs).sum(),
     };
     Ok(Merged {
         campaign,
@@ -474,6 +482,8 @@ mod tests {
             seeds_per_second: 1.5,
             seed_range: Some(range),
             duration_secs: Some(5.0),
+            probes: [("kv.put".to_string(), 10 + k)].into(),
+            probe_runs: 2,
         };
         (PathBuf::from(format!("shard-{k}")), c)
     }
@@ -492,6 +502,8 @@ mod tests {
         );
         assert_eq!(m.campaign.passed, 7);
         assert_eq!(m.campaign.checker_counts["restore-fidelity"], 3);
+        assert_eq!(m.campaign.probes["kv.put"], 10 + 11, "probe counts add up");
+        assert_eq!(m.campaign.probe_runs, 4);
         assert_eq!(m.campaign.wall_seconds, 11.0, "the slowest shard");
         assert_eq!(m.campaign.seeds_per_second, 3.0, "throughputs add up");
         assert!(m.coverage.complete() && m.coverage.run == 10);

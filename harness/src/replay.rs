@@ -63,6 +63,11 @@ pub fn replay(dir: &Path) -> Result<Replay, String> {
     if a.nemesis != b.nemesis {
         differing.push("nemesis.jsonl");
     }
+    // Probes count code paths, so another revision may count differently;
+    // the same revision must count the same run the same.
+    if recorded.revision == outcome.results.revision && recorded.probes != outcome.results.probes {
+        differing.push("probe counts (results.json)");
+    }
     Ok(Replay {
         recorded,
         replayed: outcome.results,

@@ -115,6 +115,9 @@ pub struct Results {
     pub version: String,
     pub revision: String,
     pub hashes: Hashes,
+    /// The system's code probes this run hit, by name, with how often.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub probes: BTreeMap<String, u64>,
 }
 
 impl Results {
@@ -151,6 +154,7 @@ impl Results {
             version: env!("CARGO_PKG_VERSION").to_string(),
             revision: env!("SNAPSTORM_GIT_REVISION").to_string(),
             hashes: Hashes::default(),
+            probes: BTreeMap::new(),
         }
     }
 }

@@ -244,6 +244,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         plan,
     } = build(cfg, scenario)?;
 
+    // Probes count what the simulation does; they are taken before any checker runs.
+    raftkv::probe::reset();
     let mut cluster = Cluster::new(spec.clone());
     let recorder = Recorder::shared();
     let stop = workloads::StopFlag::default();
@@ -290,6 +292,10 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     checkers.push(("liveness", liveness));
 
     let sim_wall = wall.elapsed();
+    let probes = raftkv::probe::counts()
+        .into_iter()
+        .map(|(p, n)| (p.name().to_string(), n))
+        .collect();
     let history = recorder.borrow().events().to_vec();
     let trace = cluster.trace.borrow().clone();
     let t = std::time::Instant::now(); // determinism-ok: timing only
@@ -338,6 +344,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let mut results = results;
     results.config = cfg.record();
     results.hashes = hashes(&history, &trace, &nemesis.log);
+    results.probes = probes;
     Ok(RunOutcome {
         results,
         history,

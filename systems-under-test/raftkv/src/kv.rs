@@ -2,6 +2,7 @@
 //! §6.3): each command carries (client, seq); a retried command whose seq was
 //! already applied returns the recorded outcome instead of applying twice. The
 //! session table is part of every snapshot, so exactly-once survives restore.
+use crate::probe::{hit, hit_if, Probe};
 use crate::trace::fnv64;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,8 +122,10 @@ impl Kv {
         if let Some(s) = self.sessions.get(&cmd.client) {
             if cmd.seq <= s.last_seq {
                 let outcome = if cmd.seq == s.last_seq {
+                    hit(Probe::KvDuplicateAnswered);
                     s.outcome.clone()
                 } else {
+                    hit(Probe::KvDuplicateStale);
                     Outcome::Stale
                 };
                 return Applied {
@@ -148,26 +151,37 @@ impl Kv {
     fn apply_op(&mut self, op: &Op) -> Outcome {
         match op {
             Op::Put { key, value } => {
+                hit(Probe::KvPut);
                 self.data.insert(key.clone(), value.clone());
                 Outcome::Done
             }
             Op::Append { key, value } => {
+                hit(Probe::KvAppend);
+                hit_if(!self.data.contains_key(key), Probe::KvAppendCreated);
                 self.data.entry(key.clone()).or_default().push_str(value);
                 Outcome::Done
             }
             Op::Cas { key, from, to } => {
                 let current = self.data.get(key);
+                hit_if(from.is_none(), Probe::KvCasFromAbsent);
                 if current == from.as_ref() {
+                    hit(Probe::KvCasOk);
                     self.data.insert(key.clone(), to.clone());
                     Outcome::Done
                 } else {
+                    hit(Probe::KvCasMismatch);
                     Outcome::CasMismatch {
                         current: current.cloned(),
                     }
                 }
             }
             Op::Delete { key } => {
-                self.data.remove(key);
+                let present = self.data.remove(key).is_some();
+                hit(if present {
+                    Probe::KvDeletePresent
+                } else {
+                    Probe::KvDeleteAbsent
+                });
                 Outcome::Done
             }
         }

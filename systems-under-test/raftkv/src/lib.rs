@@ -6,9 +6,11 @@
 //! - [`storage`]: the write-ahead log and snapshot files over a small `Disk`
 //!   trait, so the same code runs on a real directory or turmoil's simulated disk.
 //! - [`trace`]: the structured node trace the checkers read.
+//! - [`probe`]: named code probes at the decisions worth reaching.
 pub mod bugs;
 pub mod kv;
 pub mod node;
+pub mod probe;
 pub mod raft;
 pub mod storage;
 pub mod trace;

@@ -12,6 +12,7 @@ pub use wire::{host_name, Request, Response, Wire, PORT};
 
 use crate::bugs::{Bug, Bugs};
 use crate::kv::{Command, Kv};
+use crate::probe::{hit, hit_if, Probe};
 use crate::raft::{
     self, Bootstrap, ConfState, Entry, Index, NodeId, Payload, ProposeError, Raft, Ready, Snapshot,
 };
@@ -85,6 +86,7 @@ pub async fn run(cfg: NodeConfig, control: NodeControl, trace: TraceSink) -> tur
         Err(stop) => stop,
     };
     if let Stop::Halt(reason) = stop {
+        hit(Probe::NodeHalted);
         let injected_faults = control.borrow().disk.borrow().fired;
         push_trace(
             &trace,
@@ -160,6 +162,13 @@ impl Node {
             || files.iter().any(|f| f == RECOVERING_MARKER))
             // Bug mutant: an empty disk is taken for a fresh node that may vote.
             && !cfg.bugs.has(Bug::EmptyDiskVotes);
+        if recovering {
+            hit(if files.is_empty() {
+                Probe::RecoveringBootedEmpty
+            } else {
+                Probe::RecoveringRebootedStillRecovering
+            });
+        }
         if recovering && files.is_empty() {
             disk.create(RECOVERING_MARKER, b"")
                 .and_then(|_| disk.sync(RECOVERING_MARKER))
@@ -202,6 +211,7 @@ impl Node {
                     restored.map_err(|e| halt("restoring snapshot on boot", &e))?;
                 }
             }
+            hit(Probe::SnapshotRestoredOnBoot);
             node_trace(TraceEvent::Restored {
                 index: snap.meta.index,
                 term: snap.meta.term,
@@ -579,6 +589,8 @@ impl Node {
                             // ours was overwritten and stays unanswered (unknown).
                             if (p.client, p.seq) == (cmd.client, cmd.seq) {
                                 self.respond(p.from, p.id, Response::Applied(applied.outcome));
+                            } else {
+                                hit(Probe::NodeWriteOverwritten);
                             }
                         }
                         let effective = !applied.duplicate;
@@ -618,6 +630,8 @@ impl Node {
             }
             if let Some(r) = self.reads.remove(&rid) {
                 let value = self.kv.get(&r.key).cloned();
+                hit(Probe::ReadServed);
+                hit_if(value.is_none(), Probe::KvReadAbsent);
                 self.respond(r.from, r.id, Response::Value(value));
             }
         }
@@ -656,6 +670,7 @@ impl Node {
         // The trace describes what the snapshot holds (its bytes), not the live
         // state: a snapshot that loses something must show it.
         let held = Kv::from_snapshot(&snap.data).unwrap_or_default();
+        hit(Probe::SnapshotCreated);
         self.trace(TraceEvent::SnapshotCreated {
             index: meta.index,
             term: meta.term,
@@ -698,6 +713,7 @@ impl Node {
         self.storage
             .save_snapshot(snap)
             .map_err(|e| Stop::Halt(format!("saving snapshot: {e}")))?;
+        hit(Probe::SnapshotPersisted);
         self.trace(TraceEvent::SnapshotPersisted {
             index: snap.meta.index,
             term: snap.meta.term,
@@ -766,6 +782,7 @@ impl Node {
 fn reached(control: &NodeControl, point: CrashPoint) -> bool {
     let mut c = control.borrow_mut();
     if c.crash_point == Some(point) {
+        hit(Probe::NodeCrashPoint);
         c.crash_point = None;
         c.crashed_at = Some(point);
         true

@@ -13,6 +13,7 @@ use super::progress::{Progress, ProgressState, Transfer};
 use super::read_index::ReadRounds;
 use super::types::*;
 use crate::bugs::Bug;
+use crate::probe::{hit, hit_if, Probe};
 use crate::trace::{Role, TraceEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -217,6 +218,7 @@ impl Raft {
             self.election_elapsed += 1;
             if self.promotable() && self.election_elapsed >= self.randomized_timeout {
                 self.election_elapsed = 0;
+                hit(Probe::ElectionTimeout);
                 self.campaign(self.cfg.pre_vote);
             }
         }
@@ -231,6 +233,7 @@ impl Raft {
                 if !self.quorum_recently_active() {
                     // We may be on the minority side of a partition: stop leading
                     // so clients go find the real leader.
+                    hit(Probe::CheckQuorumStepDown);
                     self.become_follower(self.term, None);
                     return;
                 }
@@ -257,12 +260,14 @@ impl Raft {
     /// entry is not committed yet: the caller must wait until it is applied.
     pub fn propose(&mut self, payload: Payload) -> Result<Index, ProposeError> {
         if self.role != Role::Leader {
+            hit(Probe::ProposeNotLeader);
             return Err(ProposeError::NotLeader {
                 leader: self.leader,
             });
         }
         if let Payload::ConfChange(_) = payload {
             if self.pending_conf_index > self.log.applied {
+                hit(Probe::ConfChangePending);
                 return Err(ProposeError::ConfChangePending);
             }
             self.pending_conf_index = self.log.last_index() + 1;
@@ -283,6 +288,7 @@ impl Raft {
         // Until an entry of this term commits, our commit index may lag the
         // cluster's (Raft §6.4): the read waits for the no-op to commit.
         if !self.committed_in_current_term() {
+            hit(Probe::ReadWaitedForTermCommit);
             self.reads.wait_for_commit(request);
             return Ok(());
         }
@@ -293,10 +299,12 @@ impl Raft {
     fn start_read(&mut self, request: u64) {
         let index = self.log.committed;
         if self.cfg.read_mode == ReadMode::Lease && self.lease_valid() {
+            hit(Probe::ReadLease);
             self.read_states.push(ReadState { request, index });
             return;
         }
         let round = self.reads.add(request, index);
+        hit(Probe::ReadIndexRound);
         if self.conf.quorum() <= 1 {
             self.confirm_reads(self.id, round);
         } else {
@@ -306,9 +314,19 @@ impl Raft {
 
     /// The runtime applied a membership change committed at `index`.
     pub fn apply_conf_change(&mut self, index: Index, cc: ConfChange) {
+        let was_learner = self.conf.learners.contains(&cc.node);
+        let was_voter = self.conf.is_voter(cc.node);
         if !self.conf.apply(cc) {
+            hit(Probe::ConfChangeNoop);
             return;
         }
+        hit(match cc.kind {
+            ConfChangeKind::AddLearner => Probe::ConfLearnerAdded,
+            ConfChangeKind::AddVoter if was_learner => Probe::ConfLearnerPromoted,
+            ConfChangeKind::AddVoter => Probe::ConfVoterAdded,
+            ConfChangeKind::Remove if was_voter => Probe::ConfVoterRemoved,
+            ConfChangeKind::Remove => Probe::ConfLearnerRemoved,
+        });
         self.events.push(TraceEvent::ConfChanged {
             index,
             conf: self.conf.clone(),
@@ -322,6 +340,7 @@ impl Raft {
             }
             if !self.conf.is_voter(self.id) {
                 // A leader removed from the voters steps down once the change applies.
+                hit(Probe::ConfLeaderRemoved);
                 self.become_follower(self.term, None);
                 return;
             }
@@ -338,20 +357,26 @@ impl Raft {
             if is_vote && self.in_leader_lease() {
                 // check-quorum: we heard from a live leader within an election
                 // timeout, so this candidate is disruptive; ignore it.
+                hit(Probe::VoteIgnoredInLease);
                 return;
             }
             match m.body {
                 Body::PreVote { .. } => {}
                 Body::PreVoteResp { reject: false } => {}
                 Body::Append { .. } | Body::Heartbeat { .. } | Body::SnapshotChunk { .. } => {
+                    hit(Probe::TermBumped);
                     self.become_follower(m.term, Some(m.from))
                 }
-                _ => self.become_follower(m.term, None),
+                _ => {
+                    hit(Probe::TermBumped);
+                    self.become_follower(m.term, None)
+                }
             }
         } else if m.term < self.term {
             match m.body {
                 // A stale leader: tell it about the newer term so it steps down.
                 Body::Append { .. } | Body::Heartbeat { .. } | Body::SnapshotChunk { .. } => {
+                    hit(Probe::AppendRejectedStaleTerm);
                     self.send(
                         m.from,
                         Body::AppendResp {
@@ -362,7 +387,10 @@ impl Raft {
                         },
                     );
                 }
-                Body::PreVote { .. } => self.send(m.from, Body::PreVoteResp { reject: true }),
+                Body::PreVote { .. } => {
+                    hit(Probe::PreVoteRefused);
+                    self.send(m.from, Body::PreVoteResp { reject: true })
+                }
                 _ => {}
             }
             return;
@@ -454,9 +482,11 @@ impl Raft {
             return true;
         };
         if m.incarnation < pr.incarnation {
+            hit(Probe::RecoveringOldIncarnationIgnored);
             return false;
         }
         if m.incarnation > pr.incarnation {
+            hit(Probe::RecoveringNewIncarnation);
             pr.reset_for_incarnation(m.incarnation, m.recovering, next);
         } else if pr.recovering && !m.recovering {
             // Within one incarnation recovery only ends; a late answer sent
@@ -468,6 +498,7 @@ impl Raft {
             // An entry of this term appended now lands after everything
             // committed before the follower lost its disk; its commit (by a
             // quorum without the follower) marks how far it must catch up.
+            hit(Probe::RecoveringLeaderNoop);
             let index = self.append_entry(Payload::Noop);
             if let Some(pr) = self.prs.get_mut(&m.from) {
                 pr.recover_at = Some(index);
@@ -555,7 +586,9 @@ impl Raft {
         self.reset_randomized_timeout();
         self.votes.clear();
         self.prs.clear();
+        let before = self.dropped_reads.len();
         self.dropped_reads.extend(self.reads.drain());
+        hit_if(self.dropped_reads.len() > before, Probe::ReadDropped);
     }
 
     fn set_role(&mut self, role: Role) {
@@ -623,6 +656,7 @@ impl Raft {
             self.term
         };
         if self.handle_vote_response(self.id, true) {
+            hit(Probe::ElectionSingleVoter);
             return; // a single-voter cluster wins at once
         }
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
@@ -655,12 +689,15 @@ impl Raft {
         let q = self.conf.quorum();
         if yes >= q {
             if self.role == Role::PreCandidate {
+                hit(Probe::PreVoteWon);
                 self.campaign(false);
             } else {
+                hit(Probe::ElectionWon);
                 self.become_leader();
             }
             true
         } else if no >= q {
+            hit(Probe::ElectionLost);
             self.become_follower(self.term, None);
             true
         } else {
@@ -673,8 +710,16 @@ impl Raft {
         let can_vote = self.vote == Some(m.from)
             || (self.vote.is_none() && self.leader.is_none())
             || (pre && m.term > self.term);
-        let grant =
-            can_vote && self.recovering.is_none() && self.log.is_up_to_date(last_index, last_term);
+        let up_to_date = self.log.is_up_to_date(last_index, last_term);
+        let grant = can_vote && self.recovering.is_none() && up_to_date;
+        hit(match (pre, grant) {
+            (true, true) => Probe::PreVoteGranted,
+            (true, false) => Probe::PreVoteRefused,
+            (false, true) => Probe::VoteGranted,
+            (false, false) if !can_vote => Probe::VoteRefusedAlreadyVoted,
+            (false, false) if self.recovering.is_some() => Probe::VoteRefusedRecovering,
+            (false, false) => Probe::VoteRefusedLogBehind,
+        });
         let term = if grant { m.term } else { self.term };
         let body = if pre {
             Body::PreVoteResp { reject: !grant }
@@ -791,6 +836,7 @@ impl Raft {
             .filter(|(_, at)| *at <= self.log.committed)
             .collect();
         for (to, index) in recovered {
+            hit(Probe::RecoveringToldRecovered);
             self.send(to, Body::Recovered { index });
         }
     }
@@ -814,6 +860,7 @@ impl Raft {
         pr.recent_active = true;
         if reject {
             if pr.maybe_decr_to(index, probe) {
+                hit(Probe::AppendLeaderBackoff);
                 pr.fall_back_to_probe();
                 self.send_append(from, true);
             }
@@ -821,7 +868,10 @@ impl Raft {
         }
         let updated = pr.maybe_update(index);
         match &pr.state {
-            ProgressState::Probe if updated => pr.become_replicate(),
+            ProgressState::Probe if updated => {
+                hit(Probe::AppendFollowerReplicating);
+                pr.become_replicate()
+            }
             ProgressState::Snapshot(t) if pr.matched >= t.meta.index => pr.become_probe(),
             _ => {}
         }
@@ -860,6 +910,7 @@ impl Raft {
             .reads
             .ack(from, round, self.id, &self.conf.voters, quorum);
         for (request, index) in ready {
+            hit(Probe::ReadIndexConfirmed);
             self.read_states.push(ReadState { request, index });
         }
     }
@@ -924,7 +975,12 @@ impl Raft {
         // Bug mutant: any entry a quorum holds is taken as committed.
         let current_term =
             self.log.term(candidate) == Some(self.term) || self.cfg.bugs.has(Bug::CommitOldTerm);
+        hit_if(
+            candidate > self.log.committed && !current_term,
+            Probe::CommitBlockedOwnTerm,
+        );
         if candidate > self.log.committed && current_term {
+            hit(Probe::CommitAdvanced);
             self.log.commit_to(candidate);
             if self.reads.has_waiting() {
                 for request in self.reads.take_waiting() {
@@ -954,6 +1010,7 @@ impl Raft {
             acked: 0,
             ticks_since_ack: 0,
         };
+        hit(Probe::SnapshotSent);
         self.events.push(TraceEvent::SnapshotSendStart {
             to,
             index: transfer.meta.index,
@@ -1004,6 +1061,7 @@ impl Raft {
             }
         }
         for id in resend {
+            hit(Probe::SnapshotChunkResent);
             self.send_chunk(id);
         }
     }
@@ -1024,6 +1082,7 @@ impl Raft {
             return;
         };
         if (t.meta.term, t.meta.index) != (snap_term, snap_index) {
+            hit(Probe::SnapshotAckOfOldTransfer);
             return; // an answer about an older transfer
         }
         t.ticks_since_ack = 0;
@@ -1046,6 +1105,7 @@ impl Raft {
     ) {
         if prev_index < self.log.committed {
             // Everything up to our commit matches the leader already.
+            hit(Probe::AppendBelowCommit);
             let index = self.log.committed;
             self.send(
                 from,
@@ -1072,6 +1132,11 @@ impl Raft {
                 },
             ),
             None => {
+                hit(if prev_index > self.log.last_index() {
+                    Probe::AppendRejectedMissingPrev
+                } else {
+                    Probe::AppendRejectedPrevTerm
+                });
                 let hint = self
                     .log
                     .find_conflict_by_term(prev_index.min(self.log.last_index()), prev_term);
@@ -1090,7 +1155,7 @@ impl Raft {
     }
 
     fn handle_heartbeat(&mut self, from: NodeId, commit: Index, ctx: u64) {
-        self.log.commit_to(commit);
+        hit_if(self.log.commit_to(commit), Probe::CommitFollowerAdvanced);
         self.send(from, Body::HeartbeatResp { ctx });
     }
 
@@ -1124,6 +1189,7 @@ impl Raft {
         }
         if index <= self.log.committed && !self.cfg.bugs.has(Bug::InstallStaleSnapshot) {
             // A snapshot older than what we have committed would roll us back.
+            hit(Probe::SnapshotChunkStale);
             chunk_event(self, false, "stale: index <= commit");
             if offset == 0 {
                 self.events.push(TraceEvent::SnapshotRejected {
@@ -1147,28 +1213,35 @@ impl Raft {
             });
         }
         let verdict = match &self.incoming {
-            None => Err("no transfer in progress"),
-            Some(inc) if (inc.meta.term, inc.meta.index) != (term, index) => {
-                Err("chunk of a different snapshot")
-            }
-            Some(inc) if inc.total != total || inc.crc != crc => {
-                Err("size or checksum differs from the transfer's")
-            }
+            None => Err((Probe::SnapshotChunkNoTransfer, "no transfer in progress")),
+            Some(inc) if (inc.meta.term, inc.meta.index) != (term, index) => Err((
+                Probe::SnapshotChunkOtherSnapshot,
+                "chunk of a different snapshot",
+            )),
+            Some(inc) if inc.total != total || inc.crc != crc => Err((
+                Probe::SnapshotChunkSizeOrCrc,
+                "size or checksum differs from the transfer's",
+            )),
             Some(inc) if offset != inc.buf.len() as u64 => Ok(false),
-            Some(inc) if offset + len > total => Err("over-long transfer"),
-            Some(_) if last && offset + len < total => {
-                Err("short transfer: last chunk before total size")
+            Some(inc) if offset + len > total => {
+                Err((Probe::SnapshotChunkOverlong, "over-long transfer"))
             }
+            Some(_) if last && offset + len < total => Err((
+                Probe::SnapshotChunkShort,
+                "short transfer: last chunk before total size",
+            )),
             Some(_) => Ok(true),
         };
         match verdict {
-            Err(reason) => {
+            Err((probe, reason)) => {
+                hit(probe);
                 chunk_event(self, false, reason);
                 self.incoming = None;
                 self.ack_chunk(from, term, index, 0, true);
             }
             Ok(false) => {
                 // Duplicate or out of order: say where we are.
+                hit(Probe::SnapshotChunkUnexpectedOffset);
                 chunk_event(self, false, "unexpected offset");
                 let next = self.incoming.as_ref().map_or(0, |i| i.buf.len() as u64);
                 self.ack_chunk(from, term, index, next, false);
@@ -1184,6 +1257,7 @@ impl Raft {
                 }
                 let inc = self.incoming.take().expect("checked");
                 if crc32fast::hash(&inc.buf) != inc.crc {
+                    hit(Probe::SnapshotChecksumMismatch);
                     self.events.push(TraceEvent::SnapshotRejected {
                         from,
                         index,
@@ -1205,6 +1279,7 @@ impl Raft {
         let (index, term) = (snap.meta.index, snap.meta.term);
         let stale_ok = self.cfg.bugs.has(Bug::InstallStaleSnapshot);
         if index <= self.log.committed && !stale_ok {
+            hit(Probe::SnapshotRefusedStale);
             self.events.push(TraceEvent::SnapshotRejected {
                 from,
                 index,
@@ -1219,6 +1294,7 @@ impl Raft {
             .filter(|_| index > self.log.snapshot_index());
         let prior_last_index = self.log.last_index();
         if self.log.match_term(index, term) && !(stale_ok && index < self.log.committed) {
+            hit(Probe::SnapshotFastForward);
             self.log.commit_to(index);
             self.events
                 .push(TraceEvent::SnapshotFastForward { index, term });
@@ -1233,6 +1309,12 @@ impl Raft {
             SuffixRule::KeepMatching
         };
         let kept = self.log.install(snap.clone(), suffix);
+        hit(Probe::SnapshotInstalled);
+        hit_if(kept > 0, Probe::SnapshotInstalledKeptSuffix);
+        hit_if(
+            had_entry.is_some_and(|t| t != term),
+            Probe::SnapshotInstalledDroppedConflict,
+        );
         if stale_ok && index < self.log.committed {
             // The stale snapshot rolls commit back with it.
             self.log.committed = index;
@@ -1316,6 +1398,7 @@ impl Raft {
     fn check_recovered(&mut self) {
         if let Some(Some(target)) = self.recovering {
             if self.log.committed >= target && self.log.applied >= target {
+                hit(Probe::RecoveringFinished);
                 self.recovering = None;
             }
         }

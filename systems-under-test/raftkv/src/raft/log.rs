@@ -8,6 +8,7 @@
 //! - `applied <= committed <= last_index()`; `snapshot.index <= applied`.
 //! - `stable <= last_index()`: entries above `stable` still have to be persisted.
 use super::types::{Entry, Index, Snapshot, SnapshotMeta, Term};
+use crate::probe::{hit, Probe};
 
 #[derive(Debug)]
 pub struct RaftLog {
@@ -173,15 +174,24 @@ impl RaftLog {
             return None;
         }
         let last_new = prev_index + ents.len() as Index;
+        let mut truncated = false;
         if let Some(conflict) = self.find_conflict(ents) {
             if conflict <= self.committed {
                 // Only a leader that broke Raft's rules asks for this; keep our log.
                 return None;
             }
+            truncated = conflict <= self.last_index();
             let start = (conflict - ents[0].index) as usize;
             self.append(&ents[start..]);
         }
-        self.commit_to(commit.min(last_new));
+        hit(if truncated {
+            Probe::AppendTruncatedConflict
+        } else {
+            Probe::AppendAccepted
+        });
+        if self.commit_to(commit.min(last_new)) {
+            hit(Probe::CommitFollowerAdvanced);
+        }
         Some(last_new)
     }
 
@@ -215,6 +225,11 @@ impl RaftLog {
         // Not asserted: breaking it is a bug mutant the checkers must catch.
         let index = snap.meta.index;
         let new_offset = index.saturating_sub(trailing).max(self.offset);
+        hit(if new_offset < index {
+            Probe::CompactWithTrailing
+        } else {
+            Probe::CompactWithoutTrailing
+        });
         self.truncate_prefix(new_offset);
         self.snapshot = Some(snap);
     }

@@ -4,6 +4,7 @@ use super::error::gap;
 use super::wal::{self, WalRecord};
 use super::{snapfile, Disk, StorageError};
 use crate::bugs::{Bug, Bugs};
+use crate::probe::{hit, hit_if, Probe};
 use crate::raft::{Entry, HardState, Index, Snapshot, SnapshotMeta, Term};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,7 +75,8 @@ fn replay_entries<'a>(records: impl Iterator<Item = &'a WalRecord>) -> BTreeMap<
     let mut entries = BTreeMap::new();
     for record in records {
         if let WalRecord::Entry(entry) = record {
-            drop(entries.split_off(&entry.index));
+            let overwritten = entries.split_off(&entry.index);
+            hit_if(!overwritten.is_empty(), Probe::WalReplayTruncatingAppend);
             entries.insert(entry.index, entry.clone());
         }
     }
@@ -137,6 +139,10 @@ pub(crate) fn recover<D: Disk>(
         .iter()
         .filter(|r| matches!(r, WalRecord::Entry(_)))
         .count() as u64;
+    hit_if(
+        report.entries_before_marker > 0 && marker_pos.is_some(),
+        Probe::WalEntriesBeforeMarker,
+    );
     let entries: Vec<Entry> = replay_entries(after.iter()).into_values().collect();
     check_log(&entries, snapshot.as_ref().map(|s| &s.meta))?;
 
@@ -177,6 +183,7 @@ fn read_wal<D: Disk>(
             check_tail_damage(file, &bytes, *offset, damage, is_last)?;
             // A torn write: the tail was never acknowledged as durable. Cut it off
             // (and make the cut durable) so appends continue from valid records.
+            hit(Probe::WalTornTail);
             disk.truncate(file, *offset)
                 .map_err(StorageError::io("truncate torn WAL tail", file))?;
             disk.sync(file)
@@ -202,6 +209,7 @@ fn create_first_segment<D: Disk>(
     report: &mut RecoveryReport,
 ) -> Result<(), StorageError> {
     let first = wal::segment_name(0);
+    hit(Probe::WalCreatedFirstSegment);
     disk.create(&first, &[])
         .map_err(StorageError::io("create WAL", &first))?;
     disk.sync(&first)
@@ -220,6 +228,7 @@ fn remove_stale_tmp<D: Disk>(
     for name in names.iter().filter(|n| n.ends_with(".tmp")) {
         disk.remove(name)
             .map_err(StorageError::io("remove stale temp file", name))?;
+        hit(Probe::WalStaleTmpRemoved);
         report.stale_tmp_removed.push(name.clone());
     }
     if !report.stale_tmp_removed.is_empty() {
@@ -256,6 +265,7 @@ fn check_tail_damage(
     } else {
         return Ok(());
     };
+    hit(Probe::WalCorruptRecord);
     Err(StorageError::CorruptRecord {
         file: file.to_string(),
         offset,
@@ -291,6 +301,10 @@ fn choose_snapshot<D: Disk>(
         .filter(|f| !marked.contains(**f))
         .map(|f| f.to_string())
         .collect();
+    hit_if(
+        !report.unmarked_snapshots_ignored.is_empty(),
+        Probe::WalUnmarkedSnapshotIgnored,
+    );
 
     let mut tried = BTreeSet::new();
     for (pos, meta) in markers.into_iter().rev() {
@@ -321,6 +335,7 @@ fn choose_snapshot<D: Disk>(
                 Err(e) => e.to_string(),
             }
         };
+        hit(Probe::WalMarkerSkipped);
         report.markers_skipped.push(SkippedMarker {
             term: meta.term,
             index: meta.index,
