@@ -292,7 +292,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     checkers.push(("liveness", liveness));
 
     let sim_wall = wall.elapsed();
-    let probes = raftkv::probe::counts()
+    let probes: std::collections::BTreeMap<String, u64> = raftkv::probe::counts()
         .into_iter()
         .map(|(p, n)| (p.name().to_string(), n))
         .collect();
@@ -325,6 +325,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         .evidence(&Evidence {
             trace: &trace,
             faults: &nemesis.log,
+            probes: &probes,
         })
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
