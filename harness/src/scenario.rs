@@ -420,7 +420,6 @@ pub const SCENARIOS: &[Scenario] = &[
             // (The bound was 0.7, which with a 10-tick election timeout left
             // the clean lease at 0 ticks: no read was ever served by it, as
             // the read.lease probe showed; 0.65 gives it one tick.)
-            // the read.lease probe showed.)
             s.spec.max_clock_drift = 0.65;
             // Impatient clients on few keys, half of them reading: writers find
             // a new leader quickly while readers may still ask the old one.
