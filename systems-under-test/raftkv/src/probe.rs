@@ -41,7 +41,7 @@ macro_rules! probes {
 
 probes! {
     // ----- follower: AppendEntries -------------------------------------------
-    /// A follower appended entries that matched its log at prev (nothing cut).
+    /// A follower accepted an append: its log matched at prev and now holds the entries.
     AppendAccepted = "append.accepted";
     /// A follower found a conflicting entry and truncated its log from there.
     AppendTruncatedConflict = "append.truncated_conflict";

@@ -8,7 +8,7 @@
 //! - `applied <= committed <= last_index()`; `snapshot.index <= applied`.
 //! - `stable <= last_index()`: entries above `stable` still have to be persisted.
 use super::types::{Entry, Index, Snapshot, SnapshotMeta, Term};
-use crate::probe::{hit, Probe};
+use crate::probe::{hit, hit_if, Probe};
 
 #[derive(Debug)]
 pub struct RaftLog {
@@ -174,21 +174,19 @@ impl RaftLog {
             return None;
         }
         let last_new = prev_index + ents.len() as Index;
-        let mut truncated = false;
         if let Some(conflict) = self.find_conflict(ents) {
             if conflict <= self.committed {
                 // Only a leader that broke Raft's rules asks for this; keep our log.
                 return None;
             }
-            truncated = conflict <= self.last_index();
+            hit_if(
+                conflict <= self.last_index(),
+                Probe::AppendTruncatedConflict,
+            );
             let start = (conflict - ents[0].index) as usize;
             self.append(&ents[start..]);
         }
-        hit(if truncated {
-            Probe::AppendTruncatedConflict
-        } else {
-            Probe::AppendAccepted
-        });
+        hit(Probe::AppendAccepted);
         if self.commit_to(commit.min(last_new)) {
             hit(Probe::CommitFollowerAdvanced);
         }
