@@ -117,6 +117,13 @@ pub struct Campaign {
     /// How many runs the probe counts cover.
     #[serde(default)]
     pub probe_runs: u64,
+    /// The system's probes these runs never hit (the catalogue is the
+    /// system's, so pages that read this file need not know it).
+    #[serde(default)]
+    pub unhit_probes: Vec<crate::probes::UnhitProbe>,
+    /// How many probes the system declares.
+    #[serde(default)]
+    pub probes_declared: u64,
 }
 
 impl Campaign {
@@ -183,6 +190,8 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         wall_seconds: wall,
         seed_range: Some((cfg.first, cfg.last)),
         duration_secs: Some(cfg.duration_secs),
+        unhit_probes: crate::probes::unhit(&probe_counts),
+        probes_declared: raftkv::probe::Probe::ALL.len() as u64,
         probes: probe_counts,
         probe_runs,
     };
@@ -453,6 +462,8 @@ mod tests {
             duration_secs: Some(10.0),
             probes: BTreeMap::new(),
             probe_runs: 0,
+            unhit_probes: Vec::new(),
+            probes_declared: 0,
         };
         let x = junit(&c);
         assert!(x.contains("tests=\"2\" failures=\"2\""));

@@ -195,6 +195,8 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
         seeds_per_second: shards.iter().map(|(_, c)| c.seeds_per_second).sum(),
         seed_range: first.seed_range,
         duration_secs: first.duration_secs,
+        unhit_probes: crate::probes::unhit(&probes),
+        probes_declared: raftkv::probe::Probe::ALL.len() as u64,
         probes,
         probe_runs: shards.iter().map(|(_, c)| c.probe_runs).sum(),
     };
@@ -484,6 +486,8 @@ mod tests {
             duration_secs: Some(5.0),
             probes: [("kv.put".to_string(), 10 + k)].into(),
             probe_runs: 2,
+            unhit_probes: Vec::new(),
+            probes_declared: 0,
         };
         (PathBuf::from(format!("shard-{k}")), c)
     }
@@ -504,6 +508,13 @@ mod tests {
         assert_eq!(m.campaign.checker_counts["restore-fidelity"], 3);
         assert_eq!(m.campaign.probes["kv.put"], 10 + 11, "probe counts add up");
         assert_eq!(m.campaign.probe_runs, 4);
+        let unhit: Vec<&str> = m
+            .campaign
+            .unhit_probes
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        assert!(!unhit.contains(&"kv.put") && unhit.contains(&"snapshot.installed"));
         assert_eq!(m.campaign.wall_seconds, 11.0, "the slowest shard");
         assert_eq!(m.campaign.seeds_per_second, 3.0, "throughputs add up");
         assert!(m.coverage.complete() && m.coverage.run == 10);

@@ -49,6 +49,29 @@ impl Coverage {
     }
 }
 
+/// A probe a campaign never hit, as `campaign.json` records it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnhitProbe {
+    pub name: String,
+    pub doc: String,
+    /// Why no scenario can reach it, when that is known.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The declared probes that `counts` never hit.
+pub fn unhit(counts: &BTreeMap<String, u64>) -> Vec<UnhitProbe> {
+    Probe::ALL
+        .iter()
+        .filter(|p| counts.get(p.name()).copied().unwrap_or(0) == 0)
+        .map(|p| UnhitProbe {
+            name: p.name().to_string(),
+            doc: p.doc().to_string(),
+            reason: p.unhit_reason().map(str::to_string),
+        })
+        .collect()
+}
+
 /// Reads the probe counts under `dir`; errors name the file and the problem.
 pub fn load(dir: &Path, cov: &mut Coverage) -> Result<(), String> {
     if dir.join("campaign.json").is_file() {

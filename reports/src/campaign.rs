@@ -53,6 +53,22 @@ struct Campaign {
     /// Only in a merged campaign: which seeds of the range were run.
     #[serde(default)]
     coverage: Option<Coverage>,
+    #[serde(default)]
+    probe_runs: u64,
+    #[serde(default)]
+    probes_declared: u64,
+    #[serde(default)]
+    unhit_probes: Vec<UnhitProbe>,
+}
+
+/// A code probe of the system that no run of the campaign hit.
+#[derive(Clone, Debug, Deserialize)]
+struct UnhitProbe {
+    name: String,
+    #[serde(default)]
+    doc: String,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -136,6 +152,9 @@ pub fn render_campaign(dir: &Path) -> Result<String, ReportError> {
             &failure_table(&rows),
         ));
     }
+    if c.probes_declared > 0 {
+        body.push_str(&section("probes", "Code probes", &probe_section(&c)));
+    }
     if !c.shards.is_empty() {
         body.push_str(&section(
             "shards",
@@ -154,6 +173,36 @@ pub fn render_campaign(dir: &Path) -> Result<String, ReportError> {
         esc(&verdict(&c).1),
         early = crate::html::EARLY_JS
     ))
+}
+
+/// How many of the system's code probes the campaign hit, and the ones it
+/// never reached (with the reason when none can be).
+fn probe_section(c: &Campaign) -> String {
+    let hit = c
+        .probes_declared
+        .saturating_sub(c.unhit_probes.len() as u64);
+    let mut out = format!(
+        "<p>{hit} of {} probes hit over {} runs (<code>snapstorm probes DIR</code> lists them all).</p>",
+        c.probes_declared, c.probe_runs
+    );
+    if c.unhit_probes.is_empty() {
+        return out;
+    }
+    out.push_str("<table><thead><tr><th>never hit</th><th>what it marks</th><th>why</th></tr></thead><tbody>");
+    for p in &c.unhit_probes {
+        let why = p
+            .reason
+            .as_deref()
+            .map_or_else(|| "<b>not reached</b>".to_string(), esc);
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{why}</td></tr>",
+            esc(&p.name),
+            esc(&p.doc)
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
 }
 
 /// `1..20`, or `1..3, 5, 7..9` (the first `limit` runs, then how many more).
@@ -429,6 +478,28 @@ fn shard_table(shards: &[Shard]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_lists_the_probes_never_hit() {
+        let dir = scratch("probes");
+        let campaign = serde_json::json!({
+            "scenario": "swarm", "seeds": [1, 2], "passed": 2, "probe_runs": 2,
+            "probes_declared": 90,
+            "unhit_probes": [
+                {"name": "snapshot.fast_forward", "doc": "commit <moved> only", "reason": null},
+                {"name": "election.single_voter", "doc": "one voter", "reason": "no scenario runs 1 node"}
+            ]
+        });
+        std::fs::write(dir.join(CAMPAIGN_JSON), campaign.to_string()).unwrap();
+        let html = render_campaign(&dir).unwrap();
+        assert!(html.contains("88 of 90 probes hit over 2 runs"), "{html}");
+        assert!(
+            html.contains("<code>snapshot.fast_forward</code>") && html.contains("not reached")
+        );
+        assert!(html.contains("commit &lt;moved&gt; only"), "escaped");
+        assert!(html.contains("no scenario runs 1 node"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn seed_lists_compress_runs() {
