@@ -1,4 +1,5 @@
 //! The `snapstorm` command line.
+use crate::knobs;
 use crate::results::{Results, Verdict};
 use crate::run::{self, RunConfig};
 use crate::scenario;
@@ -66,10 +67,10 @@ struct ChaosArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Cluster size (default: 3, or drawn from the seed by `swarm`).
-    #[arg(long, value_parser = PossibleValuesParser::new(["3", "5", "7"]))]
+    #[arg(long, value_parser = PossibleValuesParser::new(knobs::NODES))]
     nodes: Option<String>,
     /// Simulated seconds of the faulty main phase.
-    #[arg(long, default_value_t = 50.0, value_parser = parse_duration)]
+    #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
     /// Snapshot after this many applied entries (default 3).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -257,19 +258,26 @@ fn fuzz(args: FuzzArgs) -> i32 {
 }
 
 fn chaos(args: ChaosArgs) -> i32 {
-    let mut cfg = RunConfig::new(&args.scenario, args.seed);
-    cfg.nodes = args.nodes.map(|n| n.parse().expect("validated by clap"));
-    cfg.duration = Duration::from_secs_f64(args.duration);
-    cfg.snapshot_threshold = args.snapshot_threshold;
-    cfg.trailing_logs = args.trailing_logs;
-    cfg.bugs = args
-        .bugs
-        .iter()
-        .map(|b| raftkv::bugs::Bug::parse(b).expect("validated by clap"))
-        .collect();
-    cfg.workload = args
-        .workload
-        .map(|w| workloads::Generator::parse(&w).expect("validated by clap"));
+    // The flags go through the same checks as a recorded config (replay, shrink).
+    let mut record = RunConfig::new(&args.scenario, args.seed).record();
+    let nodes = args.nodes.as_deref().map(str::parse::<u64>).transpose();
+    let Ok(nodes) = nodes else {
+        eprintln!("snapstorm chaos: --nodes: not a number");
+        return 2;
+    };
+    record.nodes = nodes;
+    record.duration_secs = args.duration;
+    record.snapshot_threshold = args.snapshot_threshold;
+    record.trailing_logs = args.trailing_logs;
+    record.workload = args.workload;
+    record.bugs = args.bugs;
+    let cfg = match RunConfig::from_record(&record) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("snapstorm chaos: {}", e.flag_message());
+            return 2;
+        }
+    };
     let out = args.out.unwrap_or_else(|| cfg.default_out());
     // Test hook: makes one seed's run panic, so campaigns can prove they record it.
     if std::env::var("SNAPSTORM_TEST_PANIC_SEED")

@@ -2,6 +2,7 @@
 //! scenario's nemesis, heal, demand liveness, take final reads, check, and write
 //! the run directory.
 use crate::cluster::{Cluster, ClusterSpec};
+use crate::knobs::{self, KnobError};
 use crate::nemesis::{FaultRecord, Nemesis, Planned};
 use crate::overrides::Overrides;
 use crate::results::{CheckerResult, Hashes, RecordedConfig, Results, Stats, Verdict};
@@ -106,20 +107,11 @@ impl RunConfig {
         }
     }
 
-    /// The config a recorded run used; an error names what is not understood.
-    pub fn from_record(r: &RecordedConfig) -> Result<RunConfig, String> {
-        let workload = match &r.workload {
-            None => None,
-            Some(w) => Some(Generator::parse(w).ok_or_else(|| format!("unknown workload '{w}'"))?),
-        };
-        let bugs = r
-            .bugs
-            .iter()
-            .map(|b| raftkv::bugs::Bug::parse(b).ok_or_else(|| format!("unknown bug mutant '{b}'")))
-            .collect::<Result<Bugs, String>>()?;
-        if !(r.duration_secs.is_finite() && r.duration_secs > 0.0) {
-            return Err(format!("bad duration {}", r.duration_secs));
-        }
+    /// The config a recorded run used. Every knob is checked as the command
+    /// line checks its flag ([`crate::knobs::check_record`]); the error names
+    /// the field. `chaos` builds its config through here too.
+    pub fn from_record(r: &RecordedConfig) -> Result<RunConfig, KnobError> {
+        let knobs::Parsed { workload, bugs } = knobs::check_record(r)?;
         Ok(RunConfig {
             scenario: r.scenario.clone(),
             seed: r.seed,
