@@ -366,8 +366,8 @@ fn list_bugs(json: bool) -> String {
     let mut out = String::new();
     for b in BUGS {
         out.push_str(&format!(
-            "{}\n  what:     {}\n  models:   {}\n  exposed:  snapstorm chaos --scenario {} --bug {}\n  flagged:  {}\n",
-            b.name, b.mechanism, b.models, b.scenario, b.name, b.checker
+            "{}\n  what:     {}\n  models:   {}\n  exposed:  snapstorm chaos --scenario {} --seed {} --bug {}\n  flagged:  {}\n",
+            b.name, b.mechanism, b.models, b.scenario, b.seed, b.name, b.checker
         ));
     }
     out
