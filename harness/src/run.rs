@@ -121,13 +121,20 @@ impl RunConfig {
             trailing_logs: r.trailing_logs,
             workload,
             bugs,
-            check_timeout: Duration::from_secs_f64(r.check_timeout_secs.clamp(0.001, 1e6)),
+            check_timeout: Duration::from_secs_f64(r.check_timeout_secs),
             overrides: r.overrides.clone(),
         })
     }
 
+    /// `store/<scenario>-seed<N>`, with the mutants' names after it
+    /// (`-<bug>-<bug>`), so a mutant run never overwrites the clean run.
     pub fn default_out(&self) -> PathBuf {
-        PathBuf::from(format!("store/{}-seed{}", self.scenario, self.seed))
+        let mut name = format!("store/{}-seed{}", self.scenario, self.seed);
+        for b in self.bugs.list() {
+            name.push('-');
+            name.push_str(b.name());
+        }
+        PathBuf::from(name)
     }
 }
 
