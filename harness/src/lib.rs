@@ -17,3 +17,4 @@ pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
+pub mod table;
