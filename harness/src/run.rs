@@ -1,7 +1,7 @@
 //! One chaos run: build the simulation from the seed, run the workload under the
 //! scenario's nemesis, heal, demand liveness, take final reads, check, and write
 //! the run directory.
-use crate::cluster::{Cluster, ClusterSpec};
+use crate::cluster::{Cluster, ClusterSpec, Unconverged};
 use crate::knobs::{self, KnobError};
 use crate::nemesis::{FaultRecord, Nemesis, Planned};
 use crate::overrides::Overrides;
@@ -371,7 +371,10 @@ fn drive(
         Ok(digest) => CheckerResult::valid(format!(
             "after the final heal every node applied the leader's commit index with state digest {digest:016x}"
         )),
-        Err(why) => CheckerResult::invalid(format!(
+        Err(Unconverged::Diverged(why)) => {
+            CheckerResult::invalid(format!("after the final heal {why}"))
+        }
+        Err(Unconverged::Pending(why)) => CheckerResult::invalid(format!(
             "the cluster did not recover within {}s of the final heal: {why}",
             LIVENESS_BOUND.as_secs()
         )),

@@ -140,8 +140,8 @@ fn target_checker(r: &Results, asked: Option<&str>) -> Result<String, String> {
         .collect();
     if invalid.is_empty() {
         return Err(format!(
-            "nothing to shrink: no checker failed (verdict {:?})",
-            r.verdict
+            "nothing to shrink: no checker failed (verdict {})",
+            r.verdict.word()
         ));
     }
     if let Some(a) = asked {
