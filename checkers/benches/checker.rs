@@ -45,7 +45,7 @@ static ALLOC: Counting = Counting;
 const RUNS: usize = 5;
 
 fn peer_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-histories")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/peer-histories")
 }
 
 fn expected(dir: &Path) -> Vec<(PathBuf, bool)> {

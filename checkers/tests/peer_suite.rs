@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn peer_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peer-histories")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/peer-histories")
 }
 
 fn expected(group: &str) -> Vec<(PathBuf, bool)> {
@@ -107,4 +107,81 @@ fn counterexample_names_the_key_and_the_stuck_operations() {
     // Serialisable for the report.
     let json = serde_json::to_string(&c).expect("serialises");
     assert!(json.contains("longest_prefix"));
+}
+
+/// The suite lives in the repository, so a plain clone tests it (CI has no
+/// directory beside the checkout), with its source and licence beside it.
+#[test]
+fn peer_histories_are_vendored_with_their_licence() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap();
+    let dir = peer_dir()
+        .canonicalize()
+        .expect("testdata/peer-histories is in the checkout");
+    assert!(
+        dir.starts_with(&root),
+        "{} is outside {}",
+        dir.display(),
+        root.display()
+    );
+    let licence =
+        std::fs::read_to_string(dir.join("LICENSE.md")).expect("LICENSE.md beside the data");
+    assert!(
+        licence.contains("github.com/anishathalye/porcupine"),
+        "source not named"
+    );
+    assert!(licence.contains("The MIT License"), "licence text missing");
+    for group in ["etcd-jepsen", "kv"] {
+        for (file, _) in expected(group) {
+            assert!(file.is_file(), "{} listed but absent", file.display());
+        }
+    }
+}
+
+/// No test, bench, script, workflow or README reaches for data beside the
+/// checkout (the old `shared/` directory one level up).
+#[test]
+fn nothing_reads_test_data_outside_the_checkout() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let needle = format!("{}/shared", "..");
+    let mut stack = vec![root.clone()];
+    let mut offenders = Vec::new();
+    let mut scanned = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if path.is_dir() {
+                if !["target", "store", "testdata", ".git"].contains(&name.as_str()) {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let in_ci = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|p| p == ".ci");
+            let wanted = [".rs", ".yml", ".yaml", ".toml", ".md", ".py"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
+            if !(wanted || in_ci) {
+                continue;
+            }
+            scanned += 1;
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                if line.contains(&needle) {
+                    offenders.push(format!("{}:{}: {line}", path.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(scanned > 50, "only {scanned} files scanned: wrong root?");
+    assert!(
+        offenders.is_empty(),
+        "outside the checkout:\n{}",
+        offenders.join("\n")
+    );
 }

@@ -1,4 +1,5 @@
 //! The `snapstorm` command line.
+use crate::knobs;
 use crate::results::{Results, Verdict};
 use crate::run::{self, RunConfig};
 use crate::scenario;
@@ -75,10 +76,10 @@ struct ChaosArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Cluster size (default: 3, or drawn from the seed by `swarm`).
-    #[arg(long, value_parser = PossibleValuesParser::new(["3", "5", "7"]))]
+    #[arg(long, value_parser = PossibleValuesParser::new(knobs::NODES))]
     nodes: Option<String>,
     /// Simulated seconds of the faulty main phase.
-    #[arg(long, default_value_t = 50.0, value_parser = parse_duration)]
+    #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
     /// Snapshot after this many applied entries (default 3).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -87,36 +88,40 @@ struct ChaosArgs {
     #[arg(long)]
     trailing_logs: Option<u64>,
     /// Client workload: register, kv or list-append (default: the scenario's).
-    #[arg(long, value_parser = PossibleValuesParser::new(["register", "kv", "list-append"]))]
+    #[arg(long, value_parser = PossibleValuesParser::new(knobs::WORKLOADS))]
     workload: Option<String>,
     /// Switch on a bug mutant (repeatable; see `snapstorm bugs`).
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
-    /// Run directory (default store/<scenario>-seed<N>/).
+    /// Run directory (default store/<scenario>-seed<N>/, or
+    /// store/<scenario>-seed<N>-<bug>[-<bug>...]/ with mutants).
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 struct FuzzArgs {
+    /// The scenario every seed runs (see `snapstorm scenarios`).
     #[arg(long, value_parser = PossibleValuesParser::new(scenario::names()))]
     scenario: String,
     /// Seeds to run, both ends included (e.g. 1..1000).
     #[arg(long, value_parser = crate::fuzz::parse_seed_range)]
     seeds: (u64, u64),
-    /// Parallel runs (default: the number of cores).
-    #[arg(long)]
+    /// Parallel runs, at least 1 (default: the number of cores).
+    #[arg(long, value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// Run only seeds s with s mod N == K, so N machines split one range.
     #[arg(long, value_parser = crate::fuzz::parse_shard)]
     shard: Option<(u64, u64)>,
+    /// Switch on a bug mutant in every seed (repeatable; see `snapstorm bugs`).
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
     /// Simulated seconds of each run's main phase.
-    #[arg(long, default_value_t = 50.0, value_parser = parse_duration)]
+    #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
-    /// Wall seconds a seed may take before it is killed and recorded as hung.
-    #[arg(long, default_value_t = 300.0)]
+    /// Wall seconds a seed may take before it is killed and recorded as hung
+    /// (at least 1).
+    #[arg(long, default_value_t = 300.0, value_parser = parse_seed_timeout)]
     seed_timeout: f64,
     /// Keep the run directories of passing seeds too.
     #[arg(long)]
@@ -129,12 +134,26 @@ struct FuzzArgs {
     out: Option<PathBuf>,
 }
 
-fn parse_duration(s: &str) -> Result<f64, String> {
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 jobs would run nothing; give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a number of parallel runs")),
+    }
+}
+
+/// The longest `--seed-timeout`: a day (a `Duration` cannot hold every f64).
+const MAX_SEED_TIMEOUT_SECS: f64 = 86_400.0;
+
+fn parse_seed_timeout(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !(0.5..=3600.0).contains(&v) {
-        return Err(format!("{v} is outside 0.5..=3600 simulated seconds"));
+        .map_err(|_| format!("'{s}' is not a number of wall seconds"))?;
+    if !(1.0..=MAX_SEED_TIMEOUT_SECS).contains(&v) {
+        return Err(format!(
+            "{} is outside 1..={MAX_SEED_TIMEOUT_SECS} wall seconds (a seed needs at least 1 s to start)",
+            knobs::number(v)
+        ));
     }
     Ok(v)
 }
@@ -164,11 +183,7 @@ pub fn main() -> i32 {
         },
         Command::Shrink(args) => crate::shrink::cli(args),
         Command::Scenarios => {
-            let mut text = String::new();
-            for s in scenario::SCENARIOS {
-                text.push_str(&format!("{:<24} {}\n", s.name, s.summary));
-            }
-            print_out(&text);
+            print_out(&list_scenarios());
             0
         }
         Command::Bugs { json } => {
@@ -193,6 +208,12 @@ pub fn main() -> i32 {
         }
         Command::Report { dir } => match reports::write_report(&dir) {
             Ok(path) => {
+                for missing in reports::missing_files(&dir) {
+                    eprintln!(
+                        "snapstorm report: warning: {} is missing; the report is drawn without it",
+                        missing.display()
+                    );
+                }
                 print_out(&format!("report: {}\n", path.display()));
                 0
             }
@@ -226,7 +247,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         bugs: args.bugs,
         duration_secs: args.duration,
-        seed_timeout: Duration::from_secs_f64(args.seed_timeout.max(1.0)),
+        seed_timeout: Duration::from_secs_f64(args.seed_timeout),
         keep_passing: args.keep_passing,
         save_regressions: args.save_regressions,
         exe,
@@ -267,19 +288,26 @@ fn fuzz(args: FuzzArgs) -> i32 {
 }
 
 fn chaos(args: ChaosArgs) -> i32 {
-    let mut cfg = RunConfig::new(&args.scenario, args.seed);
-    cfg.nodes = args.nodes.map(|n| n.parse().expect("validated by clap"));
-    cfg.duration = Duration::from_secs_f64(args.duration);
-    cfg.snapshot_threshold = args.snapshot_threshold;
-    cfg.trailing_logs = args.trailing_logs;
-    cfg.bugs = args
-        .bugs
-        .iter()
-        .map(|b| raftkv::bugs::Bug::parse(b).expect("validated by clap"))
-        .collect();
-    cfg.workload = args
-        .workload
-        .map(|w| workloads::Generator::parse(&w).expect("validated by clap"));
+    // The flags go through the same checks as a recorded config (replay, shrink).
+    let mut record = RunConfig::new(&args.scenario, args.seed).record();
+    let nodes = args.nodes.as_deref().map(str::parse::<u64>).transpose();
+    let Ok(nodes) = nodes else {
+        eprintln!("snapstorm chaos: --nodes: not a number");
+        return 2;
+    };
+    record.nodes = nodes;
+    record.duration_secs = args.duration;
+    record.snapshot_threshold = args.snapshot_threshold;
+    record.trailing_logs = args.trailing_logs;
+    record.workload = args.workload;
+    record.bugs = args.bugs;
+    let cfg = match RunConfig::from_record(&record) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("snapstorm chaos: {}", e.flag_message());
+            return 2;
+        }
+    };
     let out = args.out.unwrap_or_else(|| cfg.default_out());
     // Test hook: makes one seed's run panic, so campaigns can prove they record it.
     if std::env::var("SNAPSTORM_TEST_PANIC_SEED")
@@ -360,7 +388,16 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     print_out(&t);
 }
 
-fn list_bugs(json: bool) -> String {
+/// One line a scenario: its name, padded to the longest, and what it does.
+pub fn list_scenarios() -> String {
+    let rows: Vec<Vec<&str>> = scenario::SCENARIOS
+        .iter()
+        .map(|s| vec![s.name, s.summary])
+        .collect();
+    crate::table::render(&rows, &[])
+}
+
+pub fn list_bugs(json: bool) -> String {
     use raftkv::bugs::BUGS;
     if json {
         return serde_json::to_string_pretty(BUGS).expect("bug list serialises") + "\n";
@@ -368,8 +405,8 @@ fn list_bugs(json: bool) -> String {
     let mut out = String::new();
     for b in BUGS {
         out.push_str(&format!(
-            "{}\n  what:     {}\n  models:   {}\n  exposed:  snapstorm chaos --scenario {} --bug {}\n  flagged:  {}\n",
-            b.name, b.mechanism, b.models, b.scenario, b.name, b.checker
+            "{}\n  what:     {}\n  models:   {}\n  exposed:  snapstorm chaos --scenario {} --seed {} --bug {}\n  flagged:  {}\n",
+            b.name, b.mechanism, b.models, b.scenario, b.seed, b.name, b.checker
         ));
     }
     out

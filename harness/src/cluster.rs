@@ -295,44 +295,180 @@ impl<'a> Cluster<'a> {
 
     /// After healing: every running node has applied the leader's commit index and
     /// all report the same state digest. Returns that digest, or what differs.
-    pub fn converge(&mut self, limit: Duration) -> Result<u64, String> {
+    pub fn converge(&mut self, limit: Duration) -> Result<u64, Unconverged> {
         for c in self.controls.values() {
             c.borrow_mut().report_digest = true;
         }
-        let ok = self.run_until(limit, |c| c.converged().is_ok())?;
+        let ok = self
+            .run_until(limit, |c| c.converged().is_ok())
+            .map_err(Unconverged::Pending)?;
         match self.converged() {
             Ok(d) if ok => Ok(d),
-            Ok(_) => Err("did not converge".into()),
+            Ok(_) => Err(Unconverged::Pending("did not converge".into())),
             Err(e) => Err(e),
         }
     }
 
-    fn converged(&self) -> Result<u64, String> {
-        let leader = self.leader().ok_or("no leader")?;
+    fn converged(&self) -> Result<u64, Unconverged> {
+        let leader = self
+            .leader()
+            .ok_or_else(|| Unconverged::Pending("no leader".into()))?;
         let commit = self.status(leader).commit;
-        let mut digests = BTreeMap::new();
-        for id in self.spec.node_ids() {
-            let s = self.status(id);
-            if !s.running {
-                return Err(format!("n{id} is not running"));
-            }
-            if !s.voter {
-                return Err(format!("n{id} is not a voter"));
-            }
-            if s.applied < commit {
-                return Err(format!(
-                    "n{id} applied {} < leader commit {commit}",
-                    s.applied
-                ));
-            }
-            digests.insert(id, (s.applied, s.state_digest));
+        let nodes: Vec<NodeState> = self
+            .spec
+            .node_ids()
+            .into_iter()
+            .map(|id| {
+                let s = self.status(id);
+                NodeState {
+                    id,
+                    running: s.running,
+                    voter: s.voter,
+                    applied: s.applied,
+                    digest: s.state_digest,
+                }
+            })
+            .collect();
+        convergence(commit, &nodes)
+    }
+}
+
+/// Why the cluster has not converged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unconverged {
+    /// Not there (yet): no leader, a node down, not a voter, behind or silent.
+    Pending(String),
+    /// Nodes that applied the same index hold different states: no amount of
+    /// waiting brings them together.
+    Diverged(String),
+}
+
+impl std::fmt::Display for Unconverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unconverged::Pending(s) | Unconverged::Diverged(s) => f.write_str(s),
         }
-        let first = digests.values().next().copied();
-        if digests.values().any(|d| Some(*d) != first) {
-            return Err(format!("nodes differ: {digests:?}"));
+    }
+}
+
+/// What a node reports for the convergence check.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeState {
+    pub id: u64,
+    pub running: bool,
+    pub voter: bool,
+    pub applied: u64,
+    pub digest: Option<u64>,
+}
+
+/// Whether every node has applied the leader's `commit` with one state
+/// digest (returned); else the first reason, digests in hex.
+pub fn convergence(commit: u64, nodes: &[NodeState]) -> Result<u64, Unconverged> {
+    use Unconverged::{Diverged, Pending};
+    for n in nodes {
+        let id = n.id;
+        if !n.running {
+            return Err(Pending(format!("n{id} is not running")));
         }
-        first
-            .and_then(|(_, d)| d)
-            .ok_or_else(|| "no digest reported yet".to_string())
+        if !n.voter {
+            return Err(Pending(format!("n{id} is not a voter")));
+        }
+        if n.applied < commit {
+            return Err(Pending(format!(
+                "n{id} applied {} < leader commit {commit}",
+                n.applied
+            )));
+        }
+        if n.digest.is_none() {
+            return Err(Pending(format!(
+                "n{id} has not reported a state digest yet"
+            )));
+        }
+    }
+    let show = |n: &NodeState| format!("n{} digest {:016x}", n.id, n.digest.unwrap_or(0));
+    for a in nodes {
+        let same_index: Vec<&NodeState> = nodes.iter().filter(|b| b.applied == a.applied).collect();
+        if same_index.iter().any(|b| b.digest != a.digest) {
+            let states: Vec<String> = same_index.iter().map(|n| show(n)).collect();
+            return Err(Diverged(format!(
+                "the states diverged at the same applied index {}: {}",
+                a.applied,
+                states.join(", ")
+            )));
+        }
+    }
+    let first = nodes.first().ok_or_else(|| Pending("no nodes".into()))?;
+    if nodes.iter().any(|n| n.applied != first.applied) {
+        let at: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("n{} applied {} ({})", n.id, n.applied, show(n)))
+            .collect();
+        return Err(Pending(format!(
+            "nodes at different applied indexes: {}",
+            at.join(", ")
+        )));
+    }
+    Ok(first.digest.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod convergence_tests {
+    use super::*;
+
+    fn node(id: u64, applied: u64, digest: u64) -> NodeState {
+        NodeState {
+            id,
+            running: true,
+            voter: true,
+            applied,
+            digest: Some(digest),
+        }
+    }
+
+    #[test]
+    fn one_state_everywhere_converges() {
+        let n = [node(1, 9, 0xab), node(2, 9, 0xab), node(3, 9, 0xab)];
+        assert_eq!(convergence(9, &n), Ok(0xab));
+    }
+
+    #[test]
+    fn different_states_at_one_index_diverged_in_hex() {
+        let n = [
+            node(1, 120, 0xe355_4d4b_1c2e_709c),
+            node(2, 120, 0x1),
+            node(3, 120, 0x1),
+        ];
+        let Err(Unconverged::Diverged(why)) = convergence(120, &n) else {
+            panic!("not a divergence: {:?}", convergence(120, &n));
+        };
+        assert_eq!(
+            why,
+            "the states diverged at the same applied index 120: n1 digest e3554d4b1c2e709c, \
+             n2 digest 0000000000000001, n3 digest 0000000000000001"
+        );
+        assert!(!why.contains("Some("), "{why}");
+    }
+
+    #[test]
+    fn a_node_behind_or_silent_is_pending() {
+        let n = [node(1, 9, 1), node(2, 8, 1), node(3, 9, 1)];
+        assert!(
+            matches!(convergence(9, &n), Err(Unconverged::Pending(w)) if w == "n2 applied 8 < leader commit 9")
+        );
+        let n = [node(1, 10, 1), node(2, 9, 2), node(3, 10, 1)];
+        let Err(Unconverged::Pending(w)) = convergence(9, &n) else {
+            panic!("{:?}", convergence(9, &n));
+        };
+        assert!(
+            w.starts_with(
+                "nodes at different applied indexes: n1 applied 10 (n1 digest 0000000000000001)"
+            ),
+            "{w}"
+        );
+        let mut silent = n;
+        silent[1].digest = None;
+        assert!(
+            matches!(convergence(9, &silent), Err(Unconverged::Pending(w)) if w.contains("n2 has not reported"))
+        );
     }
 }

@@ -227,8 +227,8 @@ pub fn main(cmd: RegressCommand) -> i32 {
     }
     let mut entries = Vec::new();
     for run in &runs {
-        match crate::replay::load(run) {
-            Ok(r) => entries.push((run, entry_for(&r, run))),
+        match crate::replay::load_config(run) {
+            Ok((r, _)) => entries.push((run, entry_for(&r, run))),
             Err(e) => {
                 eprintln!("snapstorm regress add: {e}");
                 return 2;

@@ -4,7 +4,6 @@ use crate::results::Verdict;
 use crate::run::RunConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,27 +33,25 @@ pub struct Regression {
 }
 
 impl Regression {
+    /// The run this entry stands for, with every knob checked as the command
+    /// line checks its flag (the error names the entry's field).
     pub fn config(&self) -> Result<RunConfig, String> {
-        let mut cfg = RunConfig::new(&self.scenario, self.seed);
-        if !(self.duration.is_finite() && self.duration > 0.0) {
-            return Err(format!("bad duration {}", self.duration));
-        }
-        cfg.duration = Duration::from_secs_f64(self.duration);
-        cfg.nodes = self.nodes;
-        cfg.snapshot_threshold = self.snapshot_threshold;
-        cfg.trailing_logs = self.trailing_logs;
-        cfg.workload = match &self.workload {
-            None => None,
-            Some(w) => Some(
-                workloads::Generator::parse(w).ok_or_else(|| format!("unknown workload '{w}'"))?,
-            ),
-        };
-        cfg.bugs = self
-            .bugs
-            .iter()
-            .map(|b| raftkv::bugs::Bug::parse(b).ok_or_else(|| format!("unknown bug mutant '{b}'")))
-            .collect::<Result<_, _>>()?;
-        Ok(cfg)
+        let mut record = RunConfig::new(&self.scenario, self.seed).record();
+        record.duration_secs = self.duration;
+        record.nodes = self.nodes;
+        record.snapshot_threshold = self.snapshot_threshold;
+        record.trailing_logs = self.trailing_logs;
+        record.workload = self.workload.clone();
+        record.bugs = self.bugs.clone();
+        RunConfig::from_record(&record).map_err(|e| {
+            // The entry's field names are the record's, except the duration's.
+            let field = if e.field == "duration_secs" {
+                "duration"
+            } else {
+                e.field
+            };
+            format!("field {field}: {}", e.problem)
+        })
     }
 
     pub fn expected(&self) -> Result<Verdict, String> {

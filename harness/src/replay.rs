@@ -43,11 +43,18 @@ pub fn load(dir: &Path) -> Result<Results, String> {
     })
 }
 
-/// Re-runs the recorded run and writes the new files to `dir/replay/`.
-pub fn replay(dir: &Path) -> Result<Replay, String> {
+/// Reads `dir/results.json` and the run config it records, every knob
+/// checked as the command line checks its flag; errors name the file and field.
+pub fn load_config(dir: &Path) -> Result<(Results, RunConfig), String> {
     let recorded = load(dir)?;
     let cfg = RunConfig::from_record(&recorded.config)
         .map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
+    Ok((recorded, cfg))
+}
+
+/// Re-runs the recorded run and writes the new files to `dir/replay/`.
+pub fn replay(dir: &Path) -> Result<Replay, String> {
+    let (recorded, cfg) = load_config(dir)?;
     let outcome =
         run::run(&cfg).map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
     let out = dir.join("replay");

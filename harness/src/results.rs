@@ -22,6 +22,15 @@ impl Verdict {
             Verdict::Unknown => 3,
         }
     }
+
+    /// VALID, INVALID or UNKNOWN, as `chaos` and `replay` print it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Valid => "VALID",
+            Verdict::Invalid => "INVALID",
+            Verdict::Unknown => "UNKNOWN",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,8 @@
 //! One chaos run: build the simulation from the seed, run the workload under the
 //! scenario's nemesis, heal, demand liveness, take final reads, check, and write
 //! the run directory.
-use crate::cluster::{Cluster, ClusterSpec};
+use crate::cluster::{Cluster, ClusterSpec, Unconverged};
+use crate::knobs::{self, KnobError};
 use crate::nemesis::{FaultRecord, Nemesis, Planned};
 use crate::overrides::Overrides;
 use crate::results::{CheckerResult, Hashes, RecordedConfig, Results, Stats, Verdict};
@@ -106,20 +107,11 @@ impl RunConfig {
         }
     }
 
-    /// The config a recorded run used; an error names what is not understood.
-    pub fn from_record(r: &RecordedConfig) -> Result<RunConfig, String> {
-        let workload = match &r.workload {
-            None => None,
-            Some(w) => Some(Generator::parse(w).ok_or_else(|| format!("unknown workload '{w}'"))?),
-        };
-        let bugs = r
-            .bugs
-            .iter()
-            .map(|b| raftkv::bugs::Bug::parse(b).ok_or_else(|| format!("unknown bug mutant '{b}'")))
-            .collect::<Result<Bugs, String>>()?;
-        if !(r.duration_secs.is_finite() && r.duration_secs > 0.0) {
-            return Err(format!("bad duration {}", r.duration_secs));
-        }
+    /// The config a recorded run used. Every knob is checked as the command
+    /// line checks its flag ([`crate::knobs::check_record`]); the error names
+    /// the field. `chaos` builds its config through here too.
+    pub fn from_record(r: &RecordedConfig) -> Result<RunConfig, KnobError> {
+        let knobs::Parsed { workload, bugs } = knobs::check_record(r)?;
         Ok(RunConfig {
             scenario: r.scenario.clone(),
             seed: r.seed,
@@ -129,13 +121,20 @@ impl RunConfig {
             trailing_logs: r.trailing_logs,
             workload,
             bugs,
-            check_timeout: Duration::from_secs_f64(r.check_timeout_secs.clamp(0.001, 1e6)),
+            check_timeout: Duration::from_secs_f64(r.check_timeout_secs),
             overrides: r.overrides.clone(),
         })
     }
 
+    /// `store/<scenario>-seed<N>`, with the mutants' names after it
+    /// (`-<bug>-<bug>`), so a mutant run never overwrites the clean run.
     pub fn default_out(&self) -> PathBuf {
-        PathBuf::from(format!("store/{}-seed{}", self.scenario, self.seed))
+        let mut name = format!("store/{}-seed{}", self.scenario, self.seed);
+        for b in self.bugs.list() {
+            name.push('-');
+            name.push_str(b.name());
+        }
+        PathBuf::from(name)
     }
 }
 
@@ -380,7 +379,10 @@ fn drive(
         Ok(digest) => CheckerResult::valid(format!(
             "after the final heal every node applied the leader's commit index with state digest {digest:016x}"
         )),
-        Err(why) => CheckerResult::invalid(format!(
+        Err(Unconverged::Diverged(why)) => {
+            CheckerResult::invalid(format!("after the final heal {why}"))
+        }
+        Err(Unconverged::Pending(why)) => CheckerResult::invalid(format!(
             "the cluster did not recover within {}s of the final heal: {why}",
             LIVENESS_BOUND.as_secs()
         )),

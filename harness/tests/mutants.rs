@@ -31,6 +31,13 @@ fn every_mutant_is_caught_by_its_intended_checker() {
                 break;
             }
         }
+        // `snapstorm bugs` prints this seed in the command that exposes it.
+        if caught != Some(info.seed) {
+            report.push(format!(
+                "{}: first caught at seed {caught:?} of {}, but the registry says seed {}",
+                info.name, info.scenario, info.seed
+            ));
+        }
         let Some(seed) = caught else {
             report.push(format!(
                 "{} was not caught by {} in {SEED_BUDGET} seeds of {}",

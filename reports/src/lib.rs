@@ -34,6 +34,17 @@ use std::path::{Path, PathBuf};
 /// The report's file name inside the run directory.
 pub const REPORT_FILE: &str = "report.html";
 
+/// The files of a run directory the report can do without but that are
+/// absent (`trace.jsonl`, `nemesis.jsonl`): the page then has no node trace or
+/// no faults, and says so; `snapstorm report` warns about each.
+pub fn missing_files(run_dir: &Path) -> Vec<PathBuf> {
+    load::OPTIONAL_FILES
+        .iter()
+        .map(|f| run_dir.join(f))
+        .filter(|p| !p.exists())
+        .collect()
+}
+
 /// Reads the run directory and writes `run_dir/report.html`; returns its path.
 pub fn write_report(run_dir: &Path) -> Result<PathBuf, ReportError> {
     let html = render(run_dir)?;

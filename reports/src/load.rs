@@ -176,6 +176,9 @@ pub struct RunDir {
     pub missing: Vec<&'static str>,
 }
 
+/// The files a report renders without (saying so on the page).
+pub const OPTIONAL_FILES: [&str; 2] = ["trace.jsonl", "nemesis.jsonl"];
+
 pub fn load(dir: &Path) -> Result<RunDir, ReportError> {
     if !dir.is_dir() {
         return Err(ReportError::new(dir, "not a run directory"));
@@ -186,18 +189,18 @@ pub fn load(dir: &Path) -> Result<RunDir, ReportError> {
     let results: Results = serde_json::from_slice(&bytes)
         .map_err(|e| ReportError::at(&results_path, e.line(), format!("bad results: {e}")))?;
     let history = jsonl(&dir.join("history.jsonl"))?;
-    let trace_path = dir.join("trace.jsonl");
+    let trace_path = dir.join(OPTIONAL_FILES[0]);
     let trace = if trace_path.exists() {
         jsonl(&trace_path)?.into_iter().map(|(_, t)| t).collect()
     } else {
-        missing.push("trace.jsonl");
+        missing.push(OPTIONAL_FILES[0]);
         Vec::new()
     };
-    let nemesis_path = dir.join("nemesis.jsonl");
+    let nemesis_path = dir.join(OPTIONAL_FILES[1]);
     let faults = if nemesis_path.exists() {
         jsonl(&nemesis_path)?.into_iter().map(|(_, f)| f).collect()
     } else {
-        missing.push("nemesis.jsonl");
+        missing.push(OPTIONAL_FILES[1]);
         Vec::new()
     };
     Ok(RunDir {

@@ -128,8 +128,10 @@ impl Finding {
             None => self.examined.clone(),
             Some(v) => {
                 let mut s = v.message.clone();
-                if self.total > 1 {
-                    s.push_str(&format!(" (and {} more)", self.total - 1));
+                match self.total {
+                    0 | 1 => {}
+                    2 => s.push_str(" (and 1 more violation)"),
+                    n => s.push_str(&format!(" (and {} more violations)", n - 1)),
                 }
                 s
             }
@@ -166,4 +168,30 @@ pub fn check_all(run: &RunData) -> Vec<Finding> {
         exactly_once::exactly_once(run, &log),
         size::size_bounds(run, &refs),
     ]
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    fn finding(n: u64) -> Finding {
+        let v = (1..=n)
+            .map(|i| Violation::at(1, i, 0, format!("index {i} differs")))
+            .collect();
+        Finding::new("state-machine-safety", "checked".into(), v)
+    }
+
+    #[test]
+    fn the_count_after_the_first_violation_says_violations() {
+        assert_eq!(finding(0).summary(), "checked");
+        assert_eq!(finding(1).summary(), "index 1 differs");
+        assert_eq!(
+            finding(2).summary(),
+            "index 1 differs (and 1 more violation)"
+        );
+        assert_eq!(
+            finding(3).summary(),
+            "index 1 differs (and 2 more violations)"
+        );
+    }
 }

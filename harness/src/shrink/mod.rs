@@ -18,7 +18,7 @@ use crate::nemesis::{Planned, Target};
 use crate::overrides::targets_mut;
 use crate::replay;
 use crate::results::{Results, Verdict};
-use crate::run::{self, RunConfig, RunOutcome};
+use crate::run::{self, RunOutcome};
 use search::{Candidate, Shrinker};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -140,8 +140,8 @@ fn target_checker(r: &Results, asked: Option<&str>) -> Result<String, String> {
         .collect();
     if invalid.is_empty() {
         return Err(format!(
-            "nothing to shrink: no checker failed (verdict {:?})",
-            r.verdict
+            "nothing to shrink: no checker failed (verdict {})",
+            r.verdict.word()
         ));
     }
     if let Some(a) = asked {
@@ -222,10 +222,8 @@ fn describe(p: &Planned) -> String {
 /// found to `cfg.out`, with `shrink.txt` (the summary) and `shrink.json`.
 pub fn shrink(cfg: &ShrinkConfig) -> Result<ShrinkReport, String> {
     let start = Instant::now(); // determinism-ok: reported wall time, outside any simulation
-    let recorded = replay::load(&cfg.dir)?;
+    let (recorded, base) = replay::load_config(&cfg.dir)?;
     let results_path = cfg.dir.join("results.json");
-    let base = RunConfig::from_record(&recorded.config)
-        .map_err(|e| format!("{}: {e}", results_path.display()))?;
     let checker = target_checker(&recorded, cfg.checker.as_deref())
         .map_err(|e| format!("{}: {e}", results_path.display()))?;
     if same_dir(&cfg.dir, &cfg.out) {

@@ -41,6 +41,11 @@ pub struct BugInfo {
     pub scenario: &'static str,
     /// The checker expected to flag it.
     pub checker: &'static str,
+    /// The first seed at which the scenario's run (default knobs) is flagged
+    /// by the checker: `snapstorm bugs` prints it in the command that exposes
+    /// the mutant, and the mutant test holds it to that (the regression
+    /// corpus keeps each mutant at this seed).
+    pub seed: u64,
 }
 
 pub const BUGS: &[BugInfo] = &[
@@ -51,6 +56,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "Consul #4535 class; 6.824 UnreliableRecover",
         scenario: "lagging-follower",
         checker: "snapshot-fidelity",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::RestoreMerges,
@@ -59,6 +65,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp FSM Restore contract; Nomad #24412",
         scenario: "lagging-follower",
         checker: "restore-fidelity",
+        seed: 4,
     },
     BugInfo {
         bug: Bug::SnapshotLabelledAhead,
@@ -67,6 +74,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd #8091",
         scenario: "lagging-follower",
         checker: "snapshot-fidelity",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::WrongSnapshotTerm,
@@ -75,6 +83,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "tikv #10225; raft-rs #213",
         scenario: "all-crash",
         checker: "snapshot-fidelity",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::ForgetSnapshotOnBoot,
@@ -83,6 +92,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "6.824 TestSnapshotInit",
         scenario: "all-crash",
         checker: "restore-fidelity",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::InstallStaleSnapshot,
@@ -91,6 +101,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "openraft #543; etcd #1763, #1837",
         scenario: "install-snapshot-unreliable",
         checker: "monotonicity",
+        seed: 3,
     },
     BugInfo {
         bug: Bug::InstallKeepsConflictingSuffix,
@@ -99,6 +110,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp/raft PR #704; openraft #559, #753",
         scenario: "stale-leader-rejoin",
         checker: "state-machine-safety",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::AppliedNotResetOnInstall,
@@ -107,6 +119,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp/raft #85; 6.824 apply out of order",
         scenario: "lagging-follower",
         checker: "restore-fidelity",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::AcceptShortSnapshot,
@@ -115,6 +128,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp/raft short read; databend #1035 / openraft #1113",
         scenario: "install-snapshot-unreliable",
         checker: "halts",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::AckBeforeFsync,
@@ -123,6 +137,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd #10166",
         scenario: "all-crash",
         checker: "state-machine-safety",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::NoFsyncSnapshot,
@@ -131,6 +146,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp/raft #229 / Consul #3362; etcd #3498",
         scenario: "all-crash",
         checker: "halts",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::CompactBeforeSnapshotDurable,
@@ -139,6 +155,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd #10219, #12691; tikv #11746",
         scenario: "crash-mid-snapshot",
         checker: "halts",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::StateAndSnapshotNotAtomic,
@@ -147,6 +164,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "6.5840 Persister.Save contract; TestSnapshotAllCrash",
         scenario: "crash-mid-snapshot",
         checker: "restore-fidelity",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::RestoreErrorAdvancesIndex,
@@ -155,6 +173,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "rqlite #2759, #2747",
         scenario: "disk-faults",
         checker: "restore-fidelity",
+        seed: 3,
     },
     BugInfo {
         bug: Bug::EmptyDiskVotes,
@@ -163,6 +182,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft's stable-storage assumption; etcd's member-replace procedure exists to avoid it",
         scenario: "disk-loss",
         checker: "linearizability",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::StaleLeaseRead,
@@ -171,6 +191,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft thesis §6.4.1 clock-drift caveat; etcd/tikv lease-read drift bounds",
         scenario: "clock-drift",
         checker: "linearizability",
+        seed: 5,
     },
     BugInfo {
         bug: Bug::VoteNotPersisted,
@@ -179,6 +200,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp/raft #661; cornerstone #65; the Raft rule that votedFor is stable storage",
         scenario: "election-crash",
         checker: "election-safety",
+        seed: 1,
     },
     BugInfo {
         bug: Bug::CommitOldTerm,
@@ -187,6 +209,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft §5.4.2 Figure 8; canonical/raft #220, #336; async-raft #108; goraft #27",
         scenario: "leader-isolation",
         checker: "commit-rule",
+        seed: 1,
     },
 ];
 
