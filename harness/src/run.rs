@@ -402,8 +402,39 @@ fn drive(
         while !done.get() && cluster.elapsed() < until {
             cluster.step()?;
         }
+        let keys = workload.keys().len();
+        if let Some(why) = final_reads_unserved(&recorder.borrow().events()[..], keys) {
+            return Ok(CheckerResult::invalid(format!(
+                "the cluster recovered after the final heal but {why}: a healed cluster must serve reads"
+            )));
+        }
     }
     Ok(liveness)
+}
+
+/// Why the final reads show the healed cluster unavailable: each of the `keys`
+/// final reads must complete ok (Jepsen's final reads). None when they did.
+fn final_reads_unserved(history: &[Event], keys: usize) -> Option<String> {
+    use workloads::history::EventKind;
+    let finals = || history.iter().filter(|e| e.process == FINAL_READS_PROCESS);
+    let ok = finals().filter(|e| e.kind == EventKind::Ok).count();
+    if ok == keys {
+        return None;
+    }
+    let failed = finals().filter(|e| matches!(e.kind, EventKind::Fail | EventKind::Info));
+    let first = failed
+        .clone()
+        .next()
+        .map(|e| match &e.error {
+            Some(reason) => format!(" (the first, of key {}: {reason})", e.key),
+            None => format!(" (the first, of key {})", e.key),
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "only {ok} of {keys} final reads succeeded within {} s, {} failed{first}",
+        FINAL_READS.as_secs(),
+        failed.count()
+    ))
 }
 
 fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult {
@@ -532,4 +563,44 @@ fn jsonl<T: serde::Serialize>(items: &[T]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workloads::history::{EventKind, Function};
+
+    fn read(index: u64, kind: EventKind, key: &str, error: Option<&str>) -> Event {
+        Event {
+            index,
+            process: FINAL_READS_PROCESS,
+            kind,
+            f: Function::Get,
+            key: key.into(),
+            value: None,
+            time: index,
+            node: None,
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn final_reads_that_fail_or_never_run_make_the_cluster_unavailable() {
+        let served = vec![
+            read(0, EventKind::Invoke, "a", None),
+            read(1, EventKind::Ok, "a", None),
+            read(2, EventKind::Invoke, "b", None),
+            read(3, EventKind::Ok, "b", None),
+        ];
+        assert_eq!(final_reads_unserved(&served, 2), None);
+        let mut one_failed = served.clone();
+        one_failed[3] = read(3, EventKind::Fail, "b", Some("no leader answered"));
+        let why = final_reads_unserved(&one_failed, 2).expect("unavailable");
+        assert!(
+            why.contains("only 1 of 2") && why.contains("key b: no leader answered"),
+            "{why}"
+        );
+        let why = final_reads_unserved(&served[..2], 2).expect("one never ran");
+        assert!(why.contains("only 1 of 2"), "{why}");
+    }
 }
