@@ -263,6 +263,13 @@ fn fuzz(args: FuzzArgs) -> i32 {
                 c.determinism_checked,
                 c.seeds_per_second
             );
+            if !c.vacuous.is_empty() {
+                t.push_str(&format!(
+                    "  vacuous (evidence unmet): {} seeds: {}\n",
+                    c.vacuous.len(),
+                    reports::campaign::seed_list(&c.vacuous, 8)
+                ));
+            }
             for f in &c.failures {
                 t.push_str(&format!(
                     "  seed {}: {} [{}] — {}\n",
@@ -358,10 +365,15 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "scenario {}, seed {}: {}",
+        "scenario {}, seed {}: {}{}",
         r.scenario,
         r.seed,
-        word(r.verdict).to_uppercase()
+        word(r.verdict).to_uppercase(),
+        if r.vacuous {
+            " (vacuous: the scenario's evidence is unmet, see below)"
+        } else {
+            ""
+        }
     );
     for (name, c) in &r.checkers {
         let _ = writeln!(t, "  {name:<22} {:<8} {}", word(c.verdict), c.detail);

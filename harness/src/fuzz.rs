@@ -124,6 +124,10 @@ pub struct Campaign {
     /// How many probes the system declares.
     #[serde(default)]
     pub probes_declared: u64,
+    /// Seeds whose run did not reach the scenario's target (evidence unmet):
+    /// counted among the passes, but they exercised less than claimed.
+    #[serde(default)]
+    pub vacuous: Vec<u64>,
 }
 
 impl Campaign {
@@ -139,6 +143,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let results = Mutex::new(Vec::new());
     let checked = Mutex::new(0u64);
     let probes = Mutex::new((BTreeMap::<String, u64>::new(), 0u64));
+    let vacuous = Mutex::new(Vec::new());
     let progress = crate::progress::CampaignProgress::new(seeds.len() as u64);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     std::thread::scope(|scope| {
@@ -147,7 +152,13 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
                 let Some(seed) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
                     break;
                 };
-                let (result, replayed, counts) = run_seed(cfg, seed);
+                let (result, replayed, recorded) = run_seed(cfg, seed);
+                let counts = recorded.map(|(counts, was_vacuous)| {
+                    if was_vacuous {
+                        vacuous.lock().unwrap_or_else(|e| e.into_inner()).push(seed);
+                    }
+                    counts
+                });
                 *checked.lock().unwrap_or_else(|e| e.into_inner()) += u64::from(replayed);
                 if let Some(counts) = counts {
                     let mut p = probes.lock().unwrap_or_else(|e| e.into_inner());
@@ -177,6 +188,8 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let (failures, passes): (Vec<SeedResult>, Vec<SeedResult>) =
         results.into_iter().partition(|r| r.outcome != "valid");
     let (probe_counts, probe_runs) = probes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut vacuous = vacuous.into_inner().unwrap_or_else(|e| e.into_inner());
+    vacuous.sort_unstable();
     let campaign = Campaign {
         scenario: cfg.scenario.clone(),
         bugs: cfg.bugs.clone(),
@@ -194,6 +207,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         probes_declared: raftkv::probe::Probe::ALL.len() as u64,
         probes: probe_counts,
         probe_runs,
+        vacuous,
     };
     if let Some(dir) = &cfg.save_regressions {
         for f in campaign.failures.iter().filter(|f| f.outcome == "invalid") {
@@ -227,9 +241,13 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     Ok(campaign)
 }
 
+/// What a seed's results.json says beyond its verdict: the probes it hit, and
+/// whether it was vacuous.
+type Recorded = (BTreeMap<String, u64>, bool);
+
 /// Runs one seed in a child process; returns its result, whether its
-/// determinism was checked by a replay, and the probes the run hit.
-fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<BTreeMap<String, u64>>) {
+/// determinism was checked by a replay, and what its run recorded.
+fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>) {
     let dir = cfg.out.join(format!("seed-{seed}"));
     let mut args: Vec<String> = vec![
         "chaos".into(),
@@ -277,7 +295,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<BTreeMap<S
         Some(c @ (0 | 1 | 3)) => {
             result.outcome = ["valid", "invalid", "", "unknown"][c as usize].to_string();
             if let Ok(r) = replay::load(&dir) {
-                probes = Some(r.probes.clone());
+                probes = Some((r.probes.clone(), r.vacuous));
                 result.failing_checkers = r
                     .checkers
                     .iter()
@@ -464,6 +482,7 @@ mod tests {
             probe_runs: 0,
             unhit_probes: Vec::new(),
             probes_declared: 0,
+            vacuous: Vec::new(),
         };
         let x = junit(&c);
         assert!(x.contains("tests=\"2\" failures=\"2\""));

@@ -199,6 +199,14 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
         probes_declared: raftkv::probe::Probe::ALL.len() as u64,
         probes,
         probe_runs: shards.iter().map(|(_, c)| c.probe_runs).sum(),
+        vacuous: {
+            let mut v: Vec<u64> = shards
+                .iter()
+                .flat_map(|(_, c)| c.vacuous.iter().copied())
+                .collect();
+            v.sort_unstable();
+            v
+        },
     };
     Ok(Merged {
         campaign,
@@ -330,6 +338,13 @@ pub fn summary(m: &Merged, out: &Path, notes: &[String]) -> String {
         c.determinism_checked,
         c.seeds_per_second
     );
+    if !c.vacuous.is_empty() {
+        t.push_str(&format!(
+            "  vacuous (evidence unmet): {} seeds: {}\n",
+            c.vacuous.len(),
+            reports::campaign::seed_list(&c.vacuous, 8)
+        ));
+    }
     if m.coverage.complete() {
         t.push_str(&format!("  coverage: every seed of {a}..{b} ran once\n"));
     } else {
@@ -488,6 +503,7 @@ mod tests {
             probe_runs: 2,
             unhit_probes: Vec::new(),
             probes_declared: 0,
+            vacuous: vec![k],
         };
         (PathBuf::from(format!("shard-{k}")), c)
     }
@@ -508,6 +524,11 @@ mod tests {
         assert_eq!(m.campaign.checker_counts["restore-fidelity"], 3);
         assert_eq!(m.campaign.probes["kv.put"], 10 + 11, "probe counts add up");
         assert_eq!(m.campaign.probe_runs, 4);
+        assert_eq!(
+            m.campaign.vacuous,
+            vec![0, 1],
+            "vacuous seeds of every shard"
+        );
         let unhit: Vec<&str> = m
             .campaign
             .unhit_probes

@@ -118,6 +118,10 @@ pub struct Results {
     pub stats: Stats,
     /// Scenario facts showing that its faults really happened.
     pub evidence: BTreeMap<String, bool>,
+    /// The run did not reach its scenario's target (some evidence is unmet):
+    /// whatever the verdict, it exercised less than the scenario claims.
+    #[serde(default)]
+    pub vacuous: bool,
     pub repro: String,
     pub config: RecordedConfig,
     /// The snapstorm version and git revision that made the run.
@@ -157,6 +161,7 @@ impl Results {
             verdict,
             checkers,
             stats,
+            vacuous: evidence.iter().any(|(_, held)| !held),
             evidence: evidence.into_iter().collect(),
             repro,
             config: RecordedConfig::default(),

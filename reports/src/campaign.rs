@@ -59,6 +59,9 @@ struct Campaign {
     probes_declared: u64,
     #[serde(default)]
     unhit_probes: Vec<UnhitProbe>,
+    /// Seeds that passed without reaching the scenario's target.
+    #[serde(default)]
+    vacuous: Vec<u64>,
 }
 
 /// A code probe of the system that no run of the campaign hit.
@@ -150,6 +153,16 @@ pub fn render_campaign(dir: &Path) -> Result<String, ReportError> {
             "failures",
             &format!("Failures ({})", rows.len()),
             &failure_table(&rows),
+        ));
+    }
+    if !c.vacuous.is_empty() {
+        body.push_str(&section(
+            "vacuous",
+            &format!("Vacuous seeds ({})", c.vacuous.len()),
+            &format!(
+                "<p>These seeds passed without reaching the scenario's target (its evidence is unmet in their <code>results.json</code>): {}.</p>",
+                esc(&seed_list(&c.vacuous, 40))
+            ),
         ));
     }
     if c.probes_declared > 0 {
@@ -484,7 +497,7 @@ mod tests {
         let dir = scratch("probes");
         let campaign = serde_json::json!({
             "scenario": "swarm", "seeds": [1, 2], "passed": 2, "probe_runs": 2,
-            "probes_declared": 90,
+            "probes_declared": 90, "vacuous": [2],
             "unhit_probes": [
                 {"name": "snapshot.fast_forward", "doc": "commit <moved> only", "reason": null},
                 {"name": "election.single_voter", "doc": "one voter", "reason": "no scenario runs 1 node"}
@@ -498,6 +511,10 @@ mod tests {
         );
         assert!(html.contains("commit &lt;moved&gt; only"), "escaped");
         assert!(html.contains("no scenario runs 1 node"));
+        assert!(
+            html.contains("Vacuous seeds (1)"),
+            "vacuous seeds are listed"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
