@@ -175,6 +175,8 @@ probes! {
     WalStaleTmpRemoved = "wal.stale_tmp_removed";
     /// Boot found entries before the newest marker (segments whose removal was not durable).
     WalEntriesBeforeMarker = "wal.entries_before_marker";
+    /// A full WAL segment was closed and the next one started.
+    WalSegmentCut = "wal.segment_cut";
 
     // ----- membership --------------------------------------------------------
     /// A learner was added.
@@ -342,6 +344,7 @@ mod tests {
             include_str!("raft/types.rs"),
             include_str!("node/mod.rs"),
             include_str!("storage/recovery.rs"),
+            include_str!("storage/mod.rs"),
             include_str!("kv.rs"),
         );
         let placed = |variant: &str| {

@@ -53,6 +53,7 @@ pub use snapfile::snap_name;
 pub use wal::{segment_name, WalRecord};
 
 use crate::bugs::{Bug, Bugs};
+use crate::probe::{hit, Probe};
 use crate::raft::{Entry, HardState, Index, Snapshot, SnapshotMeta};
 
 /// A segment is closed and a new one started once it grows past this.
@@ -279,6 +280,7 @@ impl<D: Disk> Storage<D> {
         // the next one: a lost record followed by a durable one is a hole, and
         // boot treats damage in any segment but the last as corruption.
         self.write_and_sync_segment()?;
+        hit(Probe::WalSegmentCut);
         let next = wal::segment_name(self.segment_seq + 1);
         self.disk
             .create(&next, &[])
