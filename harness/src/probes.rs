@@ -111,12 +111,13 @@ pub fn listing(cov: &Coverage) -> String {
     use std::fmt::Write;
     let mut t = String::new();
     let hit = Probe::ALL.iter().filter(|p| cov.count(**p) > 0).count();
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let _ = writeln!(
         t,
-        "{hit} of {} probes hit over {} runs ({} directories)",
+        "{hit} of {} probes hit over {} ({})",
         Probe::ALL.len(),
-        cov.runs,
-        cov.sources.len()
+        plural(cov.runs, "run", "runs"),
+        plural(cov.sources.len() as u64, "directory", "directories")
     );
     for p in Probe::ALL {
         let n = cov.count(*p);
