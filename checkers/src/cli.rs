@@ -73,7 +73,7 @@ pub fn run(args: CheckArgs) -> i32 {
         match Duration::try_from_secs_f64(s) {
             Ok(d) => options.timeout = Some(d),
             Err(_) => {
-                eprintln!("error: --timeout must be a non-negative number of seconds");
+                print_err("error: --timeout must be a non-negative number of seconds\n");
                 return 2;
             }
         }
@@ -87,7 +87,7 @@ pub fn run(args: CheckArgs) -> i32 {
         match &result {
             Err(e) => {
                 bad_input = true;
-                eprintln!("error: {}: {e}", file.display());
+                print_err(&format!("error: {}: {e}\n", file.display()));
             }
             Ok(Verdict::Linearizable) => {}
             Ok(Verdict::NotLinearizable(_)) => violation = true,
@@ -96,7 +96,7 @@ pub fn run(args: CheckArgs) -> i32 {
         if args.json {
             let verdict = result.as_ref().ok();
             let line = serde_json::json!({ "file": file, "verdict": verdict, "seconds": elapsed.as_secs_f64() });
-            println!("{line}");
+            print_out(&format!("{line}\n"));
         } else if let Ok(v) = &result {
             print_verdict(file, v, elapsed);
         }
@@ -112,18 +112,35 @@ pub fn run(args: CheckArgs) -> i32 {
     }
 }
 
+/// Writes to stdout. A closed pipe (`snapstorm check ... | head -1`) is not
+/// an error: the output is dropped, the work and the exit code stay as they
+/// are. Rust ignores SIGPIPE, so a write to a closed pipe returns `EPIPE`,
+/// on which `println!` would panic.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // Any other write error (a full disk) loses output the same way; the
+    // verdict is still the exit code.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes to stderr, as [`print_out`] to stdout (`2>&1 | head` must not
+/// panic either).
+pub fn print_err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 fn print_verdict(file: &Path, verdict: &Verdict, elapsed: Duration) {
     let ms = elapsed.as_secs_f64() * 1e3;
-    match verdict {
-        Verdict::Linearizable => println!("{}: linearizable ({ms:.1} ms)", file.display()),
-        Verdict::Unknown { reason } => {
-            println!("{}: unknown: {reason} ({ms:.1} ms)", file.display())
-        }
+    let file = file.display();
+    print_out(&match verdict {
+        Verdict::Linearizable => format!("{file}: linearizable ({ms:.1} ms)\n"),
+        Verdict::Unknown { reason, .. } => format!("{file}: unknown: {reason} ({ms:.1} ms)\n"),
         Verdict::NotLinearizable(c) => {
-            println!("{}: NOT linearizable ({ms:.1} ms)", file.display());
-            print!("{}", explain(c));
+            format!("{file}: NOT linearizable ({ms:.1} ms)\n{}", explain(c))
         }
-    }
+    });
 }
 
 /// A short human-readable account of a counterexample.
