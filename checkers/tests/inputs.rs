@@ -297,6 +297,7 @@ fn args(format: Format, files: Vec<PathBuf>) -> CheckArgs {
         format,
         no_partition: false,
         timeout: None,
+        steps: checkers::linearizability::DEFAULT_MAX_STEPS,
         memory: 4096,
         json: false,
         files,
@@ -354,7 +355,7 @@ fn budget_gives_unknown_never_ok() {
     let ops = parse_snapstorm(gen::to_jsonl(&gen::generate(&spec)).as_bytes()).expect("valid");
     for options in [
         CheckOptions {
-            timeout: Some(Duration::ZERO),
+            wall_time: Some(Duration::ZERO),
             ..CheckOptions::default()
         },
         CheckOptions {
