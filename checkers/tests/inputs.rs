@@ -406,7 +406,7 @@ fn kv_unknown_or_missing_fields_are_errors() {
     let ok = format!("{inv}{{:process 1, :type :ok, :f :get, :key \"a\", :value nil}}\n");
     assert_eq!(parse_jepsen_kv(ok.as_bytes()).expect("valid").len(), 1);
     let timed = format!(
-        "{inv}{{:process 1, :type :ok, :f :get, :key \"a\", :value \"\", :time 5, :index 1}}\n"
+        "{inv}{{:process 1, :type :ok, :f :get, :key \"a\", :value \"\", :time 5, :index 1, :node \"n1\"}}\n"
     );
     assert_eq!(parse_jepsen_kv(timed.as_bytes()).expect("valid").len(), 1);
 }

@@ -9,9 +9,9 @@ use crate::model::{KvInput, KvOp, KvOutput};
 /// The fields an operation map may have: `process`, `type`, `f` and `key`
 /// always, `value` on invocations of put and append and on every `:ok`
 /// (Jepsen writes `:value nil` for a get's invocation), then Jepsen's
-/// optional ones.
-const FIELDS: [&str; 8] = [
-    "process", "type", "f", "key", "value", "time", "index", "error",
+/// optional ones (and `node`, which snapstorm's own EDN export writes).
+const FIELDS: [&str; 9] = [
+    "process", "type", "f", "key", "value", "time", "index", "error", "node",
 ];
 
 /// Reads the history; an operation's times are its line numbers. Blank
