@@ -1,8 +1,8 @@
 //! `cargo bench -p checkers`: times the peer suite per group and a generated
 //! 100k-operation history, with peak heap from a counting allocator.
 //! Each group is run several times; the median is printed.
-use checkers::cli::{check_file, Format};
-use checkers::linearizability::{check, CheckOptions, Verdict};
+use checkers::cli::{check_file_measured, Format};
+use checkers::linearizability::{check, check_measured, CheckOptions, Verdict};
 use checkers::model::Kv;
 use checkers::parse::parse_snapstorm;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -56,27 +56,37 @@ fn expected(dir: &Path) -> Vec<(PathBuf, bool)> {
         .collect()
 }
 
-/// Checks every file once; panics on a wrong verdict.
-fn run_group(files: &[(PathBuf, bool)], format: Format, options: &CheckOptions) -> Duration {
+/// Checks every file once; panics on a wrong verdict. The time, and the
+/// most search steps one partition of one file took (the same every run).
+fn run_group(files: &[(PathBuf, bool)], format: Format, options: &CheckOptions) -> (Duration, u64) {
     let start = Instant::now();
+    let mut steps = 0;
     for (file, ok) in files {
-        let v = check_file(file, format, options).expect("peer file parses");
+        let (v, work) = check_file_measured(file, format, options).expect("peer file parses");
+        steps = work.steps.max(steps);
         let got = match v {
             Verdict::Linearizable => true,
             Verdict::NotLinearizable(_) => false,
-            Verdict::Unknown { reason } => panic!("{}: unknown: {reason}", file.display()),
+            Verdict::Unknown { reason, .. } => panic!("{}: unknown: {reason}", file.display()),
         };
         assert_eq!(got, *ok, "{}", file.display());
     }
-    start.elapsed()
+    (start.elapsed(), steps)
 }
 
-fn median(files: &[(PathBuf, bool)], format: Format, options: &CheckOptions) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS)
+/// The median time, and the most steps a file's partition took.
+fn median(files: &[(PathBuf, bool)], format: Format, options: &CheckOptions) -> (Duration, u64) {
+    let runs: Vec<(Duration, u64)> = (0..RUNS)
         .map(|_| run_group(files, format, options))
         .collect();
+    let steps = runs[0].1;
+    assert!(
+        runs.iter().all(|r| r.1 == steps),
+        "steps differ between runs"
+    );
+    let mut times: Vec<Duration> = runs.iter().map(|r| r.0).collect();
     times.sort();
-    times[RUNS / 2]
+    (times[RUNS / 2], steps)
 }
 
 fn main() {
@@ -107,21 +117,21 @@ fn main() {
         "checker benchmark: median of {RUNS} runs, {} threads",
         split.threads
     );
-    let t_etcd = median(&etcd, Format::JepsenEtcd, &split);
+    let (t_etcd, s_etcd) = median(&etcd, Format::JepsenEtcd, &split);
     println!(
-        "  etcd ({} histories):                 {:>9.1} ms",
+        "  etcd ({} histories):                 {:>9.1} ms, at most {s_etcd} steps",
         etcd.len(),
         ms(t_etcd)
     );
-    let t_kv = median(&kv, Format::JepsenKv, &split);
+    let (t_kv, s_kv) = median(&kv, Format::JepsenKv, &split);
     println!(
-        "  kv split per key ({} histories):      {:>9.1} ms",
+        "  kv split per key ({} histories):      {:>9.1} ms, at most {s_kv} steps",
         kv.len(),
         ms(t_kv)
     );
-    let t_whole = median(&small_kv, Format::JepsenKv, &whole);
+    let (t_whole, s_whole) = median(&small_kv, Format::JepsenKv, &whole);
     println!(
-        "  kv c01+c10 ok/bad, no split:         {:>9.1} ms",
+        "  kv c01+c10 ok/bad, no split:         {:>9.1} ms, at most {s_whole} steps",
         ms(t_whole)
     );
     // Porcupine's suite (the 6.3 s it is compared with, target 1.3 s) has
@@ -130,9 +140,9 @@ fn main() {
         "  whole suite (Porcupine's groups):    {:>9.1} ms",
         ms(t_etcd + t_kv + t_whole)
     );
-    let t_c50 = median(&c50, Format::JepsenKv, &whole);
+    let (t_c50, s_c50) = median(&c50, Format::JepsenKv, &whole);
     println!(
-        "  kv c50 ok/bad, no split (beyond it): {:>9.1} ms",
+        "  kv c50 ok/bad, no split (beyond it): {:>9.1} ms, at most {s_c50} steps",
         ms(t_c50)
     );
 
@@ -149,14 +159,15 @@ fn main() {
     let ops = parse_snapstorm(text.as_bytes()).expect("generated history parses");
     let info = ops.iter().filter(|o| o.ret.is_none()).count();
     let options = CheckOptions {
-        timeout: Some(Duration::from_secs(60)),
+        wall_time: Some(Duration::from_secs(60)),
         ..CheckOptions::default()
     };
     let mut times = Vec::new();
     let mut verdict = Verdict::Linearizable;
+    let mut work = Default::default();
     for _ in 0..3 {
         let start = Instant::now();
-        verdict = check(&Kv, &ops, &options);
+        (verdict, work) = check_measured(&Kv, &ops, &options);
         times.push(start.elapsed());
     }
     times.sort();
@@ -174,18 +185,22 @@ fn main() {
     let name = match verdict {
         Verdict::Linearizable => "linearizable".to_string(),
         Verdict::NotLinearizable(_) => "NOT linearizable".to_string(),
-        Verdict::Unknown { reason } => format!("unknown ({reason})"),
+        Verdict::Unknown { reason, .. } => format!("unknown ({reason})"),
     };
     println!(
         "  generated: {} ops ({} indeterminate), {} keys, {} clients: {name} in {:.1} ms \
-         (median of 3); peak heap {:.1} MiB (counted run: {:.1} ms)",
+         (median of 3); peak heap {:.1} MiB (counted run: {:.1} ms); at most {} steps and \
+         {:.1} MiB (estimate) per key, {} steps in all",
         ops.len(),
         info,
         spec.keys,
         spec.clients,
         ms(elapsed),
         peak as f64 / (1 << 20) as f64,
-        ms(counted)
+        ms(counted),
+        work.steps,
+        work.memory as f64 / (1 << 20) as f64,
+        work.total_steps
     );
 }
 

@@ -1,5 +1,8 @@
 //! `snapstorm check`: judges recorded histories for linearizability.
-use crate::linearizability::{check, CheckOptions, Counterexample, Operation, Verdict};
+use crate::linearizability::{
+    check_measured, CheckOptions, Counterexample, Operation, Verdict, Work, DEFAULT_MAX_STEPS,
+    DEFAULT_MEMORY_LIMIT,
+};
 use crate::model::{Kv, Model, Register, StringKv};
 use crate::parse::{parse_etcd, parse_jepsen_kv, parse_snapstorm, InputError};
 use clap::{Args, ValueEnum};
@@ -14,12 +17,18 @@ pub struct CheckArgs {
     /// Check the whole history at once instead of key by key.
     #[arg(long)]
     pub no_partition: bool,
-    /// Give up on a file after this many seconds: verdict `unknown`.
+    /// Work budget: search steps each partition (key) may take; past it,
+    /// verdict `unknown`, the same on every machine.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
+    pub steps: u64,
+    /// Memory budget: MiB each partition's search may hold, in the checker's
+    /// own estimate of what it stores; past it, `unknown`.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
+    pub memory: usize,
+    /// Wall-time safety net: give up on a file after this many seconds
+    /// (`unknown`, and the one verdict that may differ between machines).
     #[arg(long, value_name = "S")]
     pub timeout: Option<f64>,
-    /// Give up on a file when the search holds about this many MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 4096)]
-    pub memory: usize,
     /// Print one JSON verdict per file (with the counterexample) instead.
     #[arg(long)]
     pub json: bool,
@@ -45,6 +54,15 @@ pub fn check_file(
     format: Format,
     options: &CheckOptions,
 ) -> Result<Verdict, InputError> {
+    check_file_measured(path, format, options).map(|(v, _)| v)
+}
+
+/// [`check_file`], and what the check spent.
+pub fn check_file_measured(
+    path: &Path,
+    format: Format,
+    options: &CheckOptions,
+) -> Result<(Verdict, Work), InputError> {
     let bytes = std::fs::read(path).map_err(|e| InputError {
         line: None,
         message: format!("cannot read: {e}"),
@@ -60,8 +78,8 @@ fn run_model<M: Model>(
     model: &M,
     ops: Vec<Operation<M::Input, M::Output>>,
     options: &CheckOptions,
-) -> Verdict {
-    check(model, &ops, options)
+) -> (Verdict, Work) {
+    check_measured(model, &ops, options)
 }
 
 pub fn run(args: CheckArgs) -> i32 {
@@ -71,34 +89,41 @@ pub fn run(args: CheckArgs) -> i32 {
     };
     if let Some(s) = args.timeout {
         match Duration::try_from_secs_f64(s) {
-            Ok(d) => options.timeout = Some(d),
+            Ok(d) => options.wall_time = Some(d),
             Err(_) => {
-                eprintln!("error: --timeout must be a non-negative number of seconds");
+                print_err("error: --timeout must be a non-negative number of seconds\n");
                 return 2;
             }
         }
     }
+    options.max_steps = Some(args.steps);
     options.memory_limit = Some(args.memory.saturating_mul(1 << 20));
     let (mut bad_input, mut violation, mut unknown) = (false, false, false);
     for file in &args.files {
         let start = Instant::now();
-        let result = check_file(file, args.format, &options);
+        let result = check_file_measured(file, args.format, &options);
         let elapsed = start.elapsed();
         match &result {
             Err(e) => {
                 bad_input = true;
-                eprintln!("error: {}: {e}", file.display());
+                print_err(&format!("error: {}: {e}\n", file.display()));
             }
-            Ok(Verdict::Linearizable) => {}
-            Ok(Verdict::NotLinearizable(_)) => violation = true,
-            Ok(Verdict::Unknown { .. }) => unknown = true,
+            Ok((Verdict::Linearizable, _)) => {}
+            Ok((Verdict::NotLinearizable(_), _)) => violation = true,
+            Ok((Verdict::Unknown { .. }, _)) => unknown = true,
         }
         if args.json {
-            let verdict = result.as_ref().ok();
-            let line = serde_json::json!({ "file": file, "verdict": verdict, "seconds": elapsed.as_secs_f64() });
-            println!("{line}");
-        } else if let Ok(v) = &result {
-            print_verdict(file, v, elapsed);
+            let verdict = result.as_ref().ok().map(|(v, _)| v);
+            let work = result.as_ref().ok().map(|(_, w)| w);
+            let line = serde_json::json!({
+                "file": file,
+                "verdict": verdict,
+                "work": work,
+                "seconds": elapsed.as_secs_f64(),
+            });
+            print_out(&format!("{line}\n"));
+        } else if let Ok((v, work)) = &result {
+            print_verdict(file, v, work, elapsed);
         }
     }
     if bad_input {
@@ -112,18 +137,41 @@ pub fn run(args: CheckArgs) -> i32 {
     }
 }
 
-fn print_verdict(file: &Path, verdict: &Verdict, elapsed: Duration) {
-    let ms = elapsed.as_secs_f64() * 1e3;
-    match verdict {
-        Verdict::Linearizable => println!("{}: linearizable ({ms:.1} ms)", file.display()),
-        Verdict::Unknown { reason } => {
-            println!("{}: unknown: {reason} ({ms:.1} ms)", file.display())
-        }
+/// Writes to stdout. A closed pipe (`snapstorm check ... | head -1`) is not
+/// an error: the output is dropped, the work and the exit code stay as they
+/// are. Rust ignores SIGPIPE, so a write to a closed pipe returns `EPIPE`,
+/// on which `println!` would panic.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // Any other write error (a full disk) loses output the same way; the
+    // verdict is still the exit code.
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes to stderr, as [`print_out`] to stdout (`2>&1 | head` must not
+/// panic either).
+pub fn print_err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// `(0.2 ms, 85 steps)`: the wall time, and the search steps of the
+/// partition that took the most (what `--steps` bounds).
+fn print_verdict(file: &Path, verdict: &Verdict, work: &Work, elapsed: Duration) {
+    let spent = format!(
+        "({:.1} ms, {} steps)",
+        elapsed.as_secs_f64() * 1e3,
+        work.steps
+    );
+    let file = file.display();
+    print_out(&match verdict {
+        Verdict::Linearizable => format!("{file}: linearizable {spent}\n"),
+        Verdict::Unknown { reason, .. } => format!("{file}: unknown: {reason} {spent}\n"),
         Verdict::NotLinearizable(c) => {
-            println!("{}: NOT linearizable ({ms:.1} ms)", file.display());
-            print!("{}", explain(c));
+            format!("{file}: NOT linearizable {spent}\n{}", explain(c))
         }
-    }
+    });
 }
 
 /// A short human-readable account of a counterexample.

@@ -199,7 +199,7 @@ fn ours<M: checkers::model::Model>(
     match check(model, ops, &options) {
         Verdict::Linearizable => true,
         Verdict::NotLinearizable(_) => false,
-        Verdict::Unknown { reason } => panic!("no budget was set, yet: {reason}"),
+        Verdict::Unknown { reason, .. } => panic!("the default budget ran out: {reason}"),
     }
 }
 

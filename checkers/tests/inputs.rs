@@ -297,6 +297,7 @@ fn args(format: Format, files: Vec<PathBuf>) -> CheckArgs {
         format,
         no_partition: false,
         timeout: None,
+        steps: checkers::linearizability::DEFAULT_MAX_STEPS,
         memory: 4096,
         json: false,
         files,
@@ -354,7 +355,7 @@ fn budget_gives_unknown_never_ok() {
     let ops = parse_snapstorm(gen::to_jsonl(&gen::generate(&spec)).as_bytes()).expect("valid");
     for options in [
         CheckOptions {
-            timeout: Some(Duration::ZERO),
+            wall_time: Some(Duration::ZERO),
             ..CheckOptions::default()
         },
         CheckOptions {
@@ -367,4 +368,78 @@ fn budget_gives_unknown_never_ok() {
             Verdict::Unknown { .. }
         ));
     }
+}
+
+/// Jepsen's etcd lines with runs of spaces between the fields (as some of its
+/// output has, and as Porcupine's parser accepts) read like tab-separated ones.
+#[test]
+fn etcd_fields_may_be_separated_by_any_whitespace() {
+    let tabs = "INFO  jepsen.util - 1\t:invoke\t:cas\t[1 2]\n\
+                INFO  jepsen.util - 1\t:fail\t:cas\t[1 2]\n\
+                INFO  jepsen.util - 2\t:invoke\t:read\tnil\n\
+                INFO  jepsen.util - 2\t:ok\t:read\tnil\n";
+    let spaces = "INFO  jepsen.util -   1   :invoke  :cas    [1 2]\n\
+                  INFO jepsen.util - 1 :fail :cas [1 2]  \n\
+                  INFO  jepsen.util  -  2 \t :invoke :read nil\n\
+                  INFO  jepsen.util - 2    :ok    :read  nil\n";
+    let a = parse_etcd(tabs.as_bytes()).expect("tabs");
+    let b = parse_etcd(spaces.as_bytes()).expect("spaces");
+    assert_eq!(a.len(), 2);
+    assert_eq!(a, b);
+    // Other log lines are still skipped.
+    let mixed = format!("INFO  jepsen.util - :nemesis :info :start nil\n{spaces}");
+    assert_eq!(parse_etcd(mixed.as_bytes()).expect("mixed").len(), 2);
+}
+
+/// A misspelt or missing field is an input error naming the line, not an
+/// empty value that makes a false violation.
+#[test]
+fn kv_unknown_or_missing_fields_are_errors() {
+    let inv = "{:process 1, :type :invoke, :f :get, :key \"a\", :value nil}\n";
+    let typo = format!("{inv}{{:process 1, :type :ok, :f :get, :key \"a\", :vale \"x\"}}\n");
+    assert_err(kv_err(typo.as_bytes()), Some(2), "unknown field :vale");
+    let missing = format!("{inv}{{:process 1, :type :ok, :f :get, :key \"a\"}}\n");
+    assert_err(kv_err(missing.as_bytes()), Some(2), "missing :value");
+    let twice = "{:process 1, :type :invoke, :f :get, :key \"a\", :key \"b\", :value nil}\n";
+    assert_err(kv_err(twice.as_bytes()), Some(1), "twice");
+    // A get that read nothing says `:value nil` (or ""), which is fine.
+    let ok = format!("{inv}{{:process 1, :type :ok, :f :get, :key \"a\", :value nil}}\n");
+    assert_eq!(parse_jepsen_kv(ok.as_bytes()).expect("valid").len(), 1);
+    let timed = format!(
+        "{inv}{{:process 1, :type :ok, :f :get, :key \"a\", :value \"\", :time 5, :index 1, :node \"n1\"}}\n"
+    );
+    assert_eq!(parse_jepsen_kv(timed.as_bytes()).expect("valid").len(), 1);
+}
+
+/// An integer too big for 64 bits is named as such, with its line and column
+/// (and `snapstorm check` prefixes the file).
+#[test]
+fn huge_integers_say_they_do_not_fit() {
+    let big = "99999999999999999999999";
+    let write = format!("INFO  jepsen.util - 1\t:invoke\t:write\t{big}\n");
+    let e = etcd_err(write.as_bytes());
+    assert_err(e.clone(), Some(1), "does not fit in 64 bits");
+    assert!(e.message.contains("column 38"), "{e}");
+    let cas = format!("INFO  jepsen.util - 1\t:invoke\t:cas\t[1 -{big}]\n");
+    assert_err(etcd_err(cas.as_bytes()), Some(1), "does not fit in 64 bits");
+    let process = format!("INFO  jepsen.util - {big}\t:invoke\t:read\tnil\n");
+    assert_err(
+        etcd_err(process.as_bytes()),
+        Some(1),
+        "does not fit in 64 bits",
+    );
+    let kv = format!("{{:process {big}, :type :invoke, :f :get, :key \"a\", :value nil}}\n");
+    let e = kv_err(kv.as_bytes());
+    assert_err(e.clone(), Some(1), "does not fit in 64 bits");
+    assert!(e.message.contains("column 11"), "{e}");
+    let snap = event(1, EventKind::Invoke, Function::Get, None, 1)
+        .replace("\"time\":1", &format!("\"time\":{big}"));
+    assert_err(
+        snap_err(snap.as_bytes()),
+        Some(1),
+        "does not fit in 64 bits",
+    );
+
+    let file = write_temp("huge.log", write.as_bytes());
+    assert_eq!(run(args(Format::JepsenEtcd, vec![file])), 2);
 }

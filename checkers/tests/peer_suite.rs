@@ -1,7 +1,7 @@
 //! Every peer history (Porcupine's test data, recorded by Jepsen) must get
 //! its known verdict; kv files both split per key and as a whole.
-use checkers::cli::{check_file, Format};
-use checkers::linearizability::{CheckOptions, Verdict};
+use checkers::cli::{check_file, check_file_measured, Format};
+use checkers::linearizability::{CheckOptions, Verdict, DEFAULT_MAX_STEPS, DEFAULT_MEMORY_LIMIT};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,9 +21,25 @@ fn expected(group: &str) -> Vec<(PathBuf, bool)> {
     files
 }
 
-/// `Some(true)` linearizable, `Some(false)` not, `None` unknown.
+/// `Some(true)` linearizable, `Some(false)` not, `None` unknown. The
+/// default budgets leave a margin of at least 100× in steps and 20× in
+/// memory over what the file needs (printed with `--nocapture`).
 fn verdict(file: &Path, format: Format, options: &CheckOptions) -> Option<bool> {
-    match check_file(file, format, options).unwrap_or_else(|e| panic!("{}: {e}", file.display())) {
+    let (verdict, work) = check_file_measured(file, format, options)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    println!(
+        "{}: {} steps (all partitions {}), {} KiB",
+        file.display(),
+        work.steps,
+        work.total_steps,
+        work.memory >> 10
+    );
+    assert!(
+        work.steps <= DEFAULT_MAX_STEPS / 100 && work.memory <= DEFAULT_MEMORY_LIMIT / 20,
+        "{}: the default budget's margin is too small: {work:?}",
+        file.display()
+    );
+    match verdict {
         Verdict::Linearizable => Some(true),
         Verdict::NotLinearizable(c) => {
             assert!(
@@ -71,7 +87,7 @@ fn kv_histories_without_the_split() {
     let whole = CheckOptions {
         partition: false,
         // Generous for a slow machine: c50-ok takes about a second.
-        timeout: Some(Duration::from_secs(120)),
+        wall_time: Some(Duration::from_secs(120)),
         ..CheckOptions::default()
     };
     for (file, ok) in expected("kv") {

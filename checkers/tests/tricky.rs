@@ -19,7 +19,7 @@ fn linearizable(ops: &[RegOp]) -> bool {
     match check(&Register, ops, &CheckOptions::default()) {
         Verdict::Linearizable => true,
         Verdict::NotLinearizable(_) => false,
-        Verdict::Unknown { reason } => panic!("unknown: {reason}"),
+        Verdict::Unknown { reason, .. } => panic!("unknown: {reason}"),
     }
 }
 
@@ -133,7 +133,7 @@ fn kv_linearizable(ops: &[Operation<KvInput, KvOutput>], partition: bool) -> boo
     match check(&Kv, ops, &options) {
         Verdict::Linearizable => true,
         Verdict::NotLinearizable(_) => false,
-        Verdict::Unknown { reason } => panic!("unknown: {reason}"),
+        Verdict::Unknown { reason, .. } => panic!("unknown: {reason}"),
     }
 }
 

@@ -351,8 +351,7 @@ fn chaos(args: ChaosArgs) -> i32 {
 
 /// Prints to stdout, ignoring a closed pipe (`snapstorm ... | head` must not panic).
 pub(crate) fn print_out(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    checkers::cli::print_out(text);
 }
 
 fn print_summary(r: &Results, out: &std::path::Path) {

@@ -27,6 +27,22 @@ impl Replay {
     pub fn rejudged(&self) -> bool {
         self.recorded.revision != self.replayed.revision
     }
+
+    /// The checks cut short by a wall-time safety net, in the recording or
+    /// the replay: their verdicts may differ between machines and loads, so
+    /// a byte-identical run whose verdict changed because of them is not a
+    /// determinism failure.
+    pub fn machine_dependent(&self) -> Vec<String> {
+        let mut names: Vec<String> = [&self.recorded, &self.replayed]
+            .iter()
+            .flat_map(|r| r.checkers.iter())
+            .filter(|(_, c)| c.machine_dependent)
+            .map(|(k, _)| k.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
 }
 
 /// Reads `dir/results.json`; errors name the file and the problem.
@@ -84,9 +100,11 @@ pub fn replay(dir: &Path) -> Result<Replay, String> {
 
 /// The exit code of `snapstorm replay`: the verdict's when the run repeated
 /// exactly, 4 when it did not (a determinism failure), or when the same
-/// checkers gave the same run another verdict.
+/// checkers gave the same run another verdict without a wall-time safety
+/// net to explain it.
 pub fn exit_code(r: &Replay) -> i32 {
-    if !r.deterministic() || !(r.same_verdict() || r.rejudged()) {
+    let explained = r.rejudged() || !r.machine_dependent().is_empty();
+    if !r.deterministic() || !(r.same_verdict() || explained) {
         4
     } else {
         r.replayed.verdict.exit_code()
@@ -129,9 +147,59 @@ pub fn summary(r: &Replay) -> String {
                  instead of {}",
                 r.replayed.revision, r.recorded.revision
             )
+        } else if r.deterministic() && !r.machine_dependent().is_empty() {
+            format!(
+                " — different: the same run; {} was cut short by its wall-time safety net \
+                 (machine-dependent, not a determinism failure)",
+                r.machine_dependent().join(", ")
+            )
         } else {
             " — DIFFERENT".to_string()
         }
     ));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{CheckerResult, Stats};
+
+    fn results(lin: CheckerResult) -> Results {
+        Results::new(
+            "s",
+            1,
+            vec![("linearizability", lin)],
+            Stats::default(),
+            vec![],
+            String::new(),
+        )
+    }
+
+    #[test]
+    fn a_verdict_changed_by_the_wall_time_net_is_not_a_determinism_failure() {
+        let mut cut = CheckerResult::unknown("check did not finish: wall-time safety net");
+        cut.machine_dependent = true;
+        let valid = CheckerResult::valid("linearize");
+        let replay = |recorded: &CheckerResult, replayed: &CheckerResult| Replay {
+            recorded: results(recorded.clone()),
+            replayed: results(replayed.clone()),
+            differing: vec![],
+        };
+        let r = replay(&cut, &valid);
+        assert_eq!(exit_code(&r), 0);
+        assert!(
+            summary(&r).contains("wall-time safety net"),
+            "{}",
+            summary(&r)
+        );
+        assert_eq!(exit_code(&replay(&valid, &cut)), 3);
+        // Without the net, another verdict for the same bytes is a failure.
+        let budget = CheckerResult::unknown("check did not finish: state budget");
+        assert_eq!(exit_code(&replay(&budget, &valid)), 4);
+        // And so are different bytes, whatever the verdicts.
+        let mut r = replay(&cut, &valid);
+        r.differing.push("history.jsonl");
+        assert_eq!(exit_code(&r), 4);
+    }
 }

@@ -40,6 +40,11 @@ pub struct CheckerResult {
     /// Machine-readable extras (e.g. a linearizability counterexample).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
+    /// A wall-time safety net cut the check short: the same run may get
+    /// another verdict on another machine or under another load, which a
+    /// replay does not count as a determinism failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub machine_dependent: bool,
 }
 
 impl CheckerResult {
@@ -48,6 +53,7 @@ impl CheckerResult {
             verdict,
             detail: detail.into(),
             data: None,
+            machine_dependent: false,
         }
     }
     pub fn valid(detail: impl Into<String>) -> Self {

@@ -99,7 +99,7 @@ impl Bits {
     }
 
     pub(crate) fn bytes(&self) -> usize {
-        self.words.capacity() * 8
+        self.words.len() * 8
     }
 }
 
@@ -175,9 +175,11 @@ impl Cache {
         self.entries.len()
     }
 
+    /// Estimated from what is stored (lengths, not capacities): each
+    /// entry, its key words and a hash-map slot (key, value, control byte).
     pub(crate) fn bytes(&self) -> usize {
-        self.arena.capacity() * 8
-            + self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.heads.capacity() * 13
+        self.arena.len() * 8
+            + self.entries.len() * std::mem::size_of::<Entry>()
+            + self.heads.len() * 13
     }
 }

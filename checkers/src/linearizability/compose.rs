@@ -52,7 +52,7 @@
 use super::parts::{discover, Part};
 use super::search::{Outcome, Plan};
 use super::states::Stepper;
-use super::{Budget, Operation};
+use super::{Budget, Operation, Stop};
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -73,7 +73,7 @@ pub(crate) enum Found {
     /// No witness; why, for the verdict's reason should the full search
     /// give up too.
     Nothing(Option<String>),
-    OutOfBudget(String),
+    OutOfBudget(Stop),
 }
 
 /// Configurations a trial search of `n` operations may keep (see [`host`]);
@@ -216,7 +216,7 @@ fn host<'h, I, O, S, F>(
     whole: &mut S,
     parts: &[Part],
     c: usize,
-) -> Result<Option<usize>, String>
+) -> Result<Option<usize>, Stop>
 where
     I: Eq + std::hash::Hash,
     S: Stepper,

@@ -1,7 +1,9 @@
 //! Linearizability checking: Wing–Gong–Lowe search with memoisation,
 //! P-compositionality (independent per-key checks, run in parallel) and a
-//! time/memory budget. Without the split, a witness assembled from parts
+//! work/memory budget counted in the checker's own units (`budget.rs`), with
+//! wall time only as a safety net. Without the split, a witness assembled from parts
 //! found by `step` alone is tried first (`compose.rs`).
+mod budget;
 mod cache;
 mod compose;
 mod parts;
@@ -12,11 +14,13 @@ mod states;
 mod tests;
 
 use crate::model::{Model, OpText};
+pub(crate) use budget::{Budget, Stop};
+pub use budget::{OutOf, DEFAULT_MAX_STEPS, DEFAULT_MEMORY_LIMIT};
 use search::{Mode, Outcome, Plan};
 use serde::{Deserialize, Serialize};
 use states::{Interned, Product, Stepper};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One operation of a history: invoked at `call`, and either returned at a
@@ -41,12 +45,17 @@ impl<I, O> Operation<I, O> {
 pub struct CheckOptions {
     /// Check each partition (key) on its own, when the model allows.
     pub partition: bool,
-    /// Give up with [`Verdict::Unknown`] after this long.
-    pub timeout: Option<Duration>,
-    /// Give up with [`Verdict::Unknown`] when the search holds about this
-    /// many bytes.
+    /// The work budget: search steps each partition may take, all its
+    /// searches together; past it, [`Verdict::Unknown`] ([`OutOf::Steps`]).
+    pub max_steps: Option<u64>,
+    /// The memory budget: bytes, in the checker's own estimate of what it
+    /// stores, each partition's searches may hold at once; past it,
+    /// [`Verdict::Unknown`] ([`OutOf::Memory`]).
     pub memory_limit: Option<usize>,
-    /// Partitions checked at once.
+    /// Safety net only: give up after this much wall time
+    /// ([`OutOf::WallTime`], a verdict that depends on the machine).
+    pub wall_time: Option<Duration>,
+    /// Partitions checked at once. The verdict does not depend on it.
     pub threads: usize,
 }
 
@@ -54,8 +63,9 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             partition: true,
-            timeout: None,
-            memory_limit: None,
+            max_steps: Some(DEFAULT_MAX_STEPS),
+            memory_limit: Some(DEFAULT_MEMORY_LIMIT),
+            wall_time: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
@@ -66,10 +76,40 @@ impl Default for CheckOptions {
 pub enum Verdict {
     Linearizable,
     NotLinearizable(Box<Counterexample>),
-    /// The budget ran out first; the reason says which.
+    /// The budget ran out first; `out_of` says which, the reason in words.
     Unknown {
         reason: String,
+        #[serde(default)]
+        out_of: OutOf,
     },
+}
+
+impl Verdict {
+    /// Whether the wall-time safety net cut this verdict short, so that the
+    /// same history may get another verdict on another machine or under
+    /// another load. Every other verdict is the same everywhere.
+    pub fn machine_dependent(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Unknown {
+                out_of: OutOf::WallTime,
+                ..
+            }
+        )
+    }
+}
+
+/// What a check spent, in its own units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Work {
+    /// Search steps of the partition that took the most (what
+    /// [`CheckOptions::max_steps`] bounds).
+    pub steps: u64,
+    /// Search steps of all partitions together.
+    pub total_steps: u64,
+    /// Peak estimated bytes of the partition that held the most (what
+    /// [`CheckOptions::memory_limit`] bounds).
+    pub memory: usize,
 }
 
 /// Why a history is not linearizable, for one partition: the longest prefix
@@ -111,34 +151,54 @@ pub fn check<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     options: &CheckOptions,
 ) -> Verdict {
-    let budget = Budget {
-        deadline: options.timeout.map(|t| (Instant::now() + t, t)),
-        memory_limit: options.memory_limit,
-        used: AtomicUsize::new(0),
-        cancelled: AtomicBool::new(false),
-    };
+    check_measured(model, history, options).0
+}
+
+/// [`check`], and what it spent.
+///
+/// Every partition is searched within its own budget, by one thread, so its
+/// result does not depend on the others or on the threads. The first
+/// partition found not linearizable stops the rest: that decides the
+/// verdict whatever they would have found. (When several partitions fail,
+/// which one the counterexample shows may depend on the threads; the verdict
+/// does not.)
+pub fn check_measured<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: &CheckOptions,
+) -> (Verdict, Work) {
+    let deadline = options.wall_time.map(|t| (Instant::now() + t, t));
+    let cancelled = Arc::new(AtomicBool::new(false));
     let parts = partitions(model, history, options.partition);
     let whole = !options.partition && parts.len() == 1;
     let product = whole && history.iter().any(|o| model.partition(&o.input).is_some());
-    let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; parts.len()]);
+    // By position in `order`: the verdict, steps and peak bytes.
+    let results: Mutex<Vec<Option<(Verdict, u64, usize)>>> = Mutex::new(vec![None; parts.len()]);
     // Largest partitions first, for load balance.
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(parts[i].1.len()));
     let next = AtomicUsize::new(0);
-    let work = || {
-        while let Some(&p) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            if budget.cancelled.load(Ordering::Relaxed) {
-                break;
-            }
-            let (key, ids) = &parts[p];
-            let key = if whole { None } else { key.clone() };
-            let v = check_part(model, history, ids, key, product, whole, &budget);
-            if matches!(v, Verdict::NotLinearizable(_)) {
-                // One failing partition decides the verdict; stop the others.
-                budget.cancelled.store(true, Ordering::Relaxed);
-            }
-            results.lock().unwrap_or_else(|e| e.into_inner())[p] = Some(v);
+    let work = || loop {
+        let position = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&p) = order.get(position) else { break };
+        if cancelled.load(Ordering::Relaxed) {
+            break;
         }
+        let budget = Budget::new(
+            deadline,
+            cancelled.clone(),
+            options.max_steps,
+            options.memory_limit,
+        );
+        let (key, ids) = &parts[p];
+        let key = if whole { None } else { key.clone() };
+        let v = check_part(model, history, ids, key, product, whole, &budget);
+        if matches!(v, Verdict::NotLinearizable(_)) {
+            // It decides the verdict; stop the others.
+            cancelled.store(true, Ordering::Relaxed);
+        }
+        let spent = (v, budget.steps.get(), budget.peak.get());
+        results.lock().unwrap_or_else(|e| e.into_inner())[position] = Some(spent);
     };
     let threads = options.threads.clamp(1, parts.len().max(1));
     if threads == 1 {
@@ -151,15 +211,29 @@ pub fn check<M: Model>(
         });
     }
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut unknown = None;
-    for v in results.into_iter().flatten() {
+    let mut spent = Work::default();
+    let mut violation = None;
+    let mut unknown: Option<Verdict> = None;
+    for (v, steps, memory) in results.into_iter().flatten() {
+        spent.steps = spent.steps.max(steps);
+        spent.total_steps += steps;
+        spent.memory = spent.memory.max(memory);
         match v {
-            Verdict::NotLinearizable(_) => return v,
-            Verdict::Unknown { .. } => unknown = unknown.or(Some(v)),
-            Verdict::Linearizable => {}
+            Verdict::NotLinearizable(_) => violation = violation.or(Some(v)),
+            // The first one cut short by the wall-time net, if any: the
+            // verdict then says it may depend on the machine.
+            Verdict::Unknown { .. }
+                if unknown
+                    .as_ref()
+                    .is_none_or(|u| !u.machine_dependent() && v.machine_dependent()) =>
+            {
+                unknown = Some(v)
+            }
+            _ => {}
         }
     }
-    unknown.unwrap_or(Verdict::Linearizable)
+    let verdict = violation.or(unknown).unwrap_or(Verdict::Linearizable);
+    (verdict, spent)
 }
 
 /// Groups operation ids by partition key, in order of first appearance.
@@ -285,21 +359,15 @@ fn solve<'h, M: Model, S: Stepper>(
                     failed.counterexample(&mut stepper, &prefix),
                 ));
             }
-            compose::Found::OutOfBudget(reason) => return Verdict::Unknown { reason },
+            compose::Found::OutOfBudget(stop) => return unknown(stop, None),
             compose::Found::Nothing(why) => note = why,
         }
     }
     match decide(plan, &mut stepper, budget, usize::MAX) {
         Outcome::Linearizable(_) => Verdict::Linearizable,
-        Outcome::OutOfBudget(reason) => Verdict::Unknown {
-            reason: match note {
-                Some(note) => format!("{reason}; {note}"),
-                None => reason,
-            },
-        },
-        Outcome::GaveUp => Verdict::Unknown {
-            reason: "search gave up".to_string(),
-        },
+        Outcome::OutOfBudget(stop) => unknown(stop, note),
+        // Not reached with an unlimited cap; kept total.
+        Outcome::GaveUp => unknown(budget.out_of_steps(), note),
         Outcome::Violation(prefix) => {
             Verdict::NotLinearizable(Box::new(part.counterexample(&mut stepper, &prefix)))
         }
@@ -325,43 +393,19 @@ fn decide<S: Stepper>(plan: &Plan, stepper: &mut S, budget: &Budget, cap: usize)
     }
 }
 
-/// Time and memory shared by the partitions of one check.
-pub(crate) struct Budget {
-    deadline: Option<(Instant, Duration)>,
-    memory_limit: Option<usize>,
-    used: AtomicUsize,
-    cancelled: AtomicBool,
-}
-
-impl Budget {
-    /// Records that a search now holds `now` bytes, having reported `reported`.
-    pub(crate) fn update(&self, reported: &mut usize, now: usize) {
-        if now >= *reported {
-            self.used.fetch_add(now - *reported, Ordering::Relaxed);
-        } else {
-            self.used.fetch_sub(*reported - now, Ordering::Relaxed);
-        }
-        *reported = now;
-    }
-
-    pub(crate) fn release(&self, reported: usize) {
-        self.used.fetch_sub(reported, Ordering::Relaxed);
-    }
-
-    pub(crate) fn check(&self) -> Result<(), String> {
-        if self.cancelled.load(Ordering::Relaxed) {
-            return Err("cancelled: another partition is not linearizable".to_string());
-        }
-        if let Some((deadline, limit)) = self.deadline {
-            if Instant::now() >= deadline {
-                return Err(format!("time budget of {} s ran out", limit.as_secs_f64()));
-            }
-        }
-        if let Some(limit) = self.memory_limit {
-            if self.used.load(Ordering::Relaxed) > limit {
-                return Err(format!("memory budget of {} MiB ran out", limit >> 20));
-            }
-        }
-        Ok(())
-    }
+/// The verdict of a search stopped by `stop`, with `note` on what was tried.
+fn unknown(stop: Stop, note: Option<String>) -> Verdict {
+    let (out_of, reason) = match stop {
+        Stop::Out(out_of, reason) => (out_of, reason),
+        // Never the verdict: an earlier partition's violation is.
+        Stop::Cancelled => (
+            OutOf::Steps,
+            "cancelled: another partition is not linearizable".to_string(),
+        ),
+    };
+    let reason = match note {
+        Some(note) => format!("{reason}; {note}"),
+        None => reason,
+    };
+    Verdict::Unknown { reason, out_of }
 }

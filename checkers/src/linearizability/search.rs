@@ -46,7 +46,7 @@
 //! indeterminate operations at every dead end.
 use super::cache::{Bits, Cache};
 use super::states::Stepper;
-use super::Budget;
+use super::{Budget, Stop};
 
 /// A partition's operations, in local order: completed ones `0..completed`,
 /// then indeterminate ones; each group sorted by call time.
@@ -71,7 +71,7 @@ pub(crate) enum Outcome {
     Linearizable(Vec<u32>),
     /// The longest linearizable prefix found, in local operation indices.
     Violation(Vec<u32>),
-    OutOfBudget(String),
+    OutOfBudget(Stop),
     /// The search explored more configurations than it is allowed
     /// ([`Mode::Pairs`], or a cap).
     GaveUp,
@@ -131,6 +131,9 @@ struct Search<'a, S: Stepper> {
     /// those too, since configurations after an indeterminate operation are
     /// explored without being kept.
     step_limit: u64,
+    /// Steps taken, and what the partition's work budget leaves it.
+    ticks: u64,
+    allowance: u64,
 }
 
 /// `cap`: configurations to explore before giving up ([`Outcome::GaveUp`]).
@@ -144,6 +147,7 @@ pub(crate) fn search<S: Stepper>(
     let mut s = Search::new(plan, stepper, budget, mode, cap);
     let outcome = s.run();
     budget.release(s.memory_reported);
+    budget.spend(s.ticks);
     outcome
 }
 
@@ -222,6 +226,8 @@ impl<'a, S: Stepper> Search<'a, S> {
             } else {
                 cap as u64 * 16
             },
+            ticks: 0,
+            allowance: budget.steps_left(),
         }
     }
 
@@ -234,14 +240,16 @@ impl<'a, S: Stepper> Search<'a, S> {
         if !self.enter(ROOT, sid) {
             return Outcome::Linearizable(Vec::new());
         }
-        let mut ticks = 0u64;
         loop {
-            ticks += 1;
-            if ticks.is_multiple_of(4096) {
-                if let Err(why) = self.account() {
-                    return Outcome::OutOfBudget(why);
+            if self.ticks == self.allowance {
+                return Outcome::OutOfBudget(self.budget.out_of_steps());
+            }
+            self.ticks += 1;
+            if self.ticks.is_multiple_of(4096) {
+                if let Err(stop) = self.account() {
+                    return Outcome::OutOfBudget(stop);
                 }
-                if self.cache.len() > self.limit || ticks > self.step_limit {
+                if self.cache.len() > self.limit || self.ticks > self.step_limit {
                     return Outcome::GaveUp;
                 }
             }
@@ -411,13 +419,14 @@ impl<'a, S: Stepper> Search<'a, S> {
         }
     }
 
-    /// Reports memory use to the shared budget and checks it.
-    fn account(&mut self) -> Result<(), String> {
+    /// Reports memory use (estimated from what is stored, so the same on
+    /// every machine) to the partition's budget and checks it.
+    fn account(&mut self) -> Result<(), Stop> {
         let now = self.cache.bytes()
             + self.stepper.bytes()
-            + self.levels.capacity() * std::mem::size_of::<Level>()
+            + self.levels.len() * std::mem::size_of::<Level>()
             + self.bits.bytes()
-            + self.best.capacity() * 4;
+            + self.best.len() * 4;
         self.budget.update(&mut self.memory_reported, now);
         self.budget.check()
     }

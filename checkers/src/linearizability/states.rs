@@ -17,7 +17,7 @@ pub(crate) trait Stepper {
     /// Steps `op` as if its result were unknown (indeterminate).
     fn step_unknown(&mut self, sid: u32, op: u32) -> Option<u32>;
     fn describe(&self, sid: u32) -> String;
-    /// Approximate heap bytes held.
+    /// Estimated bytes held, from what is stored.
     fn bytes(&self) -> usize;
     /// The one component of the state that `op`'s step reads and writes,
     /// when this stepper builds the state as a vector of components and steps
@@ -78,7 +78,7 @@ impl Memo {
     }
 
     fn bytes(&self) -> usize {
-        self.last.capacity() * 8 + self.map.capacity() * 13
+        self.last.len() * 8 + self.map.len() * 13
     }
 }
 
@@ -160,10 +160,12 @@ impl<M: Model> Stepper for Interned<'_, M> {
     }
 
     fn bytes(&self) -> usize {
-        // Hash maps hold roughly key + value + a control byte per bucket.
-        self.states.capacity() * 2 * std::mem::size_of::<M::State>()
-            + self.same_hash.capacity() * 4
-            + self.ids.capacity() * 13
+        // Estimated from what is stored (lengths, not capacities, so the same
+        // on every machine and allocator): states at their inline size, a
+        // hash-map entry as key + value + a control byte.
+        self.states.len() * std::mem::size_of::<M::State>()
+            + self.same_hash.len() * 4
+            + self.ids.len() * 13
             + self.memo.bytes()
     }
 }
@@ -267,8 +269,8 @@ impl<M: Model> Stepper for Product<'_, M> {
     fn bytes(&self) -> usize {
         let per_vector = self.keys.len() * 4 + 16;
         self.inner.bytes()
-            + self.vectors.capacity() * 2 * per_vector
-            + self.ids.capacity() * 20
+            + self.vectors.len() * per_vector
+            + self.ids.len() * 20
             + self.memo.bytes()
     }
 }

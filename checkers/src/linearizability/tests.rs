@@ -4,15 +4,9 @@ use super::states::{Interned, Product};
 use super::{plan_for, Budget, Operation};
 use crate::model::StringKv;
 use crate::model::{KvInput, KvOp, KvOutput, Register, RegisterInput as R, RegisterOutput as O};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 fn unlimited() -> Budget {
-    Budget {
-        deadline: None,
-        memory_limit: None,
-        used: AtomicUsize::new(0),
-        cancelled: AtomicBool::new(false),
-    }
+    Budget::unlimited()
 }
 
 fn reg(input: R, call: u64, ret: u64, out: O) -> Operation<R, O> {

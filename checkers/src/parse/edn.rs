@@ -30,11 +30,13 @@ impl Edn {
 struct Reader<'a> {
     s: &'a str,
     pos: usize,
+    /// Byte offset of `s` in its line, for the columns in messages.
+    base: usize,
 }
 
 /// Parses one whole map of keyword keys, e.g. a Jepsen operation.
 pub fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
-    let mut r = Reader { s, pos: 0 };
+    let mut r = Reader { s, pos: 0, base: 0 };
     r.skip_ws();
     r.expect('{')?;
     let mut out = Vec::new();
@@ -54,7 +56,7 @@ pub fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
     if r.pos != s.len() {
         return Err(format!(
             "unexpected text after the map at column {}",
-            r.pos + 1
+            r.column(r.pos)
         ));
     }
     Ok(out)
@@ -62,7 +64,17 @@ pub fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
 
 /// Parses one value filling the whole string, e.g. `[1 2]`.
 pub fn parse_value(s: &str) -> Result<Edn, String> {
-    let mut r = Reader { s, pos: 0 };
+    parse_value_at(s, 0)
+}
+
+/// [`parse_value`] of a string that starts at byte `offset` of its line:
+/// columns in errors are the line's.
+pub fn parse_value_at(s: &str, offset: usize) -> Result<Edn, String> {
+    let mut r = Reader {
+        s,
+        pos: 0,
+        base: offset,
+    };
     r.skip_ws();
     let v = r.value()?;
     r.skip_ws();
@@ -73,6 +85,11 @@ pub fn parse_value(s: &str) -> Result<Edn, String> {
 }
 
 impl Reader<'_> {
+    /// The 1-based column of byte `pos`.
+    fn column(&self, pos: usize) -> usize {
+        self.base + pos + 1
+    }
+
     fn peek(&self) -> Option<char> {
         self.s[self.pos..].chars().next()
     }
@@ -89,7 +106,10 @@ impl Reader<'_> {
         if self.eat(c) {
             Ok(())
         } else {
-            Err(format!("expected '{c}' at column {}", self.pos + 1))
+            Err(format!(
+                "expected '{c}' at column {}",
+                self.column(self.pos)
+            ))
         }
     }
 
@@ -122,12 +142,16 @@ impl Reader<'_> {
                 self.pos += 1;
                 let word = self.word();
                 if word.is_empty() {
-                    return Err(format!("empty keyword at column {}", self.pos));
+                    return Err(format!(
+                        "empty keyword at column {}",
+                        self.column(self.pos - 1)
+                    ));
                 }
                 Ok(Edn::Keyword(word.to_string()))
             }
             Some(_) => {
                 let start = self.pos;
+                let column = self.column(start);
                 let word = self.word();
                 match word {
                     "nil" => Ok(Edn::Nil),
@@ -136,12 +160,19 @@ impl Reader<'_> {
                     "" => Err(format!(
                         "unexpected '{}' at column {}",
                         self.peek().unwrap_or(' '),
-                        start + 1
+                        column
                     )),
-                    w => w
-                        .parse()
-                        .map(Edn::Int)
-                        .map_err(|_| format!("cannot read {w:?} at column {}", start + 1)),
+                    w => w.parse().map(Edn::Int).map_err(|_| {
+                        let digits = w.strip_prefix(['-', '+']).unwrap_or(w);
+                        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                            format!(
+                                "integer {w} at column {column} does not fit in 64 bits \
+                                 (from -2^63 to 2^63-1)"
+                            )
+                        } else {
+                            format!("cannot read {w:?} at column {column}: not a number, nil, true or false")
+                        }
+                    }),
                 }
             }
         }
@@ -166,7 +197,7 @@ impl Reader<'_> {
             let Some(c) = self.peek() else {
                 return Err(format!(
                     "unterminated string starting at column {}",
-                    start + 1
+                    self.column(start)
                 ));
             };
             self.pos += c.len_utf8();

@@ -6,6 +6,14 @@ use super::{error, lines, InputError};
 use crate::linearizability::Operation;
 use crate::model::{KvInput, KvOp, KvOutput};
 
+/// The fields an operation map may have: `process`, `type`, `f` and `key`
+/// always, `value` on invocations of put and append and on every `:ok`
+/// (Jepsen writes `:value nil` for a get's invocation), then Jepsen's
+/// optional ones (and `node`, which snapstorm's own EDN export writes).
+const FIELDS: [&str; 9] = [
+    "process", "type", "f", "key", "value", "time", "index", "error", "node",
+];
+
 /// Reads the history; an operation's times are its line numbers. Blank
 /// lines are skipped; every other line must be an operation map.
 pub fn parse_jepsen_kv(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>, InputError> {
@@ -15,6 +23,20 @@ pub fn parse_jepsen_kv(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
             continue;
         }
         let map = parse_map(line).map_err(|e| error(n, format!("not an operation map: {e}")))?;
+        if let Some((k, _)) = map.iter().find(|(k, _)| !FIELDS.contains(&k.as_str())) {
+            return Err(error(
+                n,
+                format!(
+                    "unknown field :{k} (an operation has :{})",
+                    FIELDS.join(", :")
+                ),
+            ));
+        }
+        for (i, (k, _)) in map.iter().enumerate() {
+            if map[..i].iter().any(|(earlier, _)| earlier == k) {
+                return Err(error(n, format!("field :{k} appears twice")));
+            }
+        }
         let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
         let field = |k: &str| get(k).ok_or_else(|| error(n, format!("missing :{k}")));
         let process = match field("process")? {
@@ -70,6 +92,10 @@ pub fn parse_jepsen_kv(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
             ));
         }
         let is_get = input.op == KvOp::Get;
+        if kind == "ok" && get("value").is_none() {
+            // Read as "" it would make a false violation.
+            return Err(error(n, format!("missing :value on the :ok of :{f}")));
+        }
         let completion = match kind {
             // A get of a missing key returns "" here; nil is read the same way.
             "ok" if is_get => {

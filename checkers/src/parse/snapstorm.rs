@@ -13,8 +13,7 @@ pub fn parse_snapstorm(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
         if line.trim().is_empty() {
             continue;
         }
-        let e: Event =
-            serde_json::from_str(line).map_err(|e| error(n, format!("bad event: {e}")))?;
+        let e: Event = serde_json::from_str(line).map_err(|e| error(n, bad_event(line, &e)))?;
         let shape = |what: &str| {
             error(
                 n,
@@ -82,6 +81,31 @@ pub fn parse_snapstorm(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
         pairing.complete(n, e.process, completion, e.time)?;
     }
     pairing.finish()
+}
+
+/// serde's message, or for an integer too big for its field (which serde
+/// reads as a float) one that says so.
+fn bad_event(line: &str, e: &serde_json::Error) -> String {
+    let bytes = line.as_bytes();
+    let number = |b: &u8| b.is_ascii_digit() || *b == b'-';
+    // serde's column is the number's last character.
+    let at = e.column().saturating_sub(1).min(bytes.len());
+    let end = at + bytes[at..].iter().take_while(|b| number(b)).count();
+    let start = at - bytes[..at].iter().rev().take_while(|b| number(b)).count();
+    let text = &line[start..end];
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if e.is_data()
+        && digits.len() > 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && text.parse::<i64>().is_err()
+        && text.parse::<u64>().is_err()
+    {
+        return format!(
+            "bad event: integer {text} at column {} does not fit in 64 bits",
+            start + 1
+        );
+    }
+    format!("bad event: {e}")
 }
 
 fn show(v: &Option<Value>) -> String {

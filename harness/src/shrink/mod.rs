@@ -105,9 +105,8 @@ pub fn cli(args: ShrinkArgs) -> i32 {
     };
     match shrink(&cfg) {
         Ok(r) => {
-            use std::io::Write;
             let text = format!("{}\n  shrunk run: {}\n", r.summary, r.out);
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            checkers::cli::print_out(&text);
             0
         }
         Err(e) => {
