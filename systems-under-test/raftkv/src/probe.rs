@@ -66,7 +66,7 @@ probes! {
     /// A candidate lost: a quorum refused its votes.
     ElectionLost = "election.lost";
     /// A single-voter cluster elected itself at once.
-    ElectionSingleVoter = "election.single_voter";
+    ElectionSingleVoter = "election.single_voter", unhit = "no scenario runs a single voter: clusters have 3, 5 or 7 nodes and removals keep a majority of them";
     /// A vote was granted.
     VoteGranted = "vote.granted";
     /// A vote was refused: this node voted for another candidate or follows a leader.
@@ -128,19 +128,19 @@ probes! {
     /// A chunk was refused: it belongs to another snapshot than the transfer's.
     SnapshotChunkOtherSnapshot = "snapshot.chunk_rejected.other_snapshot";
     /// A chunk was refused: its size or checksum differ from the transfer's.
-    SnapshotChunkSizeOrCrc = "snapshot.chunk_rejected.size_or_crc";
+    SnapshotChunkSizeOrCrc = "snapshot.chunk_rejected.size_or_crc", unhit = "unreachable in a correct cluster: the bytes of the snapshot at (term, index) are fixed by the committed log";
     /// A chunk was refused: it runs past the transfer's total size.
-    SnapshotChunkOverlong = "snapshot.chunk_rejected.overlong";
+    SnapshotChunkOverlong = "snapshot.chunk_rejected.overlong", unhit = "unreachable in a correct cluster: only a leader that sends past its own total size gets here";
     /// A chunk was refused: the last chunk ends before the total size.
-    SnapshotChunkShort = "snapshot.chunk_rejected.short";
+    SnapshotChunkShort = "snapshot.chunk_rejected.short", unhit = "unreachable in a correct cluster: a correct leader's last chunk ends at the total size (the accept-short-snapshot mutant is what this check stops)";
     /// A chunk came at an unexpected offset (duplicate or reordered).
     SnapshotChunkUnexpectedOffset = "snapshot.chunk_rejected.unexpected_offset";
     /// A complete transfer failed its checksum.
-    SnapshotChecksumMismatch = "snapshot.checksum_mismatch";
+    SnapshotChecksumMismatch = "snapshot.checksum_mismatch", unhit = "the simulated network never corrupts a datagram's payload (no fault does), so every complete transfer is intact";
     /// A complete snapshot was installed and the log replaced.
     SnapshotInstalled = "snapshot.installed";
     /// An install kept the follower's matching log suffix past the snapshot.
-    SnapshotInstalledKeptSuffix = "snapshot.installed_kept_suffix";
+    SnapshotInstalledKeptSuffix = "snapshot.installed_kept_suffix", unhit = "unreachable in the clean system: a follower whose log matches the snapshot's last entry fast-forwards instead (etcd's restore); only the install-keeps-conflicting-suffix and install-stale-snapshot mutants keep a suffix";
     /// An install discarded a suffix whose entry at the snapshot index had another term.
     SnapshotInstalledDroppedConflict = "snapshot.installed_dropped_conflict";
     /// A complete snapshot was refused as stale (at or below our commit).
