@@ -159,6 +159,32 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "snapshot-transfer-crash",
+        summary: "snapshots sent in many small chunks over a reordering network while the receiving follower crashes mid-transfer: it must refuse the stray chunks and install a whole snapshot",
+        build: |s| {
+            // 64-byte chunks make every transfer many datagrams (the code
+            // probes showed no crash ever met a transfer of more than one).
+            s.spec.snapshot_chunk_size = 64;
+            s.every(MS(600), MS(2500), MS(1500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
+            s.every(MS(500), MS(900), MS(700), |_| Fault::CrashAt {
+                target: Target::Follower,
+                point: CrashPoint::MidInstallTransfer,
+                lose_disk: false,
+            });
+            s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.2, reorder: 0.4, max_delay_ms: 40 * TIME_SCALE });
+        },
+        evidence: |e| {
+            let fired = e
+                .faults
+                .iter()
+                .any(|f| f.fault.name() == "crash-at" && f.detail.starts_with("crash point reached"));
+            vec![
+                ("a follower crashed in the middle of a snapshot transfer", fired),
+                ("snapshots were installed", e.count(|ev| matches!(ev, TraceEvent::SnapshotInstalled { .. })) > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "disk-loss-mid-snapshot",
         summary: "crash a node while it takes or installs a snapshot and give it an empty disk; it must rejoin without voting until caught up",
         build: |s| {
