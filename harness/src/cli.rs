@@ -265,8 +265,13 @@ fn fuzz(args: FuzzArgs) -> i32 {
             );
             if !c.vacuous.is_empty() {
                 t.push_str(&format!(
-                    "  vacuous (evidence unmet): {} seeds: {}\n",
+                    "  vacuous (evidence unmet): {} {}: {}\n",
                     c.vacuous.len(),
+                    if c.vacuous.len() == 1 {
+                        "seed"
+                    } else {
+                        "seeds"
+                    },
                     reports::campaign::seed_list(&c.vacuous, 8)
                 ));
             }

@@ -340,8 +340,13 @@ pub fn summary(m: &Merged, out: &Path, notes: &[String]) -> String {
     );
     if !c.vacuous.is_empty() {
         t.push_str(&format!(
-            "  vacuous (evidence unmet): {} seeds: {}\n",
+            "  vacuous (evidence unmet): {} {}: {}\n",
             c.vacuous.len(),
+            if c.vacuous.len() == 1 {
+                "seed"
+            } else {
+                "seeds"
+            },
             reports::campaign::seed_list(&c.vacuous, 8)
         ));
     }

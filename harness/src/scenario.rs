@@ -180,6 +180,7 @@ pub const SCENARIOS: &[Scenario] = &[
                 .any(|f| f.fault.name() == "crash-at" && f.detail.starts_with("crash point reached"));
             vec![
                 ("a follower crashed in the middle of a snapshot transfer", fired),
+                ("messages were delayed out of order", e.probed(raftkv::probe::Probe::FaultDelayed) > 0),
                 ("snapshots were installed", e.count(|ev| matches!(ev, TraceEvent::SnapshotInstalled { .. })) > 0),
             ]
         },
@@ -251,6 +252,10 @@ pub const SCENARIOS: &[Scenario] = &[
             vec![
                 ("a snapshot was installed while the network was unreliable", installed),
                 ("chunks arrived duplicated or out of order and were refused", disorder),
+                // (A reorder fault that silently stopped delaying went unseen:
+                // a cargo-mutants survivor.)
+                ("messages were delayed out of order", e.probed(raftkv::probe::Probe::FaultDelayed) > 0),
+                ("messages were duplicated", e.probed(raftkv::probe::Probe::FaultDuplicated) > 0),
             ]
         },
     },

@@ -243,6 +243,10 @@ probes! {
     NodeHalted = "node.halted";
     /// A node reached its armed crash point.
     NodeCrashPoint = "node.crash_point";
+    /// The transport fault sent a message twice (the harness's fault injection).
+    FaultDuplicated = "fault.duplicated";
+    /// The transport fault held a message back for a random delay, reordering it.
+    FaultDelayed = "fault.delayed";
 }
 
 thread_local! {

@@ -359,6 +359,7 @@ impl Node {
         let bytes = Wire::Raft(m).encode();
         let faults = self.control.borrow().transport;
         let copies = if self.rng.random_bool(faults.duplicate.clamp(0.0, 1.0)) {
+            hit(Probe::FaultDuplicated);
             2
         } else {
             1
@@ -367,6 +368,7 @@ impl Node {
             if faults.max_delay > Duration::ZERO
                 && self.rng.random_bool(faults.reorder.clamp(0.0, 1.0))
             {
+                hit(Probe::FaultDelayed);
                 let delay = faults.max_delay.mul_f64(self.rng.random::<f64>());
                 let (socket, bytes) = (self.socket.clone(), bytes.clone());
                 tokio::task::spawn_local(async move {
