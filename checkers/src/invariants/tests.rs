@@ -484,7 +484,59 @@ fn duplicate_apply_of_one_command_breaks_exactly_once() {
     assert!(f
         .violations
         .iter()
-        .any(|v| v.message.contains("out of order")));
+        .any(|v| v.message.contains("was acknowledged before")));
+}
+
+#[test]
+fn the_final_list_read_follows_real_time_not_issue_order() {
+    let t = list_trace(&[(1, "<1>"), (2, "<2>")]);
+    // <1> was acknowledged before <2> was invoked: <2><1> breaks real time.
+    let h = list_history(&["<1>", "<2>"], "<2><1>");
+    let f = finding(&t, &h, "exactly-once");
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.message.contains("has <2> before <1>")),
+        "{:?}",
+        f.violations
+    );
+    // Concurrent appends (both invoked before either is acknowledged, as when
+    // one timed out and another session's came first) may land either way.
+    let mut h = vec![
+        ev(
+            0,
+            0,
+            EventKind::Invoke,
+            Function::Append,
+            "list0",
+            Some("<1>"),
+        ),
+        ev(
+            1,
+            1,
+            EventKind::Invoke,
+            Function::Append,
+            "list0",
+            Some("<2>"),
+        ),
+        ev(2, 1, EventKind::Ok, Function::Append, "list0", Some("<2>")),
+        ev(3, 0, EventKind::Ok, Function::Append, "list0", Some("<1>")),
+    ];
+    h.push(ev(4, 99, EventKind::Invoke, Function::Get, "list0", None));
+    h.push(ev(
+        5,
+        99,
+        EventKind::Ok,
+        Function::Get,
+        "list0",
+        Some("<2><1>"),
+    ));
+    let t = list_trace(&[(1, "<2>"), (2, "<1>")]);
+    assert_eq!(
+        failed(&t, &h),
+        Vec::<&str>::new(),
+        "concurrent appends in either order"
+    );
 }
 
 #[test]
