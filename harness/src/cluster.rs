@@ -224,15 +224,34 @@ impl<'a> Cluster<'a> {
     /// happened at all). Raft tolerates losing the state of a minority; past
     /// that, no protocol can tell what was committed, and a correct node
     /// refuses to elect anyone (an operator must restore from a backup).
-    pub fn may_lose_disk(&self, id: NodeId, out: &BTreeSet<NodeId>) -> bool {
+    /// `promoting` are the nodes whose promotion to voter is still queued: each
+    /// view counts them as voters already (swarm seed 51152: a learner down on
+    /// an empty disk was promoted after another voter lost its disk, leaving 2
+    /// of 4 voters with their data).
+    pub fn may_lose_disk(
+        &self,
+        id: NodeId,
+        out: &BTreeSet<NodeId>,
+        promoting: &BTreeSet<NodeId>,
+    ) -> bool {
         let intact = |n: &NodeId| *n != id && !self.controls[n].borrow().status.recovering;
         let all = self.spec.node_ids();
         let members: Vec<NodeId> = all.iter().copied().filter(|n| !out.contains(n)).collect();
         let intact_all = all.iter().filter(|n| intact(n)).count();
         let intact_members = members.iter().filter(|n| intact(n)).count();
         let views_keep_a_majority = self.controls.values().all(|c| {
-            let voters = &c.borrow().status.voters;
-            voters.is_empty() || voters.iter().filter(|n| intact(n)).count() > voters.len() / 2
+            let control = c.borrow();
+            if control.status.voters.is_empty() {
+                return true;
+            }
+            let voters: BTreeSet<NodeId> = control
+                .status
+                .voters
+                .iter()
+                .chain(promoting)
+                .copied()
+                .collect();
+            voters.iter().filter(|n| intact(n)).count() > voters.len() / 2
         });
         intact_all > all.len() / 2 && intact_members > members.len() / 2 && views_keep_a_majority
     }

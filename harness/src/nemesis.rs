@@ -475,7 +475,7 @@ impl Nemesis {
                 if c.is_crashed(n) {
                     return;
                 }
-                if *lose_disk && c.may_lose_disk(n, &self.out_members) {
+                if *lose_disk && c.may_lose_disk(n, &self.out_members, &self.readding) {
                     c.lose_disk(n);
                     self.disk_losses += 1;
                     detail = "disk lost".into();
@@ -643,7 +643,7 @@ impl Nemesis {
                 let fired = c.control(node).borrow().crashed_at.is_some() && c.is_crashed(node);
                 c.control(node).borrow_mut().crash_point = None;
                 if fired {
-                    if lose_disk && c.may_lose_disk(node, &self.out_members) {
+                    if lose_disk && c.may_lose_disk(node, &self.out_members, &self.readding) {
                         c.lose_disk(node);
                         self.disk_losses += 1;
                         self.log[a.record].detail.push_str("; disk lost");
