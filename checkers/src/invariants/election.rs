@@ -1,8 +1,9 @@
-//! Election safety (at most one leader per term) and leader completeness (a new
-//! leader's log holds every entry committed in an earlier term).
+//! Election safety (at most one leader per term, and a node follows only the
+//! leader of its own term) and leader completeness (a new leader's log holds
+//! every entry committed in an earlier term).
 use super::{Finding, RunData, Violation};
 use raftkv::trace::{Role, TraceEvent};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn election_safety(run: &RunData) -> Finding {
     let mut leaders: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
@@ -30,9 +31,51 @@ pub fn election_safety(run: &RunData) -> Finding {
             }
         }
     }
+    // A node learns its leader only from that leader's messages of its own
+    // term, so every leader a node records for term T must have led term T
+    // (a node that took a stale leader's message as current would not).
+    let led: BTreeSet<(u64, u64)> = run
+        .trace
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::Role {
+                role: Role::Leader,
+                term,
+                ..
+            } => Some((r.node, term)),
+            _ => None,
+        })
+        .collect();
+    let mut follows = 0;
+    for r in run.trace {
+        if let TraceEvent::Role {
+            term,
+            leader: Some(leader),
+            ..
+        } = r.event
+        {
+            follows += 1;
+            if !led.contains(&(leader, term)) {
+                violations.push(Violation {
+                    node: Some(r.node),
+                    index: None,
+                    term: Some(term),
+                    time: Some(r.time),
+                    message: format!(
+                        "n{} followed n{leader} as leader of term {term}, but n{leader} never led term {term}",
+                        r.node
+                    ),
+                    diff: Vec::new(),
+                });
+            }
+        }
+    }
     Finding::new(
         "election-safety",
-        format!("{} terms with a leader, one leader each", leaders.len()),
+        format!(
+            "{} terms with a leader, one leader each; {follows} role changes name their term's leader",
+            leaders.len()
+        ),
         violations,
     )
 }

@@ -325,6 +325,33 @@ fn two_leaders_in_one_term_break_election_safety() {
 }
 
 #[test]
+fn following_a_node_that_never_led_the_term_breaks_election_safety() {
+    let follower = |node: u64, term: u64, leader: u64| {
+        rec(
+            1200,
+            node,
+            TraceEvent::Role {
+                role: Role::Follower,
+                term,
+                leader: Some(leader),
+                last_index: 3,
+                last_term: 1,
+            },
+        )
+    };
+    let mut t = clean_trace();
+    t.push(leader(1, 2, 3, 1));
+    t.push(follower(2, 2, 1));
+    assert_eq!(failed(&t, &[]), Vec::<&str>::new());
+    // n3 takes a message of n1's (leader of term 2) as if it led term 5.
+    t.push(follower(3, 5, 1));
+    assert_eq!(failed(&t, &[]), vec!["election-safety"]);
+    let v = &finding(&t, &[], "election-safety").violations[0];
+    assert_eq!((v.node, v.term), (Some(3), Some(5)));
+    assert!(v.message.contains("never led term 5"), "{}", v.message);
+}
+
+#[test]
 fn leader_missing_a_committed_entry_breaks_completeness() {
     let mut t = clean_trace();
     t.push(rec(500, 1, TraceEvent::Commit { index: 3, term: 1 }));
@@ -358,6 +385,7 @@ fn a_commit_counts_in_the_term_of_the_node_that_announced_it() {
     let mut t = clean_trace();
     // n2, a follower in term 6, learns that entry 4 (term 2) is committed:
     // it was committed in term 6, so a leader of term 5 need not hold it.
+    t.push(leader(1, 6, 4, 2));
     t.push(rec(
         1000,
         2,
