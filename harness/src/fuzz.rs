@@ -274,7 +274,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>)
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout);
     let wall_seconds = start.elapsed().as_secs_f64();
-    let mut probes = None;
+    let mut recorded = None;
     let mut result = SeedResult {
         seed,
         outcome: String::new(),
@@ -295,7 +295,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>)
         Some(c @ (0 | 1 | 3)) => {
             result.outcome = ["valid", "invalid", "", "unknown"][c as usize].to_string();
             if let Ok(r) = replay::load(&dir) {
-                probes = Some((r.probes.clone(), r.vacuous));
+                recorded = Some((r.probes.clone(), r.vacuous));
                 result.failing_checkers = r
                     .checkers
                     .iter()
@@ -335,7 +335,7 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>)
         let _ = std::fs::remove_dir_all(&dir);
         result.dir = None;
     }
-    (result, replayed, probes)
+    (result, replayed, recorded)
 }
 
 /// Runs the child with a wall-clock budget; `None` when it had to be killed.
