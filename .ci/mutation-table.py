@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The mutation score's table (README "Mutation score").
 
-    mutation-table.py MUTANTS_OUT TRIAGE [MUTANTS_OUT ...]
+    mutation-table.py MUTANTS_OUT TRIAGE [MUTANTS_OUT ...] [--rerun RERUN_OUT ...]
 
 Reads cargo-mutants' output directories (mutants.json, caught.txt, missed.txt,
 timeout.txt, unviable.txt; several shards add up) and the committed triage
@@ -11,7 +11,9 @@ timeout.txt, unviable.txt; several shards add up) and the committed triage
   with Wilson 95% confidence intervals;
 - every survivor with its triage (blind spot or equivalent, and why), or
   UNTRIAGED.
-Writes the same as markdown to MUTANTS_OUT/../score.md. Exits 1 when a
+A --rerun directory holds a later re-test of survivors (.ci/mutation-rerun):
+a survivor caught there counts as killed. Writes the same as markdown to
+MUTANTS_OUT/../score.md. Exits 1 when a
 survivor is untriaged, 2 on bad input (naming the file and the problem).
 
 A mutant is named without its line and column ("path: description"), so the
@@ -77,10 +79,18 @@ def load_triage(path):
 
 
 def main(argv):
-    if len(argv) < 3:
-        fail("usage: mutation-table.py MUTANTS_OUT TRIAGE [MUTANTS_OUT ...]")
-    outs = [Path(argv[1])] + [Path(a) for a in argv[3:]]
-    triage = load_triage(Path(argv[2]))
+    reruns = []
+    args = []
+    it = iter(argv[1:])
+    for a in it:
+        if a == "--rerun":
+            reruns.append(Path(next(it, "") or fail("--rerun needs a directory")))
+        else:
+            args.append(a)
+    if len(args) < 2:
+        fail("usage: mutation-table.py MUTANTS_OUT TRIAGE [MUTANTS_OUT ...] [--rerun RERUN_OUT ...]")
+    outs = [Path(args[0])] + [Path(a) for a in args[2:]]
+    triage = load_triage(Path(args[1]))
     files = defaultdict(lambda: defaultdict(int))
     outcome = {}
     for out in outs:
@@ -96,6 +106,15 @@ def main(argv):
                 f = k.split(": ", 1)[0]
                 files[f][kind] += 1
                 outcome[k] = (kind, full)
+    # A survivor killed by a later re-test counts as killed now.
+    for rerun in reruns:
+        for kind in ("caught", "timeout"):
+            for k, full in read_names(rerun / f"{kind}.txt"):
+                if outcome.get(k, ("",))[0] == "missed":
+                    f = k.split(": ", 1)[0]
+                    files[f]["missed"] -= 1
+                    files[f][kind] += 1
+                    outcome[k] = (kind, full)
     rows = []
     tot = defaultdict(int)
     for f in sorted(files):
