@@ -359,6 +359,29 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "divergent-tail-crash",
+        summary: "the leader is cut off and gathers a suffix of its old term, the new leader's entries overwrite it, and nodes crash before any compaction: the WAL must replay the overwrite, not the old suffix (Raft's Figure 7 shapes surviving a crash)",
+        build: |s| {
+            // Snapshots far apart, so the overwritten suffix stays in the WAL
+            // across the crash (with one every few entries, compaction erased
+            // it first and no run replayed an overwrite).
+            s.spec.snapshot_threshold = 400;
+            s.workload.clients = 8;
+            s.workload.read_ratio = 0.0;
+            s.workload.rate *= 4.0;
+            s.workload.request_timeout = MS(1000);
+            s.every(MS(600), MS(1500), MS(450), |_| Fault::Isolate { target: Target::Leader });
+            s.every(MS(1000), MS(1100), MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
+        },
+        evidence: |e| {
+            use raftkv::probe::Probe;
+            vec![
+                ("a follower truncated a conflicting suffix", e.probed(Probe::AppendTruncatedConflict) > 0),
+                ("a node replayed an overwritten suffix from its WAL on boot", e.probed(Probe::WalReplayTruncatingAppend) > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "election-crash",
         summary: "isolate the leader and crash the first node that grants a vote the moment its answer is sent; then cut off the new leader while the restarted voter meets the old one: the vote must survive the crash",
         build: |s| {

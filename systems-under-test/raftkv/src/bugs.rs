@@ -25,6 +25,7 @@ pub enum Bug {
     StaleLeaseRead,
     VoteNotPersisted,
     CommitOldTerm,
+    OverwriteNotPersisted,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -209,6 +210,15 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft §5.4.2 Figure 8; canonical/raft #220, #336; async-raft #108; goraft #27",
         scenario: "leader-isolation",
         checker: "commit-rule",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::OverwriteNotPersisted,
+        name: "overwrite-not-persisted",
+        mechanism: "a follower that overwrites a conflicting suffix keeps the overwritten indexes marked durable, so the new entries there never reach the WAL and a crash brings the old ones back",
+        models: "etcd raft's unstable.stableTo term check (an entry overwritten at an index already persisted must be persisted again); found by cargo-mutants in RaftLog::append",
+        scenario: "divergent-tail-crash",
+        checker: "state-machine-safety",
         seed: 1,
     },
 ];

@@ -1118,10 +1118,19 @@ impl Raft {
             );
             return;
         }
-        match self
+        let stable_before = self.log.stable;
+        let appended = self
             .log
-            .maybe_append(prev_index, prev_term, commit, &entries)
-        {
+            .maybe_append(prev_index, prev_term, commit, &entries);
+        if self.cfg.bugs.has(Bug::OverwriteNotPersisted) {
+            // Bug mutant: indexes persisted before stay marked durable even
+            // when the append overwrote them.
+            self.log.stable = self
+                .log
+                .stable
+                .max(stable_before.min(self.log.last_index()));
+        }
+        match appended {
             Some(last) => self.send(
                 from,
                 Body::AppendResp {
