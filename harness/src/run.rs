@@ -406,7 +406,7 @@ fn drive(
             cluster.step()?;
         }
         let keys = workload.keys().len();
-        if let Some(why) = final_reads_unserved(&recorder.borrow().events()[..], keys) {
+        if let Some(why) = final_reads_unserved(recorder.borrow().events(), keys) {
             return Ok(CheckerResult::invalid(format!(
                 "the cluster recovered after the final heal but {why}: a healed cluster must serve reads"
             )));
