@@ -106,15 +106,22 @@ def main(argv):
                 f = k.split(": ", 1)[0]
                 files[f][kind] += 1
                 outcome[k] = (kind, full)
-    # A survivor killed by a later re-test counts as killed now.
+    # A survivor killed by a later re-test counts as killed now. A re-test
+    # matches by file and description, so it may also test other mutants of
+    # that description (other lines): the survivor counts as killed only if
+    # every one of them was killed, never on another line's say-so.
     for rerun in reruns:
-        for kind in ("caught", "timeout"):
-            for k, full in read_names(rerun / f"{kind}.txt"):
-                if outcome.get(k, ("",))[0] == "missed":
-                    f = k.split(": ", 1)[0]
-                    files[f]["missed"] -= 1
-                    files[f][kind] += 1
-                    outcome[k] = (kind, full)
+        retested = defaultdict(set)
+        for kind in ("caught", "timeout", "missed", "unviable"):
+            for k, _ in read_names(rerun / f"{kind}.txt"):
+                retested[k].add(kind)
+        for k, kinds in retested.items():
+            if outcome.get(k, ("",))[0] == "missed" and kinds <= {"caught", "timeout"}:
+                kind = "caught" if "caught" in kinds else "timeout"
+                f = k.split(": ", 1)[0]
+                files[f]["missed"] -= 1
+                files[f][kind] += 1
+                outcome[k] = (kind, outcome[k][1] + " (killed on re-test)")
     rows = []
     tot = defaultdict(int)
     for f in sorted(files):
