@@ -263,18 +263,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
                 c.determinism_checked,
                 c.seeds_per_second
             );
-            if !c.vacuous.is_empty() {
-                t.push_str(&format!(
-                    "  vacuous (evidence unmet): {} {}: {}\n",
-                    c.vacuous.len(),
-                    if c.vacuous.len() == 1 {
-                        "seed"
-                    } else {
-                        "seeds"
-                    },
-                    reports::campaign::seed_list(&c.vacuous, 8)
-                ));
-            }
+            t.push_str(&c.vacuous_line());
             for f in &c.failures {
                 t.push_str(&format!(
                     "  seed {}: {} [{}] — {}\n",

@@ -134,6 +134,18 @@ impl Campaign {
     pub fn failed(&self) -> bool {
         !self.failures.is_empty()
     }
+
+    /// The summary line listing the vacuous seeds (empty when there are none).
+    pub fn vacuous_line(&self) -> String {
+        match self.vacuous.len() {
+            0 => String::new(),
+            n => format!(
+                "  vacuous (evidence unmet): {n} {}: {}\n",
+                if n == 1 { "seed" } else { "seeds" },
+                reports::campaign::seed_list(&self.vacuous, 8)
+            ),
+        }
+    }
 }
 
 pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {

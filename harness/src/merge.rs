@@ -338,18 +338,7 @@ pub fn summary(m: &Merged, out: &Path, notes: &[String]) -> String {
         c.determinism_checked,
         c.seeds_per_second
     );
-    if !c.vacuous.is_empty() {
-        t.push_str(&format!(
-            "  vacuous (evidence unmet): {} {}: {}\n",
-            c.vacuous.len(),
-            if c.vacuous.len() == 1 {
-                "seed"
-            } else {
-                "seeds"
-            },
-            reports::campaign::seed_list(&c.vacuous, 8)
-        ));
-    }
+    t.push_str(&c.vacuous_line());
     if m.coverage.complete() {
         t.push_str(&format!("  coverage: every seed of {a}..{b} ran once\n"));
     } else {

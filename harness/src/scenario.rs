@@ -103,6 +103,15 @@ impl Scenario {
 pub const TIME_SCALE: u64 = 5;
 const MS: fn(u64) -> Duration = |ms| Duration::from_millis(ms * TIME_SCALE);
 
+/// Busy writers that wait long for a cut-off leader, so it gathers a long
+/// suffix of its term while the new leader gets few entries before the heal.
+fn busy_writers(s: &mut Setup) {
+    s.workload.clients = 8;
+    s.workload.read_ratio = 0.0;
+    s.workload.rate *= 4.0;
+    s.workload.request_timeout = MS(1000);
+}
+
 pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "baseline",
@@ -339,12 +348,7 @@ pub const SCENARIOS: &[Scenario] = &[
             // soon lands inside the old leader's uncommitted suffix.
             s.spec.snapshot_threshold = 1;
             s.spec.trailing_logs = 0;
-            // Busy writers that wait long for the old leader, so it gathers a
-            // long suffix while the new one gets few entries before the heal.
-            s.workload.clients = 8;
-            s.workload.read_ratio = 0.0;
-            s.workload.rate *= 4.0;
-            s.workload.request_timeout = MS(1000);
+            busy_writers(s);
             s.every(MS(600), MS(1500), MS(450), |_| Fault::Isolate { target: Target::Leader });
         },
         evidence: |e| {
@@ -366,10 +370,7 @@ pub const SCENARIOS: &[Scenario] = &[
             // across the crash (with one every few entries, compaction erased
             // it first and no run replayed an overwrite).
             s.spec.snapshot_threshold = 400;
-            s.workload.clients = 8;
-            s.workload.read_ratio = 0.0;
-            s.workload.rate *= 4.0;
-            s.workload.request_timeout = MS(1000);
+            busy_writers(s);
             s.every(MS(600), MS(1500), MS(450), |_| Fault::Isolate { target: Target::Leader });
             s.every(MS(1000), MS(1100), MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
         },
