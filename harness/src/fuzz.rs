@@ -406,28 +406,23 @@ fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// One test case per failing seed plus a summary case.
+/// One test case per seed run, passing or failing (issue 19: the summary case
+/// used to fail too, and passing seeds were missing), so GitLab's and the
+/// common GitHub JUnit reporters count seeds.
 pub fn junit(c: &Campaign) -> String {
     let name = xml(&c.scenario);
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"snapstorm-fuzz-{name}\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
-        c.failures.len() + 1,
-        c.failures.len() + usize::from(c.failed()),
+        c.seeds.len(),
+        c.failures.len(),
         c.wall_seconds
     );
-    out.push_str(&format!(
-        "  <testcase classname=\"snapstorm.{name}\" name=\"campaign: {} seeds\" time=\"{:.3}\">",
-        c.seeds.len(),
-        c.wall_seconds
-    ));
-    if c.failed() {
+    let failing: std::collections::BTreeSet<u64> = c.failures.iter().map(|f| f.seed).collect();
+    for seed in c.seeds.iter().filter(|s| !failing.contains(s)) {
         out.push_str(&format!(
-            "<failure message=\"{} of {} seeds failed\"/>",
-            c.failures.len(),
-            c.seeds.len()
+            "  <testcase classname=\"snapstorm.{name}\" name=\"seed {seed}\"/>\n"
         ));
     }
-    out.push_str("</testcase>\n");
     for f in &c.failures {
         out.push_str(&format!(
             "  <testcase classname=\"snapstorm.{name}\" name=\"seed {}\" time=\"{:.3}\"><failure message=\"{}: {}\">{}\n{}</failure></testcase>\n",
@@ -497,7 +492,12 @@ mod tests {
             vacuous: Vec::new(),
         };
         let x = junit(&c);
-        assert!(x.contains("tests=\"2\" failures=\"2\""));
+        assert!(x.contains("tests=\"2\" failures=\"1\""), "{x}");
+        assert_eq!(x.matches("<testcase").count(), 2, "one case per seed");
+        assert!(
+            x.contains("name=\"seed 1\"/>"),
+            "the passing seed is a case"
+        );
         assert!(x.contains("s&lt;1&gt;") && x.contains("a &amp; b"));
         assert!(x.contains("name=\"seed 2\""));
     }
