@@ -154,7 +154,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let queue = Mutex::new(seeds.iter().copied().collect::<VecDeque<u64>>());
     let results = Mutex::new(Vec::new());
     let checked = Mutex::new(0u64);
-    let probes = Mutex::new((BTreeMap::<String, u64>::new(), 0u64));
+    let probes = Mutex::new(crate::probes::Coverage::default());
     let vacuous = Mutex::new(Vec::new());
     let progress = crate::progress::CampaignProgress::new(seeds.len() as u64);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
@@ -173,11 +173,10 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
                 });
                 *checked.lock().unwrap_or_else(|e| e.into_inner()) += u64::from(replayed);
                 if let Some(counts) = counts {
-                    let mut p = probes.lock().unwrap_or_else(|e| e.into_inner());
-                    for (name, n) in counts {
-                        *p.0.entry(name).or_insert(0) += n;
-                    }
-                    p.1 += 1;
+                    probes
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .add(&counts, 1);
                 }
                 progress.seed_done(result.outcome != "valid");
                 results
@@ -199,7 +198,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     }
     let (failures, passes): (Vec<SeedResult>, Vec<SeedResult>) =
         results.into_iter().partition(|r| r.outcome != "valid");
-    let (probe_counts, probe_runs) = probes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let probes = probes.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut vacuous = vacuous.into_inner().unwrap_or_else(|e| e.into_inner());
     vacuous.sort_unstable();
     let campaign = Campaign {
@@ -215,10 +214,10 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         wall_seconds: wall,
         seed_range: Some((cfg.first, cfg.last)),
         duration_secs: Some(cfg.duration_secs),
-        unhit_probes: crate::probes::unhit(&probe_counts),
+        unhit_probes: crate::probes::unhit(&probes.counts),
         probes_declared: raftkv::probe::Probe::ALL.len() as u64,
-        probes: probe_counts,
-        probe_runs,
+        probe_runs: probes.runs,
+        probes: probes.counts,
         vacuous,
     };
     if let Some(dir) = &cfg.save_regressions {

@@ -159,11 +159,9 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
             *checker_counts.entry(k.clone()).or_insert(0) += n;
         }
     }
-    let mut probes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut probes = crate::probes::Coverage::default();
     for (_, c) in shards {
-        for (k, n) in &c.probes {
-            *probes.entry(k.clone()).or_insert(0) += n;
-        }
+        probes.add(&c.probes, c.probe_runs);
     }
     let summaries = shards
         .iter()
@@ -195,10 +193,10 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
         seeds_per_second: shards.iter().map(|(_, c)| c.seeds_per_second).sum(),
         seed_range: first.seed_range,
         duration_secs: first.duration_secs,
-        unhit_probes: crate::probes::unhit(&probes),
+        unhit_probes: crate::probes::unhit(&probes.counts),
         probes_declared: raftkv::probe::Probe::ALL.len() as u64,
-        probes,
-        probe_runs: shards.iter().map(|(_, c)| c.probe_runs).sum(),
+        probe_runs: probes.runs,
+        probes: probes.counts,
         vacuous: {
             let mut v: Vec<u64> = shards
                 .iter()
