@@ -377,6 +377,15 @@ fn print_summary(r: &Results, out: &std::path::Path) {
         "  ops {} (ok {}, fail {}, info {}); leaders elected {}; snapshots taken {}, installed {}; crashes {}; disk losses {}",
         s.ops, s.ok, s.fail, s.info, s.leaders_elected, s.snapshots_taken, s.snapshots_installed, s.crashes, s.disk_losses
     );
+    if !s.unavailable_windows.is_empty() {
+        let _ = writeln!(
+            t,
+            "  unavailable: {} windows without a successful operation, {:.2}s in all, the longest {:.2}s",
+            s.unavailable_windows.len(),
+            s.unavailable_seconds,
+            s.longest_unavailable_seconds
+        );
+    }
     for (fact, held) in &r.evidence {
         let _ = writeln!(t, "  evidence [{}] {fact}", if *held { "x" } else { " " });
     }

@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod knobs;
 pub mod merge;
 pub mod nemesis;
+pub mod network;
 pub mod overrides;
 pub mod probes;
 pub mod progress;

@@ -236,6 +236,11 @@ impl Nemesis {
         }
     }
 
+    /// The directed links every active fault together cuts, in order.
+    pub fn cut_links(&self) -> Vec<(NodeId, NodeId)> {
+        self.cuts.keys().copied().collect()
+    }
+
     pub fn plan(&self) -> &[Planned] {
         &self.plan
     }
@@ -445,7 +450,9 @@ impl Nemesis {
                 Undo::Links(links)
             }
             Fault::Loss { rate } => {
-                c.sim.set_fail_rate(*rate);
+                for n in &all {
+                    c.control(*n).borrow_mut().transport.loss = *rate;
+                }
                 Undo::Loss
             }
             Fault::Latency { max_ms } => {
@@ -460,7 +467,9 @@ impl Nemesis {
                 max_delay_ms,
             } => {
                 for n in &all {
-                    c.control(*n).borrow_mut().transport = TransportFaults {
+                    let mut ctl = c.control(*n).borrow_mut();
+                    ctl.transport = TransportFaults {
+                        loss: ctl.transport.loss,
                         duplicate: *duplicate,
                         reorder: *reorder,
                         max_delay: Duration::from_millis(*max_delay_ms),
@@ -598,11 +607,21 @@ impl Nemesis {
         }
         match a.undo {
             Undo::Links(links) | Undo::Blackhole { links, .. } => self.uncut(c, &links),
-            Undo::Loss => c.sim.set_fail_rate(0.0),
+            Undo::Loss => {
+                for n in c.spec.node_ids() {
+                    c.control(n).borrow_mut().transport.loss = 0.0;
+                }
+            }
             Undo::Latency => c.sim.set_max_message_latency(self.base_max_latency),
             Undo::Transport => {
                 for n in c.spec.node_ids() {
-                    c.control(n).borrow_mut().transport = TransportFaults::default();
+                    let mut ctl = c.control(n).borrow_mut();
+                    // Loss is its own fault and stays until that one ends.
+                    let loss = ctl.transport.loss;
+                    ctl.transport = TransportFaults {
+                        loss,
+                        ..TransportFaults::default()
+                    };
                 }
             }
             Undo::Restart { node } => c.restart(node),

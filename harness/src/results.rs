@@ -87,6 +87,15 @@ pub struct Stats {
     pub linearizability_seconds: f64,
     /// Wall time of the snapshot, restore and Raft invariant checks together.
     pub invariants_seconds: f64,
+    /// Windows of the run (start, end, simulated seconds) in which no client
+    /// operation succeeded for longer than two election timeouts.
+    #[serde(default)]
+    pub unavailable_windows: Vec<(f64, f64)>,
+    /// Their total, and the longest of them, in simulated seconds.
+    #[serde(default)]
+    pub unavailable_seconds: f64,
+    #[serde(default)]
+    pub longest_unavailable_seconds: f64,
 }
 
 /// Every knob of a run, enough to repeat it exactly (`snapstorm replay`).

@@ -178,6 +178,20 @@ fn finding_result(f: &invariants::Finding) -> CheckerResult {
     r
 }
 
+/// The availability checker's bounds for this cluster's timing: a leader
+/// steps down within two check-quorum periods (one election timeout each) of
+/// losing its majority, plus two ticks and the message latency and two
+/// simulation steps of slack; clients going without any successful operation
+/// for two election timeouts is an unavailability window.
+fn availability_timing(spec: &ClusterSpec) -> invariants::Timing {
+    let election = spec.tick * spec.election_tick;
+    let step_down = election * 2 + spec.tick * 2 + spec.max_latency + spec.step * 2;
+    invariants::Timing {
+        step_down_ns: step_down.as_nanos() as u64,
+        window_ns: (election * 2).as_nanos() as u64,
+    }
+}
+
 /// How long the final reads may take.
 const FINAL_READS: Duration = Duration::from_secs(100);
 
@@ -273,9 +287,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     }
 
     let mut checkers = Vec::new();
+    let mut network = crate::network::NetworkLog::default();
     let sim_result = drive(
         &mut cluster,
         &mut nemesis,
+        &mut network,
         cfg,
         [&stop, &admin_stop],
         &recorder,
@@ -316,12 +332,17 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
             trailing_logs: spec.trailing_logs,
             in_flight: in_flight_bound(&workload),
         },
+        initial_voters: &nodes,
+        network: Some(&network.states),
+        timing: Some(availability_timing(&spec)),
     };
     let t = std::time::Instant::now(); // determinism-ok: timing only
     for finding in invariants::check_all(&run_data) {
         checkers.push((finding.check, finding_result(&finding)));
     }
     let inv_wall = t.elapsed();
+    let timing = availability_timing(&spec);
+    let unavailable = invariants::unavailability_windows(&run_data, timing.window_ns);
 
     let evidence: Vec<(String, bool)> = scenario
         .evidence(&Evidence {
@@ -336,6 +357,14 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     stats.sim_wall_seconds = sim_wall.as_secs_f64();
     stats.linearizability_seconds = lin_wall.as_secs_f64();
     stats.invariants_seconds = inv_wall.as_secs_f64();
+    let secs = |ns: u64| ns as f64 / 1e9;
+    stats.unavailable_windows = (unavailable.iter())
+        .map(|(a, b)| (secs(*a), secs(*b)))
+        .collect();
+    stats.unavailable_seconds = unavailable.iter().map(|(a, b)| secs(b - a)).sum();
+    stats.longest_unavailable_seconds = (unavailable.iter())
+        .map(|(a, b)| secs(b - a))
+        .fold(0.0, f64::max);
     let results = Results::new(
         &cfg.scenario,
         cfg.seed,
@@ -361,6 +390,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
 fn drive(
     cluster: &mut Cluster,
     nemesis: &mut Nemesis,
+    network: &mut crate::network::NetworkLog,
     cfg: &RunConfig,
     stops: [&workloads::StopFlag; 2],
     recorder: &workloads::SharedRecorder,
@@ -368,15 +398,20 @@ fn drive(
 ) -> Result<CheckerResult, String> {
     while cluster.elapsed() < cfg.duration {
         nemesis.on_step(cluster);
+        network.observe(cluster, nemesis);
         cluster.step()?;
     }
     nemesis.heal_all(cluster);
     cluster.heal();
+    network.observe(cluster, nemesis);
     for stop in stops {
         stop.set(true);
     }
     let drain_until = cluster.elapsed() + CLIENT_DRAIN;
-    while !cluster.step()? && cluster.elapsed() < drain_until {}
+    while !cluster.step()? && cluster.elapsed() < drain_until {
+        // Halted nodes come back over the next steps.
+        network.observe(cluster, nemesis);
+    }
 
     let liveness = match cluster.converge(LIVENESS_BOUND) {
         Ok(digest) => CheckerResult::valid(format!(
@@ -542,6 +577,7 @@ fn stats(
         sim_wall_seconds: 0.0,
         linearizability_seconds: 0.0,
         invariants_seconds: 0.0,
+        ..Stats::default()
     }
 }
 

@@ -25,7 +25,7 @@ fn verdict_class(v: &str) -> &'static str {
 }
 
 /// Stats in a person's order; any others after them, by name.
-const STATS: [(&str, &str); 11] = [
+const STATS: [(&str, &str); 14] = [
     ("ops", "operations"),
     ("ok", "ok"),
     ("fail", "fail"),
@@ -35,6 +35,9 @@ const STATS: [(&str, &str); 11] = [
     ("snapshots_installed", "snapshots installed"),
     ("crashes", "crashes"),
     ("disk_losses", "disk losses"),
+    ("unavailable_seconds", "unavailable s"),
+    ("longest_unavailable_seconds", "longest unavailable s"),
+    ("unavailable_windows", "unavailable windows (s)"),
     ("sim_seconds", "simulated s"),
     ("wall_seconds", "wall s"),
 ];
@@ -43,6 +46,15 @@ fn stat_text(v: &Value) -> String {
     match v {
         Value::Number(n) if n.is_f64() => crate::svg::num(n.as_f64().unwrap_or(0.0), 2),
         Value::String(s) => s.clone(),
+        // Windows as "start–end" pairs.
+        Value::Array(items) if items.iter().all(Value::is_array) => items
+            .iter()
+            .map(|w| {
+                let part = |i: usize| w.get(i).map_or(String::new(), stat_text);
+                format!("{}–{}", part(0), part(1))
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         v => v.to_string(),
     }
 }

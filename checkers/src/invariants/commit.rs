@@ -5,8 +5,8 @@
 //! the leader and legitimately commit earlier terms' entries, so only commits a
 //! node makes while it leads are judged.
 use super::{Finding, RunData, Violation};
-use raftkv::trace::{Role, TraceEvent};
 use std::collections::BTreeMap;
+use sut::trace::{Role, TraceEvent};
 
 pub fn commit_rule(run: &RunData) -> Finding {
     // Per node: the term it leads, while it leads (a boot or any other role ends it).

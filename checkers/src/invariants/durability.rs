@@ -4,8 +4,8 @@
 use super::log::CommittedLog;
 use super::{Finding, RunData, Violation};
 use crate::history::{EventKind, Function, Value};
-use raftkv::kv::Op;
 use std::collections::{BTreeMap, BTreeSet};
+use sut::ops::Op;
 
 /// (function, key, value) of a write, as comparable text.
 type WriteKey = (&'static str, String, String);

@@ -2,8 +2,8 @@
 //! leader of its own term) and leader completeness (a new leader's log holds
 //! every entry committed in an earlier term).
 use super::{Finding, RunData, Violation};
-use raftkv::trace::{Role, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
+use sut::trace::{Role, TraceEvent};
 
 pub fn election_safety(run: &RunData) -> Finding {
     let mut leaders: BTreeMap<u64, (u64, u64)> = BTreeMap::new();

@@ -6,8 +6,8 @@
 use super::log::CommittedLog;
 use super::{Finding, RunData, Violation};
 use crate::history::{EventKind, Function, Value};
-use raftkv::trace::TraceEvent;
 use std::collections::{BTreeMap, BTreeSet};
+use sut::trace::TraceEvent;
 
 /// Tokens `<n>` in a list-append value, in order.
 fn tokens(s: &str) -> Vec<&str> {
@@ -16,11 +16,49 @@ fn tokens(s: &str) -> Vec<&str> {
         .collect()
 }
 
-pub fn exactly_once(run: &RunData, _log: &CommittedLog) -> Finding {
+pub fn exactly_once(run: &RunData, log: &CommittedLog) -> Finding {
     let mut violations = Vec::new();
+    let reference = log.effects();
+    let mut judged = 0;
     // (client, seq) -> indexes where it took effect.
     let mut effective: BTreeMap<(u64, u64), BTreeSet<u64>> = BTreeMap::new();
     for r in run.trace {
+        // The session table's decision, against the reference's: a command
+        // that is new there must take effect, a retry must not.
+        if let TraceEvent::Apply {
+            index,
+            term,
+            digest,
+            client: Some(c),
+            seq: Some(s),
+            effective,
+            ..
+        } = r.event
+        {
+            let same_entry = log
+                .entries
+                .get(&index)
+                .is_some_and(|e| e.term == term && e.digest == digest);
+            if let (true, Some(want)) = (same_entry, reference.get(&index)) {
+                judged += 1;
+                if want.effective != effective {
+                    let (did, should) = if effective {
+                        ("took effect", "a retry the session table must skip")
+                    } else {
+                        ("was skipped as a retry", "new and must take effect")
+                    };
+                    violations.push(Violation::at(
+                        r.node,
+                        index,
+                        r.time,
+                        format!(
+                            "n{} applied client {c} seq {s} at index {index}: it {did}, but on the reference it is {should}",
+                            r.node
+                        ),
+                    ));
+                }
+            }
+        }
         if let TraceEvent::Apply {
             index,
             client: Some(c),
@@ -142,7 +180,7 @@ pub fn exactly_once(run: &RunData, _log: &CommittedLog) -> Finding {
     Finding::new(
         "exactly-once",
         format!(
-            "{} client commands took effect once each; {lists} list keys read back exactly once and in order",
+            "{} client commands took effect once each; {judged} applies took effect or were skipped as the reference's session table says; {lists} list keys read back exactly once and in order",
             effective.len()
         ),
         violations,

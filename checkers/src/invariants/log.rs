@@ -2,10 +2,10 @@
 //! index. Applied implies committed, and every committed index up to the highest
 //! applied one was applied by some node (each snapshot was first made by a node
 //! that applied the entries it covers), so this is the whole committed prefix.
-use raftkv::kv::{Command, Kv, Op};
-use raftkv::node::TraceRecord;
-use raftkv::trace::{ApplyKind, TraceEvent};
+use super::reference::{Effect, ReferenceKv};
 use std::collections::BTreeMap;
+use sut::ops::Op;
+use sut::trace::{ApplyKind, TraceEvent, TraceRecord};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
@@ -92,25 +92,52 @@ impl CommittedLog {
     /// Replays the log on a fresh reference KV, calling `at(index, &kv)` after each
     /// index in `checkpoints` (sorted). Returns an error naming the first index
     /// that no node applied, if a checkpoint lies beyond such a gap.
-    pub fn replay(&self, checkpoints: &[u64], mut at: impl FnMut(u64, &Kv)) -> Result<(), u64> {
-        let mut kv = Kv::default();
+    pub fn replay(
+        &self,
+        checkpoints: &[u64],
+        mut at: impl FnMut(u64, &ReferenceKv),
+    ) -> Result<(), u64> {
+        let mut kv = ReferenceKv::default();
         let mut next = 1u64;
         for &cp in checkpoints {
             while next <= cp {
                 let e = self.entries.get(&next).ok_or(next)?;
-                if let (ApplyKind::Command, Some(op), Some(client), Some(seq)) =
-                    (e.kind, &e.op, e.client, e.seq)
-                {
-                    kv.apply(&Command {
-                        client,
-                        seq,
-                        op: op.clone(),
-                    });
+                if let Some((client, seq, op)) = e.command() {
+                    kv.apply(client, seq, op);
                 }
                 next += 1;
             }
             at(cp, &kv);
         }
         Ok(())
+    }
+
+    /// What every command of the gap-free committed prefix does on the
+    /// reference, by index.
+    pub fn effects(&self) -> BTreeMap<u64, Effect> {
+        let mut kv = ReferenceKv::default();
+        let mut out = BTreeMap::new();
+        for (i, e) in self
+            .entries
+            .iter()
+            .zip(1u64..)
+            .take_while(|((i, _), n)| *i == n)
+            .map(|((i, e), _)| (i, e))
+        {
+            if let Some((client, seq, op)) = e.command() {
+                out.insert(*i, kv.apply(client, seq, op));
+            }
+        }
+        out
+    }
+}
+
+impl LogEntry {
+    /// (client, seq, op) when the entry is a client command.
+    pub fn command(&self) -> Option<(u64, u64, &Op)> {
+        match (self.kind, &self.op, self.client, self.seq) {
+            (ApplyKind::Command, Some(op), Some(client), Some(seq)) => Some((client, seq, op)),
+            _ => None,
+        }
     }
 }

@@ -2,11 +2,13 @@
 //! fidelity of every snapshot and restore, judged from the node trace (and, for
 //! durability and exactly-once, the client history). Each check is a pure function
 //! of the recorded run, linear or n·log n in its size.
+mod availability;
 mod commit;
 mod durability;
 mod election;
 mod exactly_once;
 mod log;
+mod reference;
 mod restore;
 mod safety;
 mod size;
@@ -16,9 +18,10 @@ mod snapshot;
 mod tests;
 
 use crate::history::Event;
-use raftkv::node::TraceRecord;
 use serde::{Deserialize, Serialize};
+use sut::trace::TraceRecord;
 
+pub use availability::{unavailability_windows, NetState, Timing};
 pub use log::CommittedLog;
 
 /// What the checks read.
@@ -28,6 +31,11 @@ pub struct RunData<'a> {
     /// The process that performed the final reads, if any.
     pub final_reads_process: Option<u64>,
     pub bounds: SizeBounds,
+    /// The initial voters (a node's view changes with its ConfChanged events).
+    pub initial_voters: &'a [u64],
+    /// The network's states as the harness set them, if it recorded them.
+    pub network: Option<&'a [NetState]>,
+    pub timing: Option<Timing>,
 }
 
 /// Configuration the size checks need.
@@ -62,7 +70,7 @@ pub struct Violation {
 pub struct KeyDiff {
     /// A key, or `session <client>` for the session table.
     pub key: String,
-    /// Digest (or sequence number) the reference state has; None = absent.
+    /// The value (or session) the reference state has; None = absent.
     pub expected: Option<String>,
     pub actual: Option<String>,
 }
@@ -140,7 +148,7 @@ impl Finding {
 }
 
 /// The check names, in the order `check_all` reports them.
-pub const CHECKS: [&str; 10] = [
+pub const CHECKS: [&str; 11] = [
     "state-machine-safety",
     "snapshot-fidelity",
     "restore-fidelity",
@@ -151,6 +159,7 @@ pub const CHECKS: [&str; 10] = [
     "durability",
     "exactly-once",
     "size-bounds",
+    "availability",
 ];
 
 pub fn check_all(run: &RunData) -> Vec<Finding> {
@@ -167,6 +176,7 @@ pub fn check_all(run: &RunData) -> Vec<Finding> {
         durability::durability(run, &log),
         exactly_once::exactly_once(run, &log),
         size::size_bounds(run, &refs),
+        availability::availability(run),
     ]
 }
 

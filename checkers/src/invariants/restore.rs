@@ -7,8 +7,8 @@
 use super::log::CommittedLog;
 use super::snapshot::{compare, References, StateClaim};
 use super::{Finding, RunData, Violation};
-use raftkv::trace::TraceEvent;
 use std::collections::BTreeMap;
+use sut::trace::TraceEvent;
 
 pub fn restore_fidelity(run: &RunData, log: &CommittedLog, refs: &References) -> Finding {
     let claims: Vec<(StateClaim, u64)> = run
@@ -18,9 +18,8 @@ pub fn restore_fidelity(run: &RunData, log: &CommittedLog, refs: &References) ->
             TraceEvent::Restored {
                 index,
                 term,
-                state_digest,
                 applied,
-                fingerprint,
+                contents,
                 ..
             } => Some((
                 StateClaim {
@@ -28,8 +27,7 @@ pub fn restore_fidelity(run: &RunData, log: &CommittedLog, refs: &References) ->
                     time: r.time,
                     index: *index,
                     term: *term,
-                    digest: *state_digest,
-                    fingerprint,
+                    contents,
                 },
                 *applied,
             )),

@@ -4,9 +4,9 @@
 //! with the history.
 use super::snapshot::References;
 use super::{Finding, RunData, Violation};
-use raftkv::trace::TraceEvent;
+use sut::trace::TraceEvent;
 
-/// Slack for encoding differences between a snapshot and the reference state.
+/// Slack for an encoding's framing over the state the specification says it holds.
 const SNAPSHOT_SLACK_BYTES: u64 = 256;
 
 pub fn size_bounds(run: &RunData, refs: &References) -> Finding {

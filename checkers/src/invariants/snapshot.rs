@@ -1,11 +1,13 @@
 //! Snapshot fidelity: every snapshot taken at (index, term) holds exactly the state
-//! obtained by applying the committed log 1..=index to a fresh reference KV — data
-//! and client session table — and is labelled with the term of entry `index`.
+//! obtained by applying the committed log 1..=index to the checkers' own reference
+//! KV — data and client session table, value for value — and is labelled with the
+//! term of entry `index`. The snapshot's contents come from the trace, decoded by
+//! the system from the snapshot's bytes; its encoding and digest are not trusted.
 use super::log::CommittedLog;
+use super::reference::ReferenceKv;
 use super::{Finding, KeyDiff, RunData, Violation};
-use raftkv::kv::{Fingerprint, Kv};
-use raftkv::trace::TraceEvent;
 use std::collections::BTreeMap;
+use sut::trace::{SessionState, StateContents, TraceEvent, TraceRecord};
 
 /// A state some node reported at `index`: a snapshot it took, or one it restored.
 pub struct StateClaim<'a> {
@@ -13,14 +15,13 @@ pub struct StateClaim<'a> {
     pub time: u64,
     pub index: u64,
     pub term: u64,
-    pub digest: u64,
-    pub fingerprint: &'a Fingerprint,
+    pub contents: &'a StateContents,
 }
 
 /// What the reference replay says about each claimed index.
 pub struct Reference {
-    pub digest: u64,
-    pub fingerprint: Fingerprint,
+    pub contents: StateContents,
+    /// Bytes of state by the specification (see `ReferenceKv::size`).
     pub size: u64,
 }
 
@@ -34,13 +35,12 @@ fn reference_states(
     wanted.sort_unstable();
     wanted.dedup();
     let mut out = BTreeMap::new();
-    let _ = log.replay(&wanted, |i, kv: &Kv| {
+    let _ = log.replay(&wanted, |i, kv: &ReferenceKv| {
         out.insert(
             i,
             Reference {
-                digest: kv.digest(),
-                fingerprint: kv.fingerprint(),
-                size: kv.snapshot().len() as u64,
+                contents: kv.contents(),
+                size: kv.size(),
             },
         );
     });
@@ -83,10 +83,10 @@ pub fn compare(
             return Some(v);
         }
     }
-    if reference.digest == claim.digest {
+    if reference.contents == *claim.contents {
         return None;
     }
-    v.diff = diff(&reference.fingerprint, claim.fingerprint);
+    v.diff = diff(&reference.contents, claim.contents);
     let keys: Vec<&str> = v.diff.iter().take(3).map(|d| d.key.as_str()).collect();
     v.message = format!(
         "n{} {what} at index {} term {} differs from the committed log replayed to {}: first differences in {}",
@@ -94,7 +94,7 @@ pub fn compare(
         claim.index,
         claim.term,
         claim.index,
-        if keys.is_empty() { "the encoding".to_string() } else { keys.join(", ") }
+        keys.join(", ")
     );
     Some(v)
 }
@@ -105,34 +105,48 @@ fn first_gap(log: &CommittedLog, upto: u64) -> u64 {
         .unwrap_or(upto)
 }
 
-/// The first keys (then sessions) whose value digests differ, in key order.
-pub fn diff(expected: &Fingerprint, actual: &Fingerprint) -> Vec<KeyDiff> {
+/// A value as a report shows it: whole when short, ends and length when long.
+fn shown(v: &str) -> String {
+    let chars: Vec<char> = v.chars().collect();
+    if chars.len() <= 48 {
+        return format!("{v:?}");
+    }
+    let head: String = chars[..20].iter().collect();
+    let tail: String = chars[chars.len() - 20..].iter().collect();
+    format!("{head:?}…{tail:?} ({} chars)", chars.len())
+}
+
+fn shown_session(s: &SessionState) -> String {
+    format!("last seq {}, {:?}", s.last_seq, s.outcome)
+}
+
+/// The first keys (then sessions) whose values differ, in key order.
+pub fn diff(expected: &StateContents, actual: &StateContents) -> Vec<KeyDiff> {
     let mut out = Vec::new();
-    let e: BTreeMap<&str, u64> = expected
-        .keys
-        .iter()
-        .map(|(k, d)| (k.as_str(), *d))
-        .collect();
-    let a: BTreeMap<&str, u64> = actual.keys.iter().map(|(k, d)| (k.as_str(), *d)).collect();
-    let keys: std::collections::BTreeSet<&str> = e.keys().chain(a.keys()).copied().collect();
+    let keys: std::collections::BTreeSet<&String> =
+        expected.data.keys().chain(actual.data.keys()).collect();
     for k in keys {
-        if e.get(k) != a.get(k) {
+        let (e, a) = (expected.data.get(k), actual.data.get(k));
+        if e != a {
             out.push(KeyDiff {
-                key: k.to_string(),
-                expected: e.get(k).map(|d| format!("value digest {d:016x}")),
-                actual: a.get(k).map(|d| format!("value digest {d:016x}")),
+                key: k.clone(),
+                expected: e.map(|v| shown(v)),
+                actual: a.map(|v| shown(v)),
             });
         }
     }
-    let es: BTreeMap<u64, u64> = expected.sessions.iter().copied().collect();
-    let as_: BTreeMap<u64, u64> = actual.sessions.iter().copied().collect();
-    let clients: std::collections::BTreeSet<u64> = es.keys().chain(as_.keys()).copied().collect();
+    let clients: std::collections::BTreeSet<&u64> = expected
+        .sessions
+        .keys()
+        .chain(actual.sessions.keys())
+        .collect();
     for c in clients {
-        if es.get(&c) != as_.get(&c) {
+        let (e, a) = (expected.sessions.get(c), actual.sessions.get(c));
+        if e != a {
             out.push(KeyDiff {
                 key: format!("session {c}"),
-                expected: es.get(&c).map(|s| format!("last seq {s}")),
-                actual: as_.get(&c).map(|s| format!("last seq {s}")),
+                expected: e.map(shown_session),
+                actual: a.map(shown_session),
             });
         }
     }
@@ -144,7 +158,7 @@ pub fn diff(expected: &Fingerprint, actual: &Fingerprint) -> Vec<KeyDiff> {
 /// taken and restored): one replay of the committed log serves every check.
 pub type References = BTreeMap<u64, Reference>;
 
-pub fn references(trace: &[raftkv::node::TraceRecord], log: &CommittedLog) -> References {
+pub fn references(trace: &[TraceRecord], log: &CommittedLog) -> References {
     let indexes = trace.iter().filter_map(|r| match r.event {
         TraceEvent::SnapshotCreated { index, .. } | TraceEvent::Restored { index, .. } => {
             Some(index)
@@ -162,16 +176,14 @@ pub fn snapshot_fidelity(run: &RunData, log: &CommittedLog, refs: &References) -
             TraceEvent::SnapshotCreated {
                 index,
                 term,
-                state_digest,
-                fingerprint,
+                contents,
                 ..
             } => Some(StateClaim {
                 node: r.node,
                 time: r.time,
                 index: *index,
                 term: *term,
-                digest: *state_digest,
-                fingerprint,
+                contents,
             }),
             _ => None,
         })
@@ -183,7 +195,7 @@ pub fn snapshot_fidelity(run: &RunData, log: &CommittedLog, refs: &References) -
     Finding::new(
         "snapshot-fidelity",
         format!(
-            "{} snapshots match the committed log replayed on a reference KV",
+            "{} snapshots hold the committed log replayed on the checkers' reference KV",
             claims.len()
         ),
         violations,

@@ -1,9 +1,10 @@
 //! Hand-made traces that break exactly one property each, and ones that pass.
+use super::reference::ReferenceKv;
 use super::*;
 use crate::history::{Event, EventKind, Function, Value};
-use raftkv::kv::{Command, Kv, Op};
-use raftkv::node::TraceRecord;
-use raftkv::trace::{fnv64, ApplyKind, Role, TraceEvent};
+use sut::fnv64;
+use sut::ops::Op;
+use sut::trace::{ApplyKind, Role, StateContents, TraceEvent, TraceRecord};
 
 const BOUNDS: SizeBounds = SizeBounds {
     snapshot_threshold: 2,
@@ -28,11 +29,8 @@ fn apply(node: u64, index: u64, op: Op) -> TraceRecord {
 }
 
 fn apply_as(node: u64, index: u64, term: u64, client: u64, seq: u64, op: Op) -> TraceRecord {
-    let cmd = Command {
-        client,
-        seq,
-        op: op.clone(),
-    };
+    // Any digest that tells commands apart will do: checkers compare them only.
+    let encoded = format!("{client}/{seq}/{op:?}");
     rec(
         index * 10,
         node,
@@ -40,7 +38,7 @@ fn apply_as(node: u64, index: u64, term: u64, client: u64, seq: u64, op: Op) -> 
             index,
             term,
             kind: ApplyKind::Command,
-            digest: fnv64(&cmd.encode()),
+            digest: fnv64(encoded.as_bytes()),
             client: Some(client),
             seq: Some(seq),
             op: Some(op),
@@ -70,45 +68,47 @@ fn boot(node: u64, snapshot_index: u64) -> TraceRecord {
 }
 
 /// The KV state after the first `n` of `ops` (as applied by `apply`).
-fn state(ops: &[Op], n: usize) -> Kv {
-    let mut kv = Kv::default();
+fn state(ops: &[Op], n: usize) -> StateContents {
+    let mut kv = ReferenceKv::default();
     for (i, op) in ops.iter().take(n).enumerate() {
-        kv.apply(&Command {
-            client: 1,
-            seq: i as u64 + 1,
-            op: op.clone(),
-        });
+        kv.apply(1, i as u64 + 1, op);
     }
-    kv
+    kv.contents()
 }
 
-fn snapshot_created(node: u64, index: u64, term: u64, kv: &Kv) -> TraceRecord {
+/// The same data with an empty session table (a snapshot that forgot them).
+fn without_sessions(mut c: StateContents) -> StateContents {
+    c.sessions.clear();
+    c
+}
+
+fn snapshot_created(node: u64, index: u64, term: u64, kv: &StateContents) -> TraceRecord {
     rec(
         index * 10 + 5,
         node,
         TraceEvent::SnapshotCreated {
             index,
             term,
-            size: kv.snapshot().len() as u64,
-            state_digest: kv.digest(),
-            keys: kv.len() as u64,
-            sessions: kv.sessions().len() as u64,
-            fingerprint: kv.fingerprint(),
+            size: 20 * (kv.data.len() + kv.sessions.len()) as u64,
+            state_digest: fnv64(format!("{kv:?}").as_bytes()),
+            keys: kv.data.len() as u64,
+            sessions: kv.sessions.len() as u64,
+            contents: kv.clone(),
         },
     )
 }
 
-fn restored(node: u64, index: u64, applied: u64, kv: &Kv) -> TraceRecord {
+fn restored(node: u64, index: u64, applied: u64, kv: &StateContents) -> TraceRecord {
     rec(
         index * 10 + 6,
         node,
         TraceEvent::Restored {
             index,
             term: 1,
-            state_digest: kv.digest(),
+            state_digest: fnv64(format!("{kv:?}").as_bytes()),
             applied,
             on_boot: false,
-            fingerprint: kv.fingerprint(),
+            contents: kv.clone(),
         },
     )
 }
@@ -137,6 +137,9 @@ fn run<'a>(trace: &'a [TraceRecord], history: &'a [Event]) -> Vec<Finding> {
         history,
         final_reads_process: Some(99),
         bounds: BOUNDS,
+        initial_voters: &[1, 2, 3],
+        network: None,
+        timing: None,
     })
 }
 
@@ -205,7 +208,7 @@ fn snapshot_without_sessions_is_caught() {
         1,
         2,
         1,
-        &state(&ops3(), 2).without_sessions(),
+        &without_sessions(state(&ops3(), 2)),
     ));
     let f = finding(&t, &[], "snapshot-fidelity");
     assert!(!f.passed());
@@ -657,4 +660,194 @@ fn a_leader_committing_an_earlier_terms_entry_breaks_the_commit_rule() {
     rebooted.push(boot(2, 0));
     rebooted.push(rec(130, 2, TraceEvent::Commit { index: 3, term: 1 }));
     assert_eq!(failed(&rebooted, &[]), Vec::<&str>::new());
+}
+
+#[test]
+fn snapshot_with_a_wrong_value_shows_both_values() {
+    let mut t = clean_trace();
+    let mut kv = state(&ops3(), 2);
+    kv.data.insert("a".into(), String::new()); // an empty value is not "1"
+    t.push(snapshot_created(1, 2, 1, &kv));
+    let v = &finding(&t, &[], "snapshot-fidelity").violations[0];
+    assert_eq!(v.diff.len(), 1, "{:?}", v.diff);
+    assert_eq!(v.diff[0].key, "a");
+    assert_eq!(v.diff[0].expected.as_deref(), Some("\"1\""));
+    assert_eq!(v.diff[0].actual.as_deref(), Some("\"\""));
+}
+
+#[test]
+fn snapshot_with_a_wrong_session_outcome_is_caught() {
+    let mut t = clean_trace();
+    let mut kv = state(&ops3(), 2);
+    let s = kv.sessions.get_mut(&1).expect("client 1");
+    s.outcome = sut::ops::Outcome::CasMismatch { current: None };
+    t.push(snapshot_created(1, 2, 1, &kv));
+    let v = &finding(&t, &[], "snapshot-fidelity").violations[0];
+    assert_eq!(v.diff[0].key, "session 1");
+    assert!(v.diff[0]
+        .actual
+        .as_deref()
+        .unwrap_or("")
+        .contains("CasMismatch"));
+}
+
+#[test]
+fn restored_state_is_compared_value_for_value() {
+    let mut t = clean_trace();
+    let mut kv = state(&ops3(), 2);
+    kv.data.insert("stale".into(), "left over".into()); // a restore that merged
+    t.push(restored(2, 2, 2, &kv));
+    let v = &finding(&t, &[], "restore-fidelity").violations[0];
+    assert_eq!(v.diff[0].key, "stale");
+    assert_eq!(v.diff[0].expected, None);
+}
+
+#[test]
+fn session_decisions_are_judged_against_the_reference() {
+    // Entry 2 retries entry 1's (client 1, seq 1): the reference skips it.
+    let mut t = vec![boot(1, 0)];
+    t.push(apply_as(1, 1, 1, 1, 1, put("a", "1")));
+    let mut retry = apply_as(1, 2, 1, 1, 1, put("a", "1"));
+    t.push(retry.clone());
+    let f = finding(&t, &[], "exactly-once");
+    assert!(!f.passed(), "a retry that took effect is caught");
+    assert!(
+        f.violations
+            .iter()
+            .any(|v| v.message.contains("a retry the session table must skip")),
+        "{:?}",
+        f.violations
+    );
+    if let TraceEvent::Apply { effective, .. } = &mut retry.event {
+        *effective = false;
+    }
+    t[2] = retry;
+    assert!(finding(&t, &[], "exactly-once").passed());
+    // A new command skipped as a retry is caught too.
+    let mut skipped = apply_as(1, 3, 1, 1, 2, put("a", "2"));
+    if let TraceEvent::Apply { effective, .. } = &mut skipped.event {
+        *effective = false;
+    }
+    t.push(skipped);
+    let f = finding(&t, &[], "exactly-once");
+    assert!(f
+        .violations
+        .iter()
+        .any(|v| v.message.contains("new and must take effect")));
+}
+
+mod availability {
+    use super::*;
+    use crate::invariants::{NetState, Timing};
+
+    const TIMING: Timing = Timing {
+        step_down_ns: 2_000,
+        window_ns: 1_000,
+    };
+
+    fn leader_at(time: u64, node: u64, term: u64) -> TraceRecord {
+        role(time, node, Role::Leader, term)
+    }
+
+    fn judge(trace: &[TraceRecord], history: &[Event], net: &[NetState]) -> Finding {
+        check_all(&RunData {
+            trace,
+            history,
+            final_reads_process: Some(99),
+            bounds: BOUNDS,
+            initial_voters: &[1, 2, 3],
+            network: Some(net),
+            timing: Some(TIMING),
+        })
+        .into_iter()
+        .find(|f| f.check == "availability")
+        .expect("availability runs")
+    }
+
+    /// n1 is cut off from 2 and 3 during [1000, 9000).
+    fn isolated_n1() -> Vec<NetState> {
+        let cut = vec![(1, 2), (2, 1), (1, 3), (3, 1)];
+        vec![
+            NetState::default(),
+            NetState {
+                time: 1_000,
+                cut,
+                ..NetState::default()
+            },
+            NetState {
+                time: 9_000,
+                ..NetState::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn a_leader_that_steps_down_in_time_passes() {
+        let t = vec![leader_at(10, 1, 1), role(2_500, 1, Role::Follower, 1)];
+        let f = judge(&t, &[], &isolated_n1());
+        assert!(f.passed(), "{:?}", f.violations);
+        assert!(f.examined.starts_with("1 times"), "{}", f.examined);
+    }
+
+    #[test]
+    fn a_leader_alone_past_the_bound_is_caught_with_its_commits_and_acks() {
+        let mut t = vec![leader_at(10, 1, 1)];
+        t.push(rec(5_000, 1, TraceEvent::Commit { index: 7, term: 1 }));
+        t.push(role(8_000, 1, Role::Follower, 1));
+        let ack = Event {
+            index: 0,
+            process: 1,
+            kind: EventKind::Ok,
+            f: Function::Get,
+            key: "a".into(),
+            value: None,
+            time: 4_000,
+            node: Some(1),
+            error: None,
+        };
+        let f = judge(&t, &[ack], &isolated_n1());
+        let messages: Vec<&str> = f.violations.iter().map(|v| v.message.as_str()).collect();
+        assert_eq!(f.total, 3, "{messages:?}");
+        assert!(
+            messages[0].contains("n1 was still leader of term 1"),
+            "{}",
+            messages[0]
+        );
+        assert_eq!(
+            f.violations[0].time,
+            Some(3_000),
+            "judged from the cut plus the bound"
+        );
+        assert!(messages.iter().any(|m| m.contains("committed index 7")));
+        assert!(messages.iter().any(|m| m.contains("answered a Get")));
+    }
+
+    #[test]
+    fn a_slow_clock_stretches_the_bound_and_a_down_node_is_not_judged() {
+        let mut net = isolated_n1();
+        net[1].clock = vec![(1, 0.5)];
+        let t = vec![leader_at(10, 1, 1), role(3_500, 1, Role::Follower, 1)];
+        assert!(judge(&t, &[], &net).passed(), "bound is 4000 at half speed");
+        let mut net = isolated_n1();
+        net[1].down = vec![1];
+        let t = vec![leader_at(10, 1, 1)];
+        assert!(
+            judge(&t, &[], &net).passed(),
+            "a crashed or paused node acts on nothing"
+        );
+    }
+
+    #[test]
+    fn a_follower_learning_commits_from_a_reachable_leader_is_not_judged() {
+        // n1 is cut off but not leading: the commit it records is not judged.
+        let t = vec![rec(5_000, 1, TraceEvent::Commit { index: 3, term: 1 })];
+        assert!(judge(&t, &[], &isolated_n1()).passed());
+    }
+
+    #[test]
+    fn without_a_network_timeline_it_says_so() {
+        let f = finding(&clean_trace(), &[], "availability");
+        assert!(f.passed());
+        assert!(f.examined.contains("not judged"), "{}", f.examined);
+    }
 }

@@ -79,7 +79,7 @@ pub fn synthetic_run(dir: &Path, ops: u64) {
             if i % 3 == 0 {
                 let _ = writeln!(
                     trace,
-                    r#"{{"time":{time},"node":{node},"event":"snapshot_created","index":{i},"term":1,"size":100,"state_digest":1,"keys":5,"sessions":10,"fingerprint":{{"keys":[],"sessions":[]}}}}"#
+                    r#"{{"time":{time},"node":{node},"event":"snapshot_created","index":{i},"term":1,"size":100,"state_digest":1,"keys":5,"sessions":10,"contents":{{"data":{{}},"sessions":{{}}}}}}"#
                 );
                 let _ = writeln!(
                     trace,

@@ -26,6 +26,7 @@ pub enum Bug {
     VoteNotPersisted,
     CommitOldTerm,
     OverwriteNotPersisted,
+    LeaderIgnoresLostQuorum,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -102,7 +103,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "openraft #543; etcd #1763, #1837",
         scenario: "install-snapshot-unreliable",
         checker: "monotonicity",
-        seed: 3,
+        seed: 2,
     },
     BugInfo {
         bug: Bug::InstallKeepsConflictingSuffix,
@@ -219,6 +220,15 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd raft's unstable.stableTo term check (an entry overwritten at an index already persisted must be persisted again); found by cargo-mutants in RaftLog::append",
         scenario: "divergent-tail-crash",
         checker: "state-machine-safety",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::LeaderIgnoresLostQuorum,
+        name: "leader-ignores-lost-quorum",
+        mechanism: "the leader's check-quorum finds no majority active but it goes on leading, so clients on the minority side wait on it instead of finding the real leader",
+        models: "etcd raft before CheckQuorum was on by default (etcd #3866 class); raft-rs check_quorum off",
+        scenario: "leader-isolation",
+        checker: "availability",
         seed: 1,
     },
 ];

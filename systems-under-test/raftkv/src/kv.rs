@@ -2,42 +2,13 @@
 //! §6.3): each command carries (client, seq); a retried command whose seq was
 //! already applied returns the recorded outcome instead of applying twice. The
 //! session table is part of every snapshot, so exactly-once survives restore.
+use crate::bugs::Bugs;
 use crate::probe::{hit, hit_if, Probe};
-use crate::trace::fnv64;
+use crate::trace::{fnv64, SessionState, StateContents};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    Put {
-        key: String,
-        value: String,
-    },
-    Append {
-        key: String,
-        value: String,
-    },
-    /// Set `key` to `to` if it currently holds `from` (`None` = absent).
-    Cas {
-        key: String,
-        from: Option<String>,
-        to: String,
-    },
-    Delete {
-        key: String,
-    },
-}
-
-impl Op {
-    pub fn key(&self) -> &str {
-        match self {
-            Op::Put { key, .. }
-            | Op::Append { key, .. }
-            | Op::Cas { key, .. }
-            | Op::Delete { key } => key,
-        }
-    }
-}
+pub use sut::ops::{Op, Outcome};
 
 /// A client command as proposed to Raft.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,18 +29,6 @@ impl Command {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    Done,
-    /// The cas precondition did not hold; nothing changed. Carries what was there.
-    CasMismatch {
-        current: Option<String>,
-    },
-    /// A retry older than the client's latest applied command (the client has
-    /// moved on; its reply was already delivered or abandoned).
-    Stale,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub last_seq: u64,
     pub outcome: Outcome,
@@ -83,21 +42,24 @@ pub struct Applied {
     pub duplicate: bool,
 }
 
-/// A compact description of a state: every key with a digest of its value, and
-/// every session's last sequence number. Enough to say which keys differ.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fingerprint {
-    pub keys: Vec<(String, u64)>,
-    pub sessions: Vec<(u64, u64)>,
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kv {
     data: BTreeMap<String, String>,
     sessions: BTreeMap<u64, Session>,
+    /// The mutants switched on (not part of the state: never encoded).
+    #[serde(skip)]
+    bugs: Bugs,
 }
 
 impl Kv {
+    /// An empty state machine that carries `bugs` across restores.
+    pub fn with_bugs(bugs: Bugs) -> Kv {
+        Kv {
+            bugs,
+            ..Kv::default()
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&String> {
         self.data.get(key)
     }
@@ -135,11 +97,12 @@ impl Kv {
             }
         }
         let outcome = self.apply_op(&cmd.op);
+        let recorded = outcome.clone();
         self.sessions.insert(
             cmd.client,
             Session {
                 last_seq: cmd.seq,
-                outcome: outcome.clone(),
+                outcome: recorded,
             },
         );
         Applied {
@@ -193,6 +156,7 @@ impl Kv {
         Kv {
             data: self.data.clone(),
             sessions: BTreeMap::new(),
+            bugs: self.bugs,
         }
     }
 
@@ -209,21 +173,26 @@ impl Kv {
     /// Replaces all state with a snapshot's (hashicorp's FSM.Restore contract:
     /// nothing from before survives).
     pub fn restore(&mut self, bytes: &[u8]) -> Result<(), postcard::Error> {
+        let bugs = self.bugs;
         *self = postcard::from_bytes(bytes)?;
+        self.bugs = bugs;
         Ok(())
     }
 
-    pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint {
-            keys: self
-                .data
-                .iter()
-                .map(|(k, v)| (k.clone(), fnv64(v.as_bytes())))
-                .collect(),
+    /// The whole state as plain data, for the trace.
+    pub fn contents(&self) -> StateContents {
+        StateContents {
+            data: self.data.clone(),
             sessions: self
                 .sessions
                 .iter()
-                .map(|(c, s)| (*c, s.last_seq))
+                .map(|(c, s)| {
+                    let state = SessionState {
+                        last_seq: s.last_seq,
+                        outcome: s.outcome.clone(),
+                    };
+                    (*c, state)
+                })
                 .collect(),
         }
     }

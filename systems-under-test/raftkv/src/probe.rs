@@ -247,6 +247,8 @@ probes! {
     FaultDuplicated = "fault.duplicated";
     /// The transport fault held a message back for a random delay, reordering it.
     FaultDelayed = "fault.delayed";
+    /// The transport fault dropped an outgoing message (the harness's loss fault).
+    FaultLost = "fault.lost";
 }
 
 thread_local! {

@@ -3,7 +3,7 @@
 //! software: both run on the simulation's single thread.
 use crate::raft::{Index, NodeId, Term};
 use crate::storage::SharedDiskFaults;
-use crate::trace::{Role, TraceEvent};
+use crate::trace::Role;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -109,9 +109,15 @@ impl Default for Control {
     }
 }
 
-/// Duplication and reordering applied by the node's own transport layer.
+/// Loss, duplication and reordering applied by the node's own transport layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct TransportFaults {
+    /// Probability that an outgoing message (to a peer or a client) is dropped.
+    /// Loss lives here, not in turmoil's link model: turmoil's random loss
+    /// heals explicitly partitioned one-way links (its link state machine
+    /// turns a half-partitioned link into a random partition, then repairs
+    /// both directions), so faults combined with it silently did not apply.
+    pub loss: f64,
     /// Probability that a message is sent twice.
     pub duplicate: f64,
     /// Probability that a message is held back by a random delay of up to
@@ -122,15 +128,7 @@ pub struct TransportFaults {
 
 pub type NodeControl = Rc<RefCell<Control>>;
 
-/// One trace event with when and where it happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TraceRecord {
-    /// Simulated time since the start of the run, in nanoseconds.
-    pub time: u64,
-    pub node: NodeId,
-    #[serde(flatten)]
-    pub event: TraceEvent,
-}
+pub use sut::trace::TraceRecord;
 
 /// Where every node's trace goes (one sink per run, in simulation order).
 pub type TraceSink = Rc<RefCell<Vec<TraceRecord>>>;

@@ -198,7 +198,7 @@ impl Node {
                 .map_or(0, |t| t.bytes_truncated),
             recovering,
         });
-        let mut kv = Kv::default();
+        let mut kv = Kv::with_bugs(cfg.bugs);
         if let Some(snap) = &rec.snapshot {
             if reached(&control, CrashPoint::DuringBootRestore) {
                 return Err(Stop::CrashPoint);
@@ -218,7 +218,7 @@ impl Node {
                 state_digest: kv.digest(),
                 applied: snap.meta.index,
                 on_boot: true,
-                fingerprint: kv.fingerprint(),
+                contents: kv.contents(),
             });
         }
         let mut raft_cfg = cfg.raft.clone();
@@ -345,10 +345,22 @@ impl Node {
         self.respond(from, id, refusal);
     }
 
-    fn respond(&self, to: SocketAddr, id: u64, body: Response) {
+    fn respond(&mut self, to: SocketAddr, id: u64, body: Response) {
+        if self.lost() {
+            return;
+        }
         let _ = self
             .socket
             .try_send_to(&Wire::Response { id, body }.encode(), to);
+    }
+
+    /// Whether the transport drops the message about to be sent (the draw
+    /// is made only while a loss fault is on, so clean runs are unchanged).
+    fn lost(&mut self) -> bool {
+        let loss = self.control.borrow().transport.loss;
+        let lost = loss > 0.0 && self.rng.random_bool(loss.clamp(0.0, 1.0));
+        hit_if(lost, Probe::FaultLost);
+        lost
     }
 
     fn send_raft(&mut self, m: raft::Message) {
@@ -357,6 +369,9 @@ impl Node {
             .entry(m.to)
             .or_insert_with(|| SocketAddr::new(turmoil::lookup(host_name(m.to)), PORT));
         let bytes = Wire::Raft(m).encode();
+        if self.lost() {
+            return;
+        }
         let faults = self.control.borrow().transport;
         let copies = if self.rng.random_bool(faults.duplicate.clamp(0.0, 1.0)) {
             hit(Probe::FaultDuplicated);
@@ -532,7 +547,7 @@ impl Node {
             state_digest: self.kv.digest(),
             applied: self.raft.log.applied,
             on_boot: false,
-            fingerprint: self.kv.fingerprint(),
+            contents: self.kv.contents(),
         });
         // Requests proposed at indexes the snapshot covers can no longer be matched.
         self.writes = self.writes.split_off(&(index + 1));
@@ -680,7 +695,7 @@ impl Node {
             state_digest: fnv64(&snap.data),
             keys: held.len() as u64,
             sessions: held.sessions().len() as u64,
-            fingerprint: held.fingerprint(),
+            contents: held.contents(),
         });
         let reorder =
             bugs.has(Bug::CompactBeforeSnapshotDurable) || bugs.has(Bug::StateAndSnapshotNotAtomic);

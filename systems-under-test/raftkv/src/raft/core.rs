@@ -230,7 +230,10 @@ impl Raft {
         if self.election_elapsed >= self.cfg.election_tick {
             self.election_elapsed = 0;
             if self.cfg.check_quorum {
-                if !self.quorum_recently_active() {
+                // Bug mutant `leader-ignores-lost-quorum`: the check runs, the
+                // step-down does not.
+                let ignores = self.cfg.bugs.has(Bug::LeaderIgnoresLostQuorum);
+                if !self.quorum_recently_active() && !ignores {
                     // We may be on the minority side of a partition: stop leading
                     // so clients go find the real leader.
                     hit(Probe::CheckQuorumStepDown);
@@ -329,7 +332,7 @@ impl Raft {
         });
         self.events.push(TraceEvent::ConfChanged {
             index,
-            conf: self.conf.clone(),
+            conf: self.conf.membership(),
         });
         if self.role == Role::Leader {
             let next = self.log.last_index() + 1;

@@ -24,21 +24,7 @@ pub enum Payload {
     ConfChange(ConfChange),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfChange {
-    pub kind: ConfChangeKind,
-    pub node: NodeId,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ConfChangeKind {
-    /// Add a non-voting member that receives the log (or a snapshot).
-    AddLearner,
-    /// Add a voter, or promote a learner to voter.
-    AddVoter,
-    /// Remove a voter or learner.
-    Remove,
-}
+pub use sut::trace::{ConfChange, ConfChangeKind};
 
 /// What must be durable before a node answers a vote or an append.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +69,14 @@ impl ConfState {
     /// Every member, voters first.
     pub fn members(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.voters.iter().chain(self.learners.iter()).copied()
+    }
+
+    /// The membership as the trace reports it.
+    pub fn membership(&self) -> sut::trace::Membership {
+        sut::trace::Membership {
+            voters: self.voters.clone(),
+            learners: self.learners.clone(),
+        }
     }
 
     pub fn quorum(&self) -> usize {
