@@ -5,7 +5,7 @@
 use super::reference::{Effect, ReferenceKv};
 use std::collections::BTreeMap;
 use sut::ops::Op;
-use sut::trace::{ApplyKind, TraceEvent, TraceRecord};
+use sut::trace::{ApplyKind, ConfChange, TraceEvent, TraceRecord};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
@@ -15,6 +15,7 @@ pub struct LogEntry {
     pub client: Option<u64>,
     pub seq: Option<u64>,
     pub op: Option<Op>,
+    pub conf_change: Option<ConfChange>,
     /// Who applied it first, and when.
     pub node: u64,
     pub time: u64,
@@ -48,6 +49,7 @@ impl CommittedLog {
                 client,
                 seq,
                 op,
+                conf_change,
                 ..
             } = &r.event
             else {
@@ -61,6 +63,7 @@ impl CommittedLog {
                 client: *client,
                 seq: *seq,
                 op: op.clone(),
+                conf_change: *conf_change,
                 node: r.node,
                 time: r.time,
             };

@@ -8,6 +8,7 @@ mod durability;
 mod election;
 mod exactly_once;
 mod log;
+mod membership;
 mod reference;
 mod restore;
 mod safety;
@@ -148,7 +149,7 @@ impl Finding {
 }
 
 /// The check names, in the order `check_all` reports them.
-pub const CHECKS: [&str; 11] = [
+pub const CHECKS: [&str; 12] = [
     "state-machine-safety",
     "snapshot-fidelity",
     "restore-fidelity",
@@ -159,6 +160,7 @@ pub const CHECKS: [&str; 11] = [
     "durability",
     "exactly-once",
     "size-bounds",
+    "membership",
     "availability",
 ];
 
@@ -176,6 +178,7 @@ pub fn check_all(run: &RunData) -> Vec<Finding> {
         durability::durability(run, &log),
         exactly_once::exactly_once(run, &log),
         size::size_bounds(run, &refs),
+        membership::membership(run, &log),
         availability::availability(run),
     ]
 }

@@ -14,7 +14,54 @@
 //!   the key, present or not.
 use std::collections::BTreeMap;
 use sut::ops::{Op, Outcome};
-use sut::trace::{SessionState, StateContents};
+use sut::trace::{ConfChange, ConfChangeKind, Membership, SessionState, StateContents};
+
+/// The membership by the specification of single-server changes: add-learner
+/// makes a node that is not a voter a learner; add-voter makes a node a voter
+/// (promoting it if it was a learner); remove takes a node out of both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReferenceMembership {
+    voters: std::collections::BTreeSet<u64>,
+    learners: std::collections::BTreeSet<u64>,
+}
+
+impl ReferenceMembership {
+    pub fn new(voters: &[u64]) -> Self {
+        ReferenceMembership {
+            voters: voters.iter().copied().collect(),
+            learners: Default::default(),
+        }
+    }
+
+    pub fn apply(&mut self, cc: ConfChange) {
+        match cc.kind {
+            ConfChangeKind::AddLearner => {
+                if !self.voters.contains(&cc.node) {
+                    self.learners.insert(cc.node);
+                }
+            }
+            ConfChangeKind::AddVoter => {
+                self.learners.remove(&cc.node);
+                self.voters.insert(cc.node);
+            }
+            ConfChangeKind::Remove => {
+                self.voters.remove(&cc.node);
+                self.learners.remove(&cc.node);
+            }
+        }
+    }
+
+    /// Whether a node's reported view (in any order) is this membership.
+    pub fn matches(&self, m: &Membership) -> bool {
+        let voters: std::collections::BTreeSet<u64> = m.voters.iter().copied().collect();
+        let learners: std::collections::BTreeSet<u64> = m.learners.iter().copied().collect();
+        voters == self.voters && learners == self.learners && voters.len() == m.voters.len()
+    }
+
+    pub fn describe(&self) -> String {
+        format!("voters {:?}, learners {:?}", self.voters, self.learners)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReferenceKv {

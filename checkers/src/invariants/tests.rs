@@ -851,3 +851,94 @@ mod availability {
         assert!(f.examined.contains("not judged"), "{}", f.examined);
     }
 }
+
+mod membership {
+    use super::*;
+    use sut::trace::{ConfChange, ConfChangeKind, ConfSource, Membership};
+
+    fn conf_apply(node: u64, index: u64, kind: ConfChangeKind, who: u64) -> TraceRecord {
+        rec(
+            index * 10,
+            node,
+            TraceEvent::Apply {
+                index,
+                term: 1,
+                kind: ApplyKind::ConfChange,
+                digest: index,
+                client: None,
+                seq: None,
+                op: None,
+                conf_change: Some(ConfChange { kind, node: who }),
+                effective: true,
+            },
+        )
+    }
+
+    fn changed(
+        node: u64,
+        index: u64,
+        voters: &[u64],
+        learners: &[u64],
+        source: ConfSource,
+    ) -> TraceRecord {
+        rec(
+            index * 10 + 1,
+            node,
+            TraceEvent::ConfChanged {
+                index,
+                conf: Membership {
+                    voters: voters.to_vec(),
+                    learners: learners.to_vec(),
+                },
+                source,
+            },
+        )
+    }
+
+    /// n3 is removed at 1 and comes back as a learner at 2.
+    fn churn() -> Vec<TraceRecord> {
+        let mut t = vec![changed(1, 0, &[1, 2, 3], &[], ConfSource::Boot)];
+        t.push(conf_apply(1, 1, ConfChangeKind::Remove, 3));
+        t.push(changed(1, 1, &[1, 2], &[], ConfSource::Applied));
+        t.push(conf_apply(1, 2, ConfChangeKind::AddLearner, 3));
+        t.push(changed(1, 2, &[1, 2], &[3], ConfSource::Applied));
+        t
+    }
+
+    #[test]
+    fn views_that_follow_the_log_pass() {
+        let mut t = churn();
+        t.push(changed(3, 2, &[1, 2], &[3], ConfSource::Snapshot));
+        t.push(changed(2, 1, &[2, 1], &[], ConfSource::Boot));
+        let f = finding(&t, &[], "membership");
+        assert!(f.passed(), "{:?}", f.violations);
+        assert!(f.examined.starts_with("5 configurations"), "{}", f.examined);
+    }
+
+    #[test]
+    fn a_snapshot_or_boot_with_the_wrong_membership_is_caught() {
+        let mut t = churn();
+        t.push(changed(3, 2, &[1, 2, 3], &[], ConfSource::Snapshot));
+        t.push(changed(2, 1, &[1, 2, 3], &[], ConfSource::Boot));
+        let f = finding(&t, &[], "membership");
+        assert_eq!(f.total, 2, "{:?}", f.violations);
+        assert!(
+            f.violations[0].message.contains("n3 installed a snapshot"),
+            "{}",
+            f.violations[0].message
+        );
+        assert!(
+            f.violations[1].message.contains("n2 booted with"),
+            "{}",
+            f.violations[1].message
+        );
+    }
+
+    #[test]
+    fn a_change_applied_wrongly_is_caught() {
+        let mut t = churn();
+        // Promotes instead of adding a learner.
+        t[4] = changed(1, 2, &[1, 2, 3], &[], ConfSource::Applied);
+        assert!(!finding(&t, &[], "membership").passed());
+    }
+}

@@ -27,6 +27,7 @@ pub enum Bug {
     CommitOldTerm,
     OverwriteNotPersisted,
     LeaderIgnoresLostQuorum,
+    SnapshotDropsMembership,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -229,6 +230,15 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd raft before CheckQuorum was on by default (etcd #3866 class); raft-rs check_quorum off",
         scenario: "leader-isolation",
         checker: "availability",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::SnapshotDropsMembership,
+        name: "snapshot-drops-membership",
+        mechanism: "a snapshot records the bootstrap membership instead of the one at its index, so nodes that boot from it or install it forget every change before it",
+        models: "raftexample / etcd raft: the ConfState must be saved in the snapshot metadata (etcd #7625 class); hashicorp/raft snapshots carry the configuration for the same reason",
+        scenario: "membership-churn",
+        checker: "membership",
         seed: 1,
     },
 ];

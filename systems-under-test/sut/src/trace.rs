@@ -80,9 +80,15 @@ pub enum TraceEvent {
         /// False when the session table recognised a duplicate and skipped it.
         effective: bool,
     },
+    /// The node's membership is now `conf`, the configuration as of log
+    /// index `index`: after applying a change there, on boot from the
+    /// snapshot (or the bootstrap configuration at 0), or on installing a
+    /// snapshot.
     ConfChanged {
         index: Index,
         conf: Membership,
+        #[serde(default, skip_serializing_if = "ConfSource::is_applied")]
+        source: ConfSource,
     },
     SnapshotCreated {
         index: Index,
@@ -202,6 +208,25 @@ pub enum ConfChangeKind {
     AddVoter,
     /// Remove a voter or learner.
     Remove,
+}
+
+/// Why a node's membership changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfSource {
+    /// It applied a membership change at `index`.
+    #[default]
+    Applied,
+    /// It booted with the membership its snapshot (or the bootstrap) holds.
+    Boot,
+    /// It installed a snapshot from the leader.
+    Snapshot,
+}
+
+impl ConfSource {
+    pub fn is_applied(&self) -> bool {
+        *self == ConfSource::Applied
+    }
 }
 
 /// A node's view of the membership: who votes and who only learns.

@@ -672,6 +672,9 @@ impl Node {
             meta.index = self.raft.log.last_index();
             meta.term = self.raft.log.last_term();
         }
+        if bugs.has(Bug::SnapshotDropsMembership) {
+            meta.conf = ConfState::new(self.cfg.initial_cluster.iter().copied());
+        }
         if bugs.has(Bug::WrongSnapshotTerm) {
             meta.term = self.raft.term();
         }

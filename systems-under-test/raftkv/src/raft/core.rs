@@ -14,7 +14,7 @@ use super::read_index::ReadRounds;
 use super::types::*;
 use crate::bugs::Bug;
 use crate::probe::{hit, hit_if, Probe};
-use crate::trace::{Role, TraceEvent};
+use crate::trace::{ConfSource, Role, TraceEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -161,6 +161,11 @@ impl Raft {
         };
         r.prev_hard_state = r.hard_state();
         r.reset_randomized_timeout();
+        r.events.push(TraceEvent::ConfChanged {
+            index: r.log.snapshot_index(),
+            conf: r.conf.membership(),
+            source: ConfSource::Boot,
+        });
         r
     }
 
@@ -333,6 +338,7 @@ impl Raft {
         self.events.push(TraceEvent::ConfChanged {
             index,
             conf: self.conf.membership(),
+            source: ConfSource::Applied,
         });
         if self.role == Role::Leader {
             let next = self.log.last_index() + 1;
@@ -1334,6 +1340,11 @@ impl Raft {
         if self.cfg.bugs.has(Bug::AppliedNotResetOnInstall) {
             self.log.applied = applied_before;
         }
+        self.events.push(TraceEvent::ConfChanged {
+            index,
+            conf: self.conf.membership(),
+            source: ConfSource::Snapshot,
+        });
         self.installed = Some(snap);
         self.events.push(TraceEvent::SnapshotInstalled {
             from,
