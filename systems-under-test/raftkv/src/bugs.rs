@@ -26,6 +26,8 @@ pub enum Bug {
     VoteNotPersisted,
     CommitOldTerm,
     OverwriteNotPersisted,
+    EmptyValueReadAsAbsent,
+    DeposedLeaderReads,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -219,6 +221,24 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd raft's unstable.stableTo term check (an entry overwritten at an index already persisted must be persisted again); found by cargo-mutants in RaftLog::append",
         scenario: "divergent-tail-crash",
         checker: "state-machine-safety",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::EmptyValueReadAsAbsent,
+        name: "empty-value-read-as-absent",
+        mechanism: "the read path uses the empty string as its \"no such key\" answer, so a key holding the empty value reads back as absent",
+        models: "Go's zero-value map lookup (`v := m[k]; if v == \"\" { return ErrNoKey }`) in KV servers; the empty-value edge the workload now writes",
+        scenario: "baseline",
+        checker: "linearizability",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::DeposedLeaderReads,
+        name: "deposed-leader-reads",
+        mechanism: "the node caches \"I lead\" and clears it only when the term changes, so a leader that steps down in its own term (check quorum lost, cut off) keeps answering reads from its local state, with no ReadIndex round or lease, in either read mode",
+        models: "application-level leadership flags that miss a step-down (reads gated on a cached is-leader instead of ReadIndex / VerifyLeader); Raft thesis §6.4: a deposed leader must not serve reads",
+        scenario: "leader-isolation",
+        checker: "linearizability",
         seed: 1,
     },
 ];

@@ -122,6 +122,9 @@ struct Node {
     ready_reads: Vec<(Index, u64)>,
     next_read: u64,
     digest_applied: Option<Index>,
+    /// Bug mutant `deposed-leader-reads` only: the term this node last saw
+    /// itself lead (its leadership cache, cleared on a term change only).
+    led_term: Option<raft::Term>,
 }
 
 impl Node {
@@ -253,6 +256,7 @@ impl Node {
             ready_reads: Vec::new(),
             next_read: 0,
             digest_applied: None,
+            led_term: None,
         })
     }
 
@@ -323,6 +327,13 @@ impl Node {
                         };
                         self.writes.insert(index, w);
                     })
+            }
+            Request::Read { key } if self.deposed_in_led_term() => {
+                // Bug mutant: the leadership cache still says "leader", so the
+                // read is answered from local state, unconfirmed.
+                let value = self.read_value(&key);
+                self.respond(from, id, Response::Value(value));
+                return;
             }
             Request::Read { key } => {
                 self.next_read += 1;
@@ -631,13 +642,37 @@ impl Node {
                 continue;
             }
             if let Some(r) = self.reads.remove(&rid) {
-                let value = self.kv.get(&r.key).cloned();
+                let value = self.read_value(&r.key);
                 hit(Probe::ReadServed);
                 hit_if(value.is_none(), Probe::KvReadAbsent);
                 self.respond(r.from, r.id, Response::Value(value));
             }
         }
         self.ready_reads = waiting;
+    }
+
+    /// The value a read returns.
+    fn read_value(&self, key: &str) -> Option<String> {
+        let value = self.kv.get(key).cloned();
+        if self.cfg.bugs.has(Bug::EmptyValueReadAsAbsent) && value.as_deref() == Some("") {
+            // Bug mutant: the empty string is the read path's "no such key".
+            return None;
+        }
+        value
+    }
+
+    /// Bug mutant `deposed-leader-reads`: this node led in the current term and
+    /// has stepped down since (check quorum), but its cache was not cleared.
+    fn deposed_in_led_term(&mut self) -> bool {
+        if !self.cfg.bugs.has(Bug::DeposedLeaderReads) {
+            return false;
+        }
+        let term = self.raft.term();
+        if self.raft.role() == crate::trace::Role::Leader {
+            self.led_term = Some(term);
+            return false;
+        }
+        self.led_term == Some(term)
     }
 
     /// hashicorp SnapshotThreshold / etcd snapCount: snapshot once enough entries
@@ -745,6 +780,10 @@ impl Node {
     }
 
     fn publish_status(&mut self) {
+        let leading = self.raft.role() == crate::trace::Role::Leader;
+        if self.cfg.bugs.has(Bug::DeposedLeaderReads) && leading {
+            self.led_term = Some(self.raft.term());
+        }
         let want_digest = self.control.borrow().report_digest;
         let applied = self.raft.log.applied;
         let mut digest = None;
