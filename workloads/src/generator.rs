@@ -68,7 +68,9 @@ pub fn list_token(n: u64) -> String {
 ///   [`LATE_PHASE`] of the main phase): until then those operations are reads,
 ///   deletes and cas from a value, all on an absent key, a third each; from then
 ///   on the key is like any other, and a kv write to it is a cas from absent
-///   [`LATE_CAS_FROM_ABSENT`] of the time.
+///   [`LATE_CAS_FROM_ABSENT`] of the time. A kv workload without deletes
+///   (delete ratio 0, Jepsen's kv format: get, put, append only) has no cas
+///   either: its late key is only read until the late phase.
 pub const EMPTY_VALUE_RATE: f64 = 0.04;
 pub const BIG_VALUE_RATE: f64 = 0.02;
 pub const LATE_KEY_RATE: f64 = 0.08;
@@ -205,7 +207,7 @@ impl OpSource {
                     return Planned::delete(key);
                 }
                 let value = self.unique(process);
-                if on_late && rng.random_bool(LATE_CAS_FROM_ABSENT) {
+                if on_late && self.writes_cas() && rng.random_bool(LATE_CAS_FROM_ABSENT) {
                     return Planned::cas(key, None, value);
                 }
                 let edge: f64 = rng.random();
@@ -237,6 +239,9 @@ impl OpSource {
     /// An operation on a key no one has written yet: a read, a delete or a cas
     /// from a value (each must see it absent).
     fn on_absent_key(&self, key: String, process: u64, rng: &mut ChaCha8Rng) -> Planned {
+        if !self.writes_cas() {
+            return Planned::get(key);
+        }
         match rng.random_range(0..3u32) {
             0 => Planned::get(key),
             1 => Planned::delete(key),
@@ -248,6 +253,11 @@ impl OpSource {
                 Planned::cas(key, Some(from), to)
             }
         }
+    }
+
+    /// Deletes and cas besides get, put and append (all but Jepsen's kv format).
+    fn writes_cas(&self) -> bool {
+        self.shape.generator == Generator::Register || self.shape.delete_ratio > 0.0
     }
 
     /// A value no other operation writes: `x <process> <n> y`.
@@ -417,6 +427,25 @@ mod tests {
         assert!(draw(Generator::ListAppend, 64, 5_000, 0)
             .iter()
             .all(|p| p.key == "list0"));
+    }
+
+    #[test]
+    fn a_kv_workload_without_deletes_stays_in_jepsens_kv_format() {
+        let mut ops = OpSource::new(Shape {
+            delete_ratio: 0.0,
+            ..source(Generator::Kv, 1024).shape
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let drawn: Vec<Planned> = (0..20_000)
+            .map(|i| ops.next(1, i >= 10_000, &mut rng))
+            .collect();
+        assert!(drawn
+            .iter()
+            .all(|p| matches!(p.f, Function::Get | Function::Put | Function::Append)));
+        assert!(drawn
+            .iter()
+            .any(|p| p.key == "klate" && p.f != Function::Get));
+        assert!(drawn.iter().any(|p| put_value(p) == Some("")));
     }
 
     #[test]

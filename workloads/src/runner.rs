@@ -31,7 +31,8 @@ pub struct WorkloadSpec {
     /// Fraction of operations that are reads.
     pub read_ratio: f64,
     /// Fraction of kv writes that are deletes (Jepsen's kv format has none: 0
-    /// makes the history exportable to it).
+    /// makes the history exportable to it, and turns off the late key's
+    /// deletes and cas too).
     pub delete_ratio: f64,
     /// Operations per second per client; pauses between operations are drawn
     /// uniformly from [0, 2/rate].

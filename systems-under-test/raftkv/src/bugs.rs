@@ -68,7 +68,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp FSM Restore contract; Nomad #24412",
         scenario: "lagging-follower",
         checker: "restore-fidelity",
-        seed: 4,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::SnapshotLabelledAhead,
@@ -86,7 +86,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "tikv #10225; raft-rs #213",
         scenario: "all-crash",
         checker: "snapshot-fidelity",
-        seed: 1,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::ForgetSnapshotOnBoot,
@@ -104,7 +104,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "openraft #543; etcd #1763, #1837",
         scenario: "install-snapshot-unreliable",
         checker: "monotonicity",
-        seed: 3,
+        seed: 15,
     },
     BugInfo {
         bug: Bug::InstallKeepsConflictingSuffix,
@@ -140,7 +140,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd #10166",
         scenario: "all-crash",
         checker: "state-machine-safety",
-        seed: 1,
+        seed: 2,
     },
     BugInfo {
         bug: Bug::NoFsyncSnapshot,
@@ -194,7 +194,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft thesis §6.4.1 clock-drift caveat; etcd/tikv lease-read drift bounds",
         scenario: "clock-drift",
         checker: "linearizability",
-        seed: 5,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::VoteNotPersisted,
