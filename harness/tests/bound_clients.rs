@@ -136,6 +136,17 @@ fn a_deposed_leader_serving_reads_is_seen_by_bound_clients() {
 }
 
 #[test]
+fn deposed_leader_reads_are_caught_in_lease_mode_too() {
+    // clock-drift reads by lease; the mutant skips the lease as it skips ReadIndex.
+    let mut cfg = RunConfig::new("clock-drift", 1);
+    cfg.bugs = Bugs::NONE.with(Bug::DeposedLeaderReads);
+    let r = run(&cfg).unwrap().results;
+    assert_eq!(r.checkers["linearizability"].verdict, Verdict::Invalid);
+    let clean = run(&RunConfig::new("clock-drift", 1)).unwrap().results;
+    assert_eq!(clean.verdict, Verdict::Valid, "{:?}", clean.checkers);
+}
+
+#[test]
 fn deposed_leader_reads_are_caught_with_bound_clients_and_rarely_without() {
     let caught = |bound_rate: Option<f64>| {
         (1..=8)

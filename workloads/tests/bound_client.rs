@@ -86,22 +86,23 @@ fn a_bound_client_records_redirects_as_fail_or_unknown_and_never_follows_them() 
             ..ClientConfig::new(vec![1, 2])
         };
         let mut bound = Client::connect(bound_cfg, 1, 1).await?;
-        out.borrow_mut().push(("bound read", bound.read("k").await));
-        out.borrow_mut().push((
-            "bound write, first attempt unanswered",
-            bound.write(put()).await,
-        ));
+        let r = bound.read("k").await;
+        out.borrow_mut().push(("bound read", r));
+        let r = bound.write(put()).await;
         out.borrow_mut()
-            .push(("bound write, redirected at once", bound.write(put()).await));
+            .push(("bound write, first attempt unanswered", r));
+        let r = bound.write(put()).await;
+        out.borrow_mut()
+            .push(("bound write, redirected at once", r));
         let follow_cfg = ClientConfig {
             port: 9001,
             ..ClientConfig::new(vec![1, 2])
         };
         let mut follower = Client::connect(follow_cfg, 2, 2).await?;
-        out.borrow_mut()
-            .push(("following read", follower.read("k").await));
-        out.borrow_mut()
-            .push(("following write", follower.write(put()).await));
+        let r = follower.read("k").await;
+        out.borrow_mut().push(("following read", r));
+        let r = follower.write(put()).await;
+        out.borrow_mut().push(("following write", r));
         Ok(())
     });
     sim.run().unwrap();
