@@ -3,6 +3,7 @@
 //! simulated file system (via [`SimDisk`]), timers from tokio's paused clock scaled
 //! by a skewable node clock.
 mod control;
+mod reads;
 mod wire;
 
 pub use control::{
@@ -649,30 +650,6 @@ impl Node {
             }
         }
         self.ready_reads = waiting;
-    }
-
-    /// The value a read returns.
-    fn read_value(&self, key: &str) -> Option<String> {
-        let value = self.kv.get(key).cloned();
-        if self.cfg.bugs.has(Bug::EmptyValueReadAsAbsent) && value.as_deref() == Some("") {
-            // Bug mutant: the empty string is the read path's "no such key".
-            return None;
-        }
-        value
-    }
-
-    /// Bug mutant `deposed-leader-reads`: this node led in the current term and
-    /// has stepped down since (check quorum), but its cache was not cleared.
-    fn deposed_in_led_term(&mut self) -> bool {
-        if !self.cfg.bugs.has(Bug::DeposedLeaderReads) {
-            return false;
-        }
-        let term = self.raft.term();
-        if self.raft.role() == crate::trace::Role::Leader {
-            self.led_term = Some(term);
-            return false;
-        }
-        self.led_term == Some(term)
     }
 
     /// hashicorp SnapshotThreshold / etcd snapCount: snapshot once enough entries
