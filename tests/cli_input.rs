@@ -144,6 +144,8 @@ fn chaos_flags_have_the_recorded_configs_limits() {
         ("--duration", "0.1", "outside 0.5..=3600"),
         ("--nodes", "4", "possible values: 3, 5, 7"),
         ("--snapshot-threshold", "0", "0"),
+        ("--bound-clients", "1.5", "not a probability from 0 to 1"),
+        ("--bound-clients", "NaN", "not a probability from 0 to 1"),
     ] {
         let out = snapstorm()
             .args(["chaos", "--scenario", "baseline", flag, value, "--out"])

@@ -3,7 +3,7 @@
 use harness::results::Verdict;
 use harness::run::{run, RunConfig};
 use harness::table;
-use raftkv::bugs::{Bugs, BUGS};
+use raftkv::bugs::{Bug, BugInfo, Bugs, BUGS};
 use std::time::Instant;
 
 fn main() {
@@ -19,17 +19,7 @@ fn main() {
     println!("{}", table::row(&header, &widths, &right));
     for info in BUGS {
         let start = Instant::now();
-        let mut seeds = None;
-        for seed in 1..=50 {
-            let mut cfg = RunConfig::new(info.scenario, seed);
-            cfg.bugs = Bugs::NONE.with(info.bug);
-            let r = run(&cfg).expect("scenario exists").results;
-            if r.checkers.get(info.checker).map(|c| c.verdict) == Some(Verdict::Invalid) {
-                seeds = Some(seed);
-                break;
-            }
-        }
-        let seeds = seeds.map_or("none".to_string(), |s| s.to_string());
+        let seeds = first_caught(info, None).map_or("none".to_string(), |s| s.to_string());
         let wall = format!("{:.2}", start.elapsed().as_secs_f64());
         let cells = [
             info.name,
@@ -40,4 +30,33 @@ fn main() {
         ];
         println!("{}", table::row(&cells, &widths, &right));
     }
+    // What node-bound clients add: the mutant they exist for, with and without.
+    let deposed = Bug::DeposedLeaderReads.info();
+    let count = |bound_clients| {
+        (1..=20)
+            .filter(|s| caught(deposed, *s, bound_clients))
+            .count()
+    };
+    println!(
+        "{} on {}: caught on {} of seeds 1..=20 with node-bound clients, {} with --bound-clients 0",
+        deposed.name,
+        deposed.scenario,
+        count(None),
+        count(Some(0.0))
+    );
+}
+
+/// The first of seeds 1..=50 at which the mutant's checker flags its scenario.
+fn first_caught(info: &BugInfo, bound_clients: Option<f64>) -> Option<u64> {
+    (1..=50).find(|seed| caught(info, *seed, bound_clients))
+}
+
+/// The mutant's checker flags its scenario at `seed` (`bound_clients`: the
+/// override of the bound-client probability).
+fn caught(info: &BugInfo, seed: u64, bound_clients: Option<f64>) -> bool {
+    let mut cfg = RunConfig::new(info.scenario, seed);
+    cfg.bugs = Bugs::NONE.with(info.bug);
+    cfg.overrides.bound_clients = bound_clients;
+    let r = run(&cfg).expect("scenario exists").results;
+    r.checkers.get(info.checker).map(|c| c.verdict) == Some(Verdict::Invalid)
 }

@@ -93,6 +93,10 @@ struct ChaosArgs {
     /// Switch on a bug mutant (repeatable; see `snapstorm bugs`).
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
+    /// Probability that a node gets a client bound to it, 0 to 1 (default 0.5;
+    /// 0: no bound clients, every client follows the leader).
+    #[arg(long, value_parser = parse_share)]
+    bound_clients: Option<f64>,
     /// Run directory (default store/<scenario>-seed<N>/, or
     /// store/<scenario>-seed<N>-<bug>[-<bug>...]/ with mutants).
     #[arg(long)]
@@ -139,6 +143,13 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
         Ok(0) => Err("0 jobs would run nothing; give at least 1".into()),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("'{s}' is not a number of parallel runs")),
+    }
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a probability from 0 to 1")),
     }
 }
 
@@ -302,6 +313,7 @@ fn chaos(args: ChaosArgs) -> i32 {
     record.trailing_logs = args.trailing_logs;
     record.workload = args.workload;
     record.bugs = args.bugs;
+    record.overrides.bound_clients = args.bound_clients;
     let cfg = match RunConfig::from_record(&record) {
         Ok(cfg) => cfg,
         Err(e) => {

@@ -1,5 +1,6 @@
 //! Explicit replacements for choices a scenario otherwise draws from the seed: the
-//! whole fault schedule, the node count and the client count. `snapstorm shrink`
+//! whole fault schedule, the node count, the client count and the share of
+//! node-bound clients. `snapstorm shrink`
 //! writes them into the config of a shrunk run; they are recorded in
 //! `results.json`, so `snapstorm replay` repeats the shrunk run exactly.
 //!
@@ -22,6 +23,10 @@ pub struct Overrides {
     pub nodes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clients: Option<u32>,
+    /// Replaces the probability that a node gets a client bound to it (0: no
+    /// bound clients, every client follows the leader; `chaos --bound-clients`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_clients: Option<f64>,
 }
 
 impl Overrides {
@@ -48,6 +53,14 @@ impl Overrides {
                 return Err("overrides: 0 clients".into());
             }
             workload.clients = c;
+        }
+        if let Some(r) = self.bound_clients {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(format!(
+                    "overrides: bound_clients {r} is outside 0..=1 (a probability per node)"
+                ));
+            }
+            workload.bound_rate = r;
         }
         if let Some(faults) = &self.faults {
             for (i, p) in faults.iter().enumerate() {
@@ -123,6 +136,7 @@ mod tests {
             faults: Some(vec![crash(2)]),
             nodes: Some(3),
             clients: Some(1),
+            bound_clients: None,
         };
         let mut spec = ClusterSpec::new(5, 1);
         let mut w = WorkloadSpec::new(Generator::Kv);
@@ -138,6 +152,7 @@ mod tests {
             faults: Some(vec![crash(5)]),
             nodes: Some(3),
             clients: None,
+            bound_clients: None,
         };
         let err = o
             .apply(
@@ -147,6 +162,26 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.contains("fault 0 (crash) targets node n5"), "{err}");
+    }
+
+    #[test]
+    fn a_bound_client_share_outside_0_to_1_is_an_error() {
+        let o = Overrides {
+            bound_clients: Some(1.5),
+            ..Overrides::default()
+        };
+        let mut w = WorkloadSpec::new(Generator::Kv);
+        let err = o
+            .apply(&mut ClusterSpec::new(3, 1), &mut w, &mut Vec::new())
+            .unwrap_err();
+        assert!(err.contains("bound_clients 1.5 is outside 0..=1"), "{err}");
+        let off = Overrides {
+            bound_clients: Some(0.0),
+            ..Overrides::default()
+        };
+        off.apply(&mut ClusterSpec::new(3, 1), &mut w, &mut Vec::new())
+            .unwrap();
+        assert_eq!(w.bound_rate, 0.0);
     }
 
     #[test]
@@ -162,6 +197,7 @@ mod tests {
             ]),
             nodes: None,
             clients: Some(2),
+            bound_clients: Some(0.0),
         };
         let text = serde_json::to_string(&o).unwrap();
         assert_eq!(serde_json::from_str::<Overrides>(&text).unwrap(), o);

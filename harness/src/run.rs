@@ -84,7 +84,14 @@ impl RunConfig {
         for b in self.bugs.list() {
             cmd.push_str(&format!(" --bug {}", b.name()));
         }
-        if !self.overrides.is_empty() {
+        if let Some(r) = self.overrides.bound_clients {
+            cmd.push_str(&format!(" --bound-clients {r}"));
+        }
+        let others = Overrides {
+            bound_clients: None,
+            ..self.overrides.clone()
+        };
+        if !others.is_empty() {
             cmd.push_str("  # with the overrides in results.json: use snapstorm replay DIR");
         }
         cmd
@@ -163,7 +170,7 @@ const FINAL_READS_PROCESS: u64 = 1_000_000;
 /// commit: every client's retries of its one operation, plus no-ops.
 fn in_flight_bound(w: &WorkloadSpec) -> u64 {
     let retries = (w.op_timeout.as_millis() / w.request_timeout.as_millis().max(1)) as u64 + 1;
-    u64::from(w.clients) * retries * 2 + 16
+    u64::from(w.slots()) * retries * 2 + 16
 }
 
 fn finding_result(f: &invariants::Finding) -> CheckerResult {
@@ -236,7 +243,12 @@ pub fn build(cfg: &RunConfig, scenario: &Scenario) -> Result<Built, String> {
             };
         }
     }
+    // Edge values follow the cluster and the run: big values are sized by the
+    // snapshot chunk, and the late key is written in the main phase's last part.
+    workload.chunk_size = spec.snapshot_chunk_size;
+    workload.late_after = cfg.duration.mul_f64(1.0 - workloads::generator::LATE_PHASE);
     cfg.overrides.apply(&mut spec, &mut workload, &mut plan)?;
+    workload.draw_bound(&spec.node_ids(), cfg.seed);
     Ok(Built {
         spec,
         workload,

@@ -6,8 +6,9 @@ use harness::run::{run, RunConfig};
 use raftkv::bugs::{Bugs, BUGS};
 
 /// Seeds tried per mutant (picked from measurement: `cargo bench -p harness
-/// --bench detection` finds every mutant within its first 5 seeds).
-const SEED_BUDGET: u64 = 6;
+/// --bench detection` finds every mutant within its first 3 seeds but
+/// `install-stale-snapshot`, caught on about one seed in ten, first at 15).
+const SEED_BUDGET: u64 = 16;
 
 #[test]
 fn every_mutant_is_caught_by_its_intended_checker() {

@@ -1,6 +1,9 @@
 //! One simulated client connection (a Jepsen "process"): one operation in flight,
 //! leader discovery by redirect, and retries that reuse the operation's session
-//! sequence number so the KV applies it at most once.
+//! sequence number so the KV applies it at most once. A client bound to one node
+//! (Jepsen's node-bound clients) never follows a redirect: "not leader" from its
+//! node is a fail when no attempt of the operation went unanswered (nothing was
+//! proposed anywhere), and of unknown outcome otherwise.
 use raftkv::kv::{Command, Op};
 use raftkv::node::{host_name, Request, Response, Wire, PORT};
 use raftkv::raft::{ConfChange, NodeId};
@@ -23,6 +26,8 @@ pub struct ClientConfig {
     pub backoff: Duration,
     /// Local UDP port (clients sharing a simulated host need different ones).
     pub port: u16,
+    /// Talk to this node only, leader or not (None: follow the leader).
+    pub bound: Option<NodeId>,
 }
 
 impl ClientConfig {
@@ -33,6 +38,7 @@ impl ClientConfig {
             op_timeout: Duration::from_secs(10),
             backoff: Duration::from_millis(250),
             port: 9000,
+            bound: None,
         }
     }
 }
@@ -119,6 +125,9 @@ impl Client {
     }
 
     fn pick_node(&mut self) -> NodeId {
+        if let Some(b) = self.cfg.bound {
+            return b;
+        }
         match self.leader {
             Some(l) if self.cfg.nodes.contains(&l) => l,
             _ => self.cfg.nodes[self.rng.random_range(0..self.cfg.nodes.len())],
@@ -178,6 +187,20 @@ impl Client {
             let wait_until = (now + self.cfg.request_timeout).min(deadline);
             match self.await_response(&attempts, wait_until).await {
                 Some((response, from)) => match response {
+                    Response::NotLeader { .. } if self.cfg.bound.is_some() => {
+                        let reason = format!("not leader (bound to n{from})");
+                        return if maybe_applied {
+                            CallResult::Unknown {
+                                reason,
+                                node: Some(from),
+                            }
+                        } else {
+                            CallResult::Fail {
+                                reason,
+                                node: Some(from),
+                            }
+                        };
+                    }
                     Response::NotLeader { leader } => {
                         self.leader = None;
                         match leader.filter(|l| *l != target) {
@@ -211,7 +234,9 @@ impl Client {
                     // attempt gets a definite answer.
                     maybe_applied |= mutating;
                     self.leader = None;
-                    target = self.other_node(target);
+                    if self.cfg.bound.is_none() {
+                        target = self.other_node(target);
+                    }
                 }
             }
         }

@@ -27,6 +27,8 @@ impl Candidate {
             faults: Some(self.faults.clone()),
             nodes: Some(self.nodes),
             clients: Some(self.clients),
+            // Not searched: kept as the recorded run had it.
+            bound_clients: base.overrides.bound_clients,
         };
         cfg
     }

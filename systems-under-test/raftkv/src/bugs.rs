@@ -28,6 +28,8 @@ pub enum Bug {
     OverwriteNotPersisted,
     LeaderIgnoresLostQuorum,
     SnapshotDropsMembership,
+    EmptyValueReadAsAbsent,
+    DeposedLeaderReads,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -68,7 +70,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "hashicorp FSM Restore contract; Nomad #24412",
         scenario: "lagging-follower",
         checker: "restore-fidelity",
-        seed: 4,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::SnapshotLabelledAhead,
@@ -86,7 +88,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "tikv #10225; raft-rs #213",
         scenario: "all-crash",
         checker: "snapshot-fidelity",
-        seed: 1,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::ForgetSnapshotOnBoot,
@@ -104,7 +106,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "openraft #543; etcd #1763, #1837",
         scenario: "install-snapshot-unreliable",
         checker: "monotonicity",
-        seed: 2,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::InstallKeepsConflictingSuffix,
@@ -140,7 +142,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd #10166",
         scenario: "all-crash",
         checker: "state-machine-safety",
-        seed: 1,
+        seed: 2,
     },
     BugInfo {
         bug: Bug::NoFsyncSnapshot,
@@ -194,7 +196,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "Raft thesis §6.4.1 clock-drift caveat; etcd/tikv lease-read drift bounds",
         scenario: "clock-drift",
         checker: "linearizability",
-        seed: 5,
+        seed: 3,
     },
     BugInfo {
         bug: Bug::VoteNotPersisted,
@@ -239,6 +241,24 @@ pub const BUGS: &[BugInfo] = &[
         models: "raftexample / etcd raft: the ConfState must be saved in the snapshot metadata (etcd #7625 class); hashicorp/raft snapshots carry the configuration for the same reason",
         scenario: "membership-churn",
         checker: "membership",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::EmptyValueReadAsAbsent,
+        name: "empty-value-read-as-absent",
+        mechanism: "the read path uses the empty string as its \"no such key\" answer, so a key holding the empty value reads back as absent",
+        models: "Go's zero-value map lookup (`v := m[k]; if v == \"\" { return ErrNoKey }`) in KV servers; the empty-value edge the workload now writes",
+        scenario: "baseline",
+        checker: "linearizability",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::DeposedLeaderReads,
+        name: "deposed-leader-reads",
+        mechanism: "the node caches \"I lead\" and clears it only when the term changes, so a leader that steps down in its own term (check quorum lost, cut off) keeps answering reads from its local state, with no ReadIndex round or lease, in either read mode",
+        models: "application-level leadership flags that miss a step-down (reads gated on a cached is-leader instead of ReadIndex / VerifyLeader); Raft thesis §6.4: a deposed leader must not serve reads",
+        scenario: "leader-isolation",
+        checker: "linearizability",
         seed: 1,
     },
 ];

@@ -3,6 +3,7 @@
 //! simulated file system (via [`SimDisk`]), timers from tokio's paused clock scaled
 //! by a skewable node clock.
 mod control;
+mod reads;
 mod wire;
 
 pub use control::{
@@ -122,6 +123,9 @@ struct Node {
     ready_reads: Vec<(Index, u64)>,
     next_read: u64,
     digest_applied: Option<Index>,
+    /// Bug mutant `deposed-leader-reads` only: the term this node last saw
+    /// itself lead (its leadership cache, cleared on a term change only).
+    led_term: Option<raft::Term>,
 }
 
 impl Node {
@@ -253,6 +257,7 @@ impl Node {
             ready_reads: Vec::new(),
             next_read: 0,
             digest_applied: None,
+            led_term: None,
         })
     }
 
@@ -323,6 +328,13 @@ impl Node {
                         };
                         self.writes.insert(index, w);
                     })
+            }
+            Request::Read { key } if self.deposed_in_led_term() => {
+                // Bug mutant: the leadership cache still says "leader", so the
+                // read is answered from local state, unconfirmed.
+                let value = self.read_value(&key);
+                self.respond(from, id, Response::Value(value));
+                return;
             }
             Request::Read { key } => {
                 self.next_read += 1;
@@ -646,7 +658,7 @@ impl Node {
                 continue;
             }
             if let Some(r) = self.reads.remove(&rid) {
-                let value = self.kv.get(&r.key).cloned();
+                let value = self.read_value(&r.key);
                 hit(Probe::ReadServed);
                 hit_if(value.is_none(), Probe::KvReadAbsent);
                 self.respond(r.from, r.id, Response::Value(value));
@@ -763,6 +775,10 @@ impl Node {
     }
 
     fn publish_status(&mut self) {
+        let leading = self.raft.role() == crate::trace::Role::Leader;
+        if self.cfg.bugs.has(Bug::DeposedLeaderReads) && leading {
+            self.led_term = Some(self.raft.term());
+        }
         let want_digest = self.control.borrow().report_digest;
         let applied = self.raft.log.applied;
         let mut digest = None;
