@@ -75,12 +75,26 @@ struct ChaosArgs {
     /// Every random choice of the run comes from this seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Cluster size (default: 3, or drawn from the seed by `swarm`).
-    #[arg(long, value_parser = PossibleValuesParser::new(knobs::NODES))]
-    nodes: Option<String>,
+    #[command(flatten)]
+    knobs: KnobArgs,
     /// Simulated seconds of the faulty main phase.
     #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
+    /// Switch on a bug mutant (repeatable; see `snapstorm bugs`).
+    #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
+    bugs: Vec<String>,
+    /// Run directory (default store/<scenario>-seed<N>/, or
+    /// store/<scenario>-seed<N>-<bug>[-<bug>...]/ with mutants).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// The knobs `chaos` and `fuzz` share ([`knobs::Knobs`]).
+#[derive(Args, Debug)]
+struct KnobArgs {
+    /// Cluster size (default: drawn from the seed, 3, 5 or 7; see `snapstorm scenarios`).
+    #[arg(long, value_parser = PossibleValuesParser::new(knobs::NODES))]
+    nodes: Option<String>,
     /// Snapshot after this many applied entries (default 3).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     snapshot_threshold: Option<u64>,
@@ -90,13 +104,17 @@ struct ChaosArgs {
     /// Client workload: register, kv or list-append (default: the scenario's).
     #[arg(long, value_parser = PossibleValuesParser::new(knobs::WORKLOADS))]
     workload: Option<String>,
-    /// Switch on a bug mutant (repeatable; see `snapstorm bugs`).
-    #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
-    bugs: Vec<String>,
-    /// Run directory (default store/<scenario>-seed<N>/, or
-    /// store/<scenario>-seed<N>-<bug>[-<bug>...]/ with mutants).
-    #[arg(long)]
-    out: Option<PathBuf>,
+}
+
+impl KnobArgs {
+    fn knobs(&self) -> Result<knobs::Knobs, String> {
+        knobs::Knobs::from_flags(
+            self.nodes.as_deref(),
+            self.snapshot_threshold,
+            self.trailing_logs,
+            self.workload.clone(),
+        )
+    }
 }
 
 #[derive(Args, Debug)]
@@ -116,6 +134,9 @@ struct FuzzArgs {
     /// Switch on a bug mutant in every seed (repeatable; see `snapstorm bugs`).
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
+    /// Every seed's knobs, as for `chaos`.
+    #[command(flatten)]
+    knobs: KnobArgs,
     /// Simulated seconds of each run's main phase.
     #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
@@ -234,6 +255,21 @@ fn fuzz(args: FuzzArgs) -> i32 {
         }
     };
     let (first, last) = args.seeds;
+    // The knobs go through the same checks as chaos's flags, once, before any seed runs.
+    let knobs = match args.knobs.knobs().and_then(|k| {
+        let mut record = RunConfig::new(&args.scenario, first).record();
+        k.apply(&mut record);
+        record.duration_secs = args.duration;
+        record.bugs = args.bugs.clone();
+        RunConfig::from_record(&record).map_err(|e| e.flag_message())?;
+        Ok(k)
+    }) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("snapstorm fuzz: {e}");
+            return 2;
+        }
+    };
     let cfg = crate::fuzz::FuzzConfig {
         out: args.out.unwrap_or_else(|| {
             PathBuf::from(format!("store/fuzz-{}-{first}-{last}", args.scenario))
@@ -246,6 +282,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         bugs: args.bugs,
+        knobs,
         duration_secs: args.duration,
         seed_timeout: Duration::from_secs_f64(args.seed_timeout),
         keep_passing: args.keep_passing,
@@ -291,16 +328,15 @@ fn fuzz(args: FuzzArgs) -> i32 {
 fn chaos(args: ChaosArgs) -> i32 {
     // The flags go through the same checks as a recorded config (replay, shrink).
     let mut record = RunConfig::new(&args.scenario, args.seed).record();
-    let nodes = args.nodes.as_deref().map(str::parse::<u64>).transpose();
-    let Ok(nodes) = nodes else {
-        eprintln!("snapstorm chaos: --nodes: not a number");
-        return 2;
+    let knobs = match args.knobs.knobs() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("snapstorm chaos: {e}");
+            return 2;
+        }
     };
-    record.nodes = nodes;
+    knobs.apply(&mut record);
     record.duration_secs = args.duration;
-    record.snapshot_threshold = args.snapshot_threshold;
-    record.trailing_logs = args.trailing_logs;
-    record.workload = args.workload;
     record.bugs = args.bugs;
     let cfg = match RunConfig::from_record(&record) {
         Ok(cfg) => cfg,
