@@ -5,11 +5,14 @@ use crate::nemesis::{Fault, Nemesis, Planned, Target};
 use raftkv::node::{CrashPoint, TraceRecord};
 use raftkv::raft::ReadMode;
 use raftkv::trace::TraceEvent;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
-use workloads::{Generator, WorkloadSpec};
+use workloads::WorkloadSpec;
+
+mod quorum;
+mod swarm;
 
 /// What a scenario builds from.
 pub struct Setup<'a> {
@@ -24,6 +27,11 @@ pub struct Setup<'a> {
 }
 
 impl Setup<'_> {
+    /// The largest minority of the cluster: (n - 1) / 2 (1 on 3 nodes).
+    fn minority(&self) -> u64 {
+        (self.spec.nodes - 1) / 2
+    }
+
     /// Faults at regular intervals across the main phase, first after `warmup`.
     fn every(
         &mut self,
@@ -220,11 +228,16 @@ pub const SCENARIOS: &[Scenario] = &[
             // probes showed no crash ever met a transfer of more than one).
             s.spec.snapshot_chunk_size = 64;
             s.every(MS(600), MS(2500), MS(1500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
-            s.every(MS(500), MS(900), MS(700), |_| Fault::CrashAt {
-                target: Target::Follower,
-                point: CrashPoint::MidInstallTransfer,
-                lose_disk: false,
-            });
+            // One follower armed per follower of a bare majority (1 of 2 on
+            // 3 nodes, 3 of 6 on 7), so the one receiving a transfer is
+            // as likely to be armed on any size.
+            for _ in 0..s.minority() {
+                s.every(MS(500), MS(900), MS(700), |_| Fault::CrashAt {
+                    target: Target::Follower,
+                    point: CrashPoint::MidInstallTransfer,
+                    lose_disk: false,
+                });
+            }
             s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.2, reorder: 0.4, max_delay_ms: 40 * TIME_SCALE });
         },
         evidence: |e| {
@@ -426,7 +439,10 @@ pub const SCENARIOS: &[Scenario] = &[
             s.spec.snapshot_threshold = 400;
             busy_writers(s);
             s.every(MS(600), MS(1500), MS(450), |_| Fault::Isolate { target: Target::Leader });
-            s.every(MS(1000), MS(1100), MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
+            // As many crashes per node on any size: the node holding the
+            // overwritten suffix is one of them.
+            let period = MS(1100) * 3 / s.spec.nodes as u32;
+            s.every(MS(1000), period, MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
         },
         evidence: |e| {
             use raftkv::probe::Probe;
@@ -559,52 +575,17 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "quorum-boundary",
+        summary: "on 5 or 7 nodes, cut the leader and a bare majority off from the rest, and crash or isolate the leader the moment it commits an entry only they hold: the next leader must come from that majority",
+        sizes: quorum::SIZES,
+        build: quorum::build,
+        evidence: quorum::evidence,
+    },
+    Scenario {
         name: "swarm",
         summary: "every knob drawn from the seed: node count, thresholds, fault mix and rates, workload (swarm testing)",
         sizes: &[],
-        build: |s| {
-            let rng = &mut *s.rng;
-            if !s.nodes_given {
-                s.spec.nodes = *[3, 3, 5, 5, 7].choose(rng).expect("sizes");
-            }
-            s.spec.snapshot_threshold = rng.random_range(1..=8);
-            s.spec.trailing_logs = rng.random_range(0..=3);
-            s.workload.generator = *Generator::ALL.choose(rng).expect("generators");
-            s.workload.clients = rng.random_range(2..=6);
-            s.workload.read_ratio = rng.random_range(0.0..0.6);
-            s.workload.rate = rng.random_range(5.0..40.0) / TIME_SCALE as f64;
-            s.workload.keys = match s.workload.generator {
-                Generator::Register => rng.random_range(1..=3),
-                _ => rng.random_range(1..=8),
-            };
-            let menu = [
-                Fault::Isolate { target: Target::Random },
-                Fault::Isolate { target: Target::Leader },
-                Fault::RandomHalves,
-                Fault::Bridge,
-                Fault::MajoritiesRing,
-                Fault::OneWay { from: Target::Leader, to: Target::Random },
-                Fault::Loss { rate: 0.1 },
-                Fault::Latency { max_ms: 80 * TIME_SCALE },
-                Fault::Unreliable { duplicate: 0.2, reorder: 0.2, max_delay_ms: 30 * TIME_SCALE },
-                Fault::Crash { target: Target::Random, lose_disk: false },
-                Fault::Crash { target: Target::Follower, lose_disk: true },
-                Fault::Pause { target: Target::Random },
-                Fault::ClockDrift { target: Target::Random, rate: 1.1 },
-                Fault::CrashAt { target: Target::Random, point: CrashPoint::AfterSnapshotFile, lose_disk: false },
-                Fault::CrashAt { target: Target::Random, point: CrashPoint::MidInstallTransfer, lose_disk: false },
-                Fault::BlackholeUntilSnapshot { target: Target::Follower },
-                Fault::RemoveMember { target: Target::Random },
-                Fault::Disk { target: Target::Random, io_error: 0.02, read_corruption: 0.2, full: false },
-                Fault::Disk { target: Target::Random, io_error: 0.0, read_corruption: 0.0, full: true },
-            ];
-            let mut kinds: Vec<Fault> = menu.to_vec();
-            kinds.shuffle(rng);
-            kinds.truncate(rng.random_range(2..=6));
-            let count = rng.random_range(3..=(3 + (s.duration.as_secs() * 2 / TIME_SCALE) as usize));
-            let plan = Nemesis::random_plan(rng, &kinds, count, MS(300), s.duration, (MS(100), MS(2500)));
-            s.plan.extend(plan);
-        },
+        build: swarm::build,
         evidence: |e| vec![("faults were injected", !e.faults.is_empty())],
     },
 ];

@@ -26,6 +26,7 @@ pub enum Bug {
     VoteNotPersisted,
     CommitOldTerm,
     OverwriteNotPersisted,
+    CommitQuorumOfTwo,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -219,6 +220,15 @@ pub const BUGS: &[BugInfo] = &[
         models: "etcd raft's unstable.stableTo term check (an entry overwritten at an index already persisted must be persisted again); found by cargo-mutants in RaftLog::append",
         scenario: "divergent-tail-crash",
         checker: "state-machine-safety",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::CommitQuorumOfTwo,
+        name: "commit-quorum-of-two",
+        mechanism: "the leader commits an entry once it and one follower hold it: a majority of 3 voters, a minority of 5 or 7 (invisible on 3 nodes)",
+        models: "a quorum size fixed at 2 (a replication factor of 3 written into the commit rule); MongoDB's w:2 write concern taken for w:majority (Jepsen's MongoDB analyses); semi-synchronous replication taken for consensus",
+        scenario: "quorum-boundary",
+        checker: "leader-completeness",
         seed: 1,
     },
 ];
