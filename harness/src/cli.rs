@@ -429,11 +429,21 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     print_out(&t);
 }
 
-/// One line a scenario: its name, padded to the longest, and what it does.
+/// One line a scenario: its name, padded to the longest, the node counts it
+/// draws from, and what it does.
 pub fn list_scenarios() -> String {
+    let sizes = |s: &scenario::Scenario| match s.sizes() {
+        [] => "3/5/7 nodes".to_string(),
+        sizes => {
+            let v: Vec<String> = sizes.iter().map(|n| n.to_string()).collect();
+            format!("{} nodes", v.join("/"))
+        }
+    };
+    let sized: Vec<String> = scenario::SCENARIOS.iter().map(sizes).collect();
     let rows: Vec<Vec<&str>> = scenario::SCENARIOS
         .iter()
-        .map(|s| vec![s.name, s.summary])
+        .zip(&sized)
+        .map(|(s, n)| vec![s.name, n.as_str(), s.summary])
         .collect();
     crate::table::render(&rows, &[])
 }
