@@ -242,16 +242,19 @@ fn fuzz_knobs_reach_every_seed_are_recorded_and_replay_exactly() {
         let r = json(&dir.join("results.json"));
         let cfg = &r["config"];
         assert_eq!(
-            (&cfg["nodes"], &cfg["snapshot_threshold"], &cfg["trailing_logs"]),
+            (
+                &cfg["nodes"],
+                &cfg["snapshot_threshold"],
+                &cfg["trailing_logs"]
+            ),
             (&5.into(), &7.into(), &2.into()),
             "{cfg}"
         );
         assert_eq!(cfg["workload"], "register");
         let repro = r["repro"].as_str().unwrap();
         assert!(
-            repro.contains(
-                "--nodes 5 --snapshot-threshold 7 --trailing-logs 2 --workload register"
-            ),
+            repro
+                .contains("--nodes 5 --snapshot-threshold 7 --trailing-logs 2 --workload register"),
             "{repro}"
         );
         // Five nodes really ran.
@@ -263,10 +266,23 @@ fn fuzz_knobs_reach_every_seed_are_recorded_and_replay_exactly() {
         assert!(text.contains("byte-identical"), "{text}");
     }
     // A knob out of range is a usage error before any seed runs.
-    for (flag, value) in [("--nodes", "4"), ("--snapshot-threshold", "0"), ("--workload", "queue")] {
+    for (flag, value) in [
+        ("--nodes", "4"),
+        ("--snapshot-threshold", "0"),
+        ("--workload", "queue"),
+    ] {
         let bad = scratch("fuzz-knobs-bad");
         let o = snapstorm()
-            .args(["fuzz", "--scenario", "baseline", "--seeds", "1..1", flag, value, "--out"])
+            .args([
+                "fuzz",
+                "--scenario",
+                "baseline",
+                "--seeds",
+                "1..1",
+                flag,
+                value,
+                "--out",
+            ])
             .arg(&bad)
             .output()
             .unwrap();

@@ -14,7 +14,11 @@ fn every_scenario_draws_its_node_count_from_the_seed_unless_given() {
     for s in SCENARIOS {
         let drawn: Vec<u64> = (1..=40).map(|seed| s.nodes(seed, None)).collect();
         let again: Vec<u64> = (1..=40).map(|seed| s.nodes(seed, None)).collect();
-        assert_eq!(drawn, again, "{}: the same seed draws the same size", s.name);
+        assert_eq!(
+            drawn, again,
+            "{}: the same seed draws the same size",
+            s.name
+        );
         let sizes: BTreeSet<u64> = drawn.iter().copied().collect();
         let expected: BTreeSet<u64> = match s.sizes() {
             [] => [3].into(), // swarm draws in its build
@@ -45,12 +49,20 @@ fn the_drawn_size_is_the_runs_and_leaves_the_other_draws_alone() {
             assert_eq!(fixed.plan, drawn.plan, "{name} seed {seed}");
             assert_eq!(fixed.spec.nodes, drawn.spec.nodes);
         }
-        assert!(sizes.len() >= 2, "{name}: sizes vary over seeds 1..6: {sizes:?}");
+        assert!(
+            sizes.len() >= 2,
+            "{name}: sizes vary over seeds 1..6: {sizes:?}"
+        );
     }
     // Swarm keeps its own draw (its seeds keep their runs).
     let swarm = find("swarm").unwrap();
     let sizes: BTreeSet<u64> = (1..=20)
-        .map(|seed| build(&RunConfig::new("swarm", seed), swarm).unwrap().spec.nodes)
+        .map(|seed| {
+            build(&RunConfig::new("swarm", seed), swarm)
+                .unwrap()
+                .spec
+                .nodes
+        })
         .collect();
     assert_eq!(sizes, [3, 5, 7].into());
 }
@@ -67,19 +79,39 @@ fn quorum_boundary_strikes_and_the_next_leader_comes_from_the_bare_majority() {
         let n = out.trace.iter().map(|t| t.node).max().unwrap();
         assert!(n == 5 || n == 7, "seed {seed}: {n} nodes");
         let mut struck = 0;
-        for f in out.nemesis.iter().filter(|f| f.fault.name() == "quorum-boundary") {
+        for f in out
+            .nemesis
+            .iter()
+            .filter(|f| f.fault.name() == "quorum-boundary")
+        {
             // The leader and exactly a bare majority of followers.
             assert_eq!(f.nodes.len() as u64, n / 2 + 1, "{}", f.detail);
             let Some(t) = struck_at(&f.detail) else {
                 continue;
             };
             struck += 1;
-            assert!(f.detail.contains("reached only the bare majority"), "{}", f.detail);
+            assert!(
+                f.detail.contains("reached only the bare majority"),
+                "{}",
+                f.detail
+            );
             // Every leader elected while the old one was out is from the majority.
             let end = f.end.unwrap();
             for e in out.trace.iter().filter(|e| e.time > t && e.time <= end) {
-                if matches!(e.event, TraceEvent::Role { role: Role::Leader, .. }) && e.node != f.nodes[0] {
-                    assert!(f.nodes.contains(&e.node), "seed {seed}: n{} leads, outside {:?}", e.node, f.nodes);
+                if matches!(
+                    e.event,
+                    TraceEvent::Role {
+                        role: Role::Leader,
+                        ..
+                    }
+                ) && e.node != f.nodes[0]
+                {
+                    assert!(
+                        f.nodes.contains(&e.node),
+                        "seed {seed}: n{} leads, outside {:?}",
+                        e.node,
+                        f.nodes
+                    );
                 }
             }
         }

@@ -30,7 +30,13 @@ pub(super) fn evidence(e: &Evidence) -> Vec<(&'static str, bool)> {
         let next = e.trace.iter().find(|r| {
             r.time > *t
                 && Some(r.node) != old
-                && matches!(r.event, TraceEvent::Role { role: Role::Leader, .. })
+                && matches!(
+                    r.event,
+                    TraceEvent::Role {
+                        role: Role::Leader,
+                        ..
+                    }
+                )
         });
         next.is_some_and(|r| f.nodes.contains(&r.node) && f.end.is_none_or(|end| r.time <= end))
     });

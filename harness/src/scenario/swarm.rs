@@ -24,25 +24,71 @@ pub(super) fn build(s: &mut Setup) {
         _ => rng.random_range(1..=8),
     };
     let menu = [
-        Fault::Isolate { target: Target::Random },
-        Fault::Isolate { target: Target::Leader },
+        Fault::Isolate {
+            target: Target::Random,
+        },
+        Fault::Isolate {
+            target: Target::Leader,
+        },
         Fault::RandomHalves,
         Fault::Bridge,
         Fault::MajoritiesRing,
-        Fault::OneWay { from: Target::Leader, to: Target::Random },
+        Fault::OneWay {
+            from: Target::Leader,
+            to: Target::Random,
+        },
         Fault::Loss { rate: 0.1 },
-        Fault::Latency { max_ms: 80 * TIME_SCALE },
-        Fault::Unreliable { duplicate: 0.2, reorder: 0.2, max_delay_ms: 30 * TIME_SCALE },
-        Fault::Crash { target: Target::Random, lose_disk: false },
-        Fault::Crash { target: Target::Follower, lose_disk: true },
-        Fault::Pause { target: Target::Random },
-        Fault::ClockDrift { target: Target::Random, rate: 1.1 },
-        Fault::CrashAt { target: Target::Random, point: CrashPoint::AfterSnapshotFile, lose_disk: false },
-        Fault::CrashAt { target: Target::Random, point: CrashPoint::MidInstallTransfer, lose_disk: false },
-        Fault::BlackholeUntilSnapshot { target: Target::Follower },
-        Fault::RemoveMember { target: Target::Random },
-        Fault::Disk { target: Target::Random, io_error: 0.02, read_corruption: 0.2, full: false },
-        Fault::Disk { target: Target::Random, io_error: 0.0, read_corruption: 0.0, full: true },
+        Fault::Latency {
+            max_ms: 80 * TIME_SCALE,
+        },
+        Fault::Unreliable {
+            duplicate: 0.2,
+            reorder: 0.2,
+            max_delay_ms: 30 * TIME_SCALE,
+        },
+        Fault::Crash {
+            target: Target::Random,
+            lose_disk: false,
+        },
+        Fault::Crash {
+            target: Target::Follower,
+            lose_disk: true,
+        },
+        Fault::Pause {
+            target: Target::Random,
+        },
+        Fault::ClockDrift {
+            target: Target::Random,
+            rate: 1.1,
+        },
+        Fault::CrashAt {
+            target: Target::Random,
+            point: CrashPoint::AfterSnapshotFile,
+            lose_disk: false,
+        },
+        Fault::CrashAt {
+            target: Target::Random,
+            point: CrashPoint::MidInstallTransfer,
+            lose_disk: false,
+        },
+        Fault::BlackholeUntilSnapshot {
+            target: Target::Follower,
+        },
+        Fault::RemoveMember {
+            target: Target::Random,
+        },
+        Fault::Disk {
+            target: Target::Random,
+            io_error: 0.02,
+            read_corruption: 0.2,
+            full: false,
+        },
+        Fault::Disk {
+            target: Target::Random,
+            io_error: 0.0,
+            read_corruption: 0.0,
+            full: true,
+        },
     ];
     let mut kinds: Vec<Fault> = menu.to_vec();
     kinds.shuffle(rng);
