@@ -410,8 +410,8 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     let s = &r.stats;
     let _ = writeln!(
         t,
-        "  ops {} (ok {}, fail {}, info {}); leaders elected {}; snapshots taken {}, installed {}; crashes {}; disk losses {}",
-        s.ops, s.ok, s.fail, s.info, s.leaders_elected, s.snapshots_taken, s.snapshots_installed, s.crashes, s.disk_losses
+        "  {} nodes; ops {} (ok {}, fail {}, info {}); leaders elected {}; snapshots taken {}, installed {}; crashes {}; disk losses {}",
+        s.nodes, s.ops, s.ok, s.fail, s.info, s.leaders_elected, s.snapshots_taken, s.snapshots_installed, s.crashes, s.disk_losses
     );
     for (fact, held) in &r.evidence {
         let _ = writeln!(t, "  evidence [{}] {fact}", if *held { "x" } else { " " });

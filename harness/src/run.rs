@@ -530,6 +530,7 @@ fn stats(
         .collect();
     let events = |f: fn(&TraceEvent) -> bool| trace.iter().filter(|r| f(&r.event)).count() as u64;
     Stats {
+        nodes: cluster.spec.nodes,
         ops: count(EventKind::Invoke),
         ok: count(EventKind::Ok),
         fail: count(EventKind::Fail),
