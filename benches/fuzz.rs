@@ -30,6 +30,7 @@ fn main() {
             shard: None,
             jobs,
             bugs: Vec::new(),
+            knobs: Default::default(),
             duration_secs: 10.0,
             out,
             seed_timeout: Duration::from_secs(300),

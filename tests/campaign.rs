@@ -209,3 +209,85 @@ fn replay_reproduces_a_mutant_failure_bit_for_bit() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("results.json"));
 }
+
+#[test]
+fn fuzz_knobs_reach_every_seed_are_recorded_and_replay_exactly() {
+    let out = scratch("fuzz-knobs");
+    let knobs = [
+        "--nodes",
+        "5",
+        "--snapshot-threshold",
+        "7",
+        "--trailing-logs",
+        "2",
+        "--workload",
+        "register",
+    ];
+    let status = snapstorm()
+        .args(["fuzz", "--scenario", "leader-isolation", "--seeds", "1..2"])
+        .args(knobs)
+        .args(["--duration", "8", "--jobs", "1", "--keep-passing", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status.code(), Some(0), "{text}");
+    let c = json(&out.join("campaign.json"));
+    assert_eq!(c["knobs"]["nodes"], 5, "{c}");
+    assert_eq!(c["knobs"]["snapshot_threshold"], 7);
+    assert_eq!(c["knobs"]["trailing_logs"], 2);
+    assert_eq!(c["knobs"]["workload"], "register");
+    for seed in [1, 2] {
+        let dir = out.join(format!("seed-{seed}"));
+        let r = json(&dir.join("results.json"));
+        let cfg = &r["config"];
+        assert_eq!(
+            (
+                &cfg["nodes"],
+                &cfg["snapshot_threshold"],
+                &cfg["trailing_logs"]
+            ),
+            (&5.into(), &7.into(), &2.into()),
+            "{cfg}"
+        );
+        assert_eq!(cfg["workload"], "register");
+        let repro = r["repro"].as_str().unwrap();
+        assert!(
+            repro
+                .contains("--nodes 5 --snapshot-threshold 7 --trailing-logs 2 --workload register"),
+            "{repro}"
+        );
+        // Five nodes really ran.
+        let trace = std::fs::read_to_string(dir.join("trace.jsonl")).unwrap();
+        assert!(trace.contains("\"node\":5"), "seed {seed}");
+        let replay = snapstorm().arg("replay").arg(&dir).output().unwrap();
+        let text = String::from_utf8_lossy(&replay.stdout);
+        assert_eq!(replay.status.code(), Some(0), "{text}");
+        assert!(text.contains("byte-identical"), "{text}");
+    }
+    // A knob out of range is a usage error before any seed runs.
+    for (flag, value) in [
+        ("--nodes", "4"),
+        ("--snapshot-threshold", "0"),
+        ("--workload", "queue"),
+    ] {
+        let bad = scratch("fuzz-knobs-bad");
+        let o = snapstorm()
+            .args([
+                "fuzz",
+                "--scenario",
+                "baseline",
+                "--seeds",
+                "1..1",
+                flag,
+                value,
+                "--out",
+            ])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(flag), "{flag}");
+        assert!(!bad.join("campaign.json").exists());
+    }
+}

@@ -75,21 +75,11 @@ struct ChaosArgs {
     /// Every random choice of the run comes from this seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Cluster size (default: 3, or drawn from the seed by `swarm`).
-    #[arg(long, value_parser = PossibleValuesParser::new(knobs::NODES))]
-    nodes: Option<String>,
+    #[command(flatten)]
+    knobs: KnobArgs,
     /// Simulated seconds of the faulty main phase.
     #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
-    /// Snapshot after this many applied entries (default 3).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    snapshot_threshold: Option<u64>,
-    /// Log entries kept behind a snapshot (default 1).
-    #[arg(long)]
-    trailing_logs: Option<u64>,
-    /// Client workload: register, kv or list-append (default: the scenario's).
-    #[arg(long, value_parser = PossibleValuesParser::new(knobs::WORKLOADS))]
-    workload: Option<String>,
     /// Switch on a bug mutant (repeatable; see `snapstorm bugs`).
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
@@ -101,6 +91,34 @@ struct ChaosArgs {
     /// store/<scenario>-seed<N>-<bug>[-<bug>...]/ with mutants).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// The knobs `chaos` and `fuzz` share ([`knobs::Knobs`]).
+#[derive(Args, Debug)]
+struct KnobArgs {
+    /// Cluster size (default: drawn from the seed, 3, 5 or 7; see `snapstorm scenarios`).
+    #[arg(long, value_parser = PossibleValuesParser::new(knobs::NODES))]
+    nodes: Option<String>,
+    /// Snapshot after this many applied entries (default 3).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    snapshot_threshold: Option<u64>,
+    /// Log entries kept behind a snapshot (default 1).
+    #[arg(long)]
+    trailing_logs: Option<u64>,
+    /// Client workload: register, kv or list-append (default: the scenario's).
+    #[arg(long, value_parser = PossibleValuesParser::new(knobs::WORKLOADS))]
+    workload: Option<String>,
+}
+
+impl KnobArgs {
+    fn knobs(&self) -> Result<knobs::Knobs, String> {
+        knobs::Knobs::from_flags(
+            self.nodes.as_deref(),
+            self.snapshot_threshold,
+            self.trailing_logs,
+            self.workload.clone(),
+        )
+    }
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +138,9 @@ struct FuzzArgs {
     /// Switch on a bug mutant in every seed (repeatable; see `snapstorm bugs`).
     #[arg(long = "bug", value_parser = PossibleValuesParser::new(raftkv::bugs::Bug::names()))]
     bugs: Vec<String>,
+    /// Every seed's knobs, as for `chaos`.
+    #[command(flatten)]
+    knobs: KnobArgs,
     /// Simulated seconds of each run's main phase.
     #[arg(long, default_value_t = 50.0, value_parser = knobs::parse_duration)]
     duration: f64,
@@ -245,6 +266,21 @@ fn fuzz(args: FuzzArgs) -> i32 {
         }
     };
     let (first, last) = args.seeds;
+    // The knobs go through the same checks as chaos's flags, once, before any seed runs.
+    let knobs = match args.knobs.knobs().and_then(|k| {
+        let mut record = RunConfig::new(&args.scenario, first).record();
+        k.apply(&mut record);
+        record.duration_secs = args.duration;
+        record.bugs = args.bugs.clone();
+        RunConfig::from_record(&record).map_err(|e| e.flag_message())?;
+        Ok(k)
+    }) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("snapstorm fuzz: {e}");
+            return 2;
+        }
+    };
     let cfg = crate::fuzz::FuzzConfig {
         out: args.out.unwrap_or_else(|| {
             PathBuf::from(format!("store/fuzz-{}-{first}-{last}", args.scenario))
@@ -257,6 +293,7 @@ fn fuzz(args: FuzzArgs) -> i32 {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         bugs: args.bugs,
+        knobs,
         duration_secs: args.duration,
         seed_timeout: Duration::from_secs_f64(args.seed_timeout),
         keep_passing: args.keep_passing,
@@ -302,16 +339,15 @@ fn fuzz(args: FuzzArgs) -> i32 {
 fn chaos(args: ChaosArgs) -> i32 {
     // The flags go through the same checks as a recorded config (replay, shrink).
     let mut record = RunConfig::new(&args.scenario, args.seed).record();
-    let nodes = args.nodes.as_deref().map(str::parse::<u64>).transpose();
-    let Ok(nodes) = nodes else {
-        eprintln!("snapstorm chaos: --nodes: not a number");
-        return 2;
+    let knobs = match args.knobs.knobs() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("snapstorm chaos: {e}");
+            return 2;
+        }
     };
-    record.nodes = nodes;
+    knobs.apply(&mut record);
     record.duration_secs = args.duration;
-    record.snapshot_threshold = args.snapshot_threshold;
-    record.trailing_logs = args.trailing_logs;
-    record.workload = args.workload;
     record.bugs = args.bugs;
     record.overrides.bound_clients = args.bound_clients;
     let cfg = match RunConfig::from_record(&record) {
@@ -386,8 +422,8 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     let s = &r.stats;
     let _ = writeln!(
         t,
-        "  ops {} (ok {}, fail {}, info {}); leaders elected {}; snapshots taken {}, installed {}; crashes {}; disk losses {}",
-        s.ops, s.ok, s.fail, s.info, s.leaders_elected, s.snapshots_taken, s.snapshots_installed, s.crashes, s.disk_losses
+        "  {} nodes; ops {} (ok {}, fail {}, info {}); leaders elected {}; snapshots taken {}, installed {}; crashes {}; disk losses {}",
+        s.nodes, s.ops, s.ok, s.fail, s.info, s.leaders_elected, s.snapshots_taken, s.snapshots_installed, s.crashes, s.disk_losses
     );
     if !s.unavailable_windows.is_empty() {
         let _ = writeln!(
@@ -414,11 +450,21 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     print_out(&t);
 }
 
-/// One line a scenario: its name, padded to the longest, and what it does.
+/// One line a scenario: its name, padded to the longest, the node counts it
+/// draws from, and what it does.
 pub fn list_scenarios() -> String {
+    let sizes = |s: &scenario::Scenario| match s.sizes() {
+        [] => "3/5/7 nodes".to_string(),
+        sizes => {
+            let v: Vec<String> = sizes.iter().map(|n| n.to_string()).collect();
+            format!("{} nodes", v.join("/"))
+        }
+    };
+    let sized: Vec<String> = scenario::SCENARIOS.iter().map(sizes).collect();
     let rows: Vec<Vec<&str>> = scenario::SCENARIOS
         .iter()
-        .map(|s| vec![s.name, s.summary])
+        .zip(&sized)
+        .map(|(s, n)| vec![s.name, n.as_str(), s.summary])
         .collect();
     crate::table::render(&rows, &[])
 }

@@ -20,6 +20,9 @@ pub struct FuzzConfig {
     pub shard: Option<(u64, u64)>,
     pub jobs: usize,
     pub bugs: Vec<String>,
+    /// `--nodes`, `--snapshot-threshold`, `--trailing-logs`, `--workload`
+    /// for every seed (None: the scenario's choice).
+    pub knobs: crate::knobs::Knobs,
     pub duration_secs: f64,
     pub out: PathBuf,
     /// A seed running longer than this (wall time) is killed and recorded as hung.
@@ -128,6 +131,9 @@ pub struct Campaign {
     /// counted among the passes, but they exercised less than claimed.
     #[serde(default)]
     pub vacuous: Vec<u64>,
+    /// The knobs every seed ran with (absent: the scenario's choices).
+    #[serde(default)]
+    pub knobs: crate::knobs::Knobs,
 }
 
 impl Campaign {
@@ -219,6 +225,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         probe_runs: probes.runs,
         probes: probes.counts,
         vacuous,
+        knobs: cfg.knobs.clone(),
     };
     if let Some(dir) = &cfg.save_regressions {
         for f in campaign.failures.iter().filter(|f| f.outcome == "invalid") {
@@ -226,11 +233,11 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
                 scenario: cfg.scenario.clone(),
                 seed: f.seed,
                 duration: cfg.duration_secs,
-                nodes: None,
+                nodes: cfg.knobs.nodes,
                 bugs: cfg.bugs.clone(),
-                snapshot_threshold: None,
-                trailing_logs: None,
-                workload: None,
+                snapshot_threshold: cfg.knobs.snapshot_threshold,
+                trailing_logs: cfg.knobs.trailing_logs,
+                workload: cfg.knobs.workload.clone(),
                 expect: "invalid".into(),
                 checker: f.failing_checkers.first().cloned(),
                 note: format!(
@@ -268,20 +275,15 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>)
         seed.to_string(),
         "--duration".into(),
         cfg.duration_secs.to_string(),
-        "--out".into(),
-        dir.display().to_string(),
     ];
+    args.extend(cfg.knobs.flags());
     for b in &cfg.bugs {
         args.push("--bug".into());
         args.push(b.clone());
     }
     // The command without its output directory.
-    let repro = format!("snapstorm {}", args[..7].join(" "))
-        + &cfg
-            .bugs
-            .iter()
-            .map(|b| format!(" --bug {b}"))
-            .collect::<String>();
+    let repro = format!("snapstorm {}", args.join(" "));
+    args.extend(["--out".into(), dir.display().to_string()]);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout);
     let wall_seconds = start.elapsed().as_secs_f64();
@@ -489,6 +491,7 @@ mod tests {
             unhit_probes: Vec::new(),
             probes_declared: 0,
             vacuous: Vec::new(),
+            knobs: Default::default(),
         };
         let x = junit(&c);
         assert!(x.contains("tests=\"2\" failures=\"1\""), "{x}");

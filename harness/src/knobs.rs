@@ -5,6 +5,7 @@
 //! and `chaos` builds a record from its flags and goes through it too, while
 //! clap's parsers for the flags use the same per-knob functions.
 use crate::results::RecordedConfig;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::RangeInclusive;
 
@@ -131,6 +132,72 @@ pub fn check_timeout_secs(v: f64) -> Result<f64, String> {
     Ok(v)
 }
 
+/// The knobs `chaos` and `fuzz` both take beyond the scenario, seed,
+/// duration and mutants (None: the scenario's choice). A campaign records them
+/// in `campaign.json` and hands them to every seed's run, whose
+/// `results.json` records them again, so `replay` repeats it exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Knobs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_threshold: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing_logs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+}
+
+impl Knobs {
+    /// From the command line's `--nodes` (a string of [`NODES`]).
+    pub fn from_flags(
+        nodes: Option<&str>,
+        snapshot_threshold: Option<u64>,
+        trailing_logs: Option<u64>,
+        workload: Option<String>,
+    ) -> Result<Knobs, String> {
+        let nodes = nodes
+            .map(|n| {
+                n.parse::<u64>()
+                    .map_err(|_| format!("--nodes: '{n}' is not a number"))
+            })
+            .transpose()?;
+        Ok(Knobs {
+            nodes,
+            snapshot_threshold,
+            trailing_logs,
+            workload,
+        })
+    }
+
+    /// Sets them in a recorded config (which [`check_record`] then checks).
+    pub fn apply(&self, r: &mut RecordedConfig) {
+        r.nodes = self.nodes;
+        r.snapshot_threshold = self.snapshot_threshold;
+        r.trailing_logs = self.trailing_logs;
+        r.workload = self.workload.clone();
+    }
+
+    /// The `chaos` flags that set them, in a fixed order.
+    pub fn flags(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut push = |flag: &str, v: Option<String>| {
+            if let Some(v) = v {
+                out.push(flag.to_string());
+                out.push(v);
+            }
+        };
+        push("--nodes", self.nodes.map(|n| n.to_string()));
+        push(
+            "--snapshot-threshold",
+            self.snapshot_threshold.map(|t| t.to_string()),
+        );
+        push("--trailing-logs", self.trailing_logs.map(|t| t.to_string()));
+        push("--workload", self.workload.clone());
+        out
+    }
+}
+
 /// What [`check_record`] parsed on the way.
 #[derive(Debug)]
 pub struct Parsed {
@@ -238,6 +305,36 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn knobs_become_flags_and_a_record_in_the_same_order() {
+        let k = Knobs::from_flags(Some("5"), Some(7), Some(0), Some("register".into())).unwrap();
+        assert_eq!(
+            k.flags().join(" "),
+            "--nodes 5 --snapshot-threshold 7 --trailing-logs 0 --workload register"
+        );
+        let mut r = record();
+        k.apply(&mut r);
+        assert_eq!(
+            (r.nodes, r.snapshot_threshold, r.trailing_logs),
+            (Some(5), Some(7), Some(0))
+        );
+        assert!(check_record(&r).is_ok());
+        assert!(Knobs::default().flags().is_empty());
+        assert!(Knobs::from_flags(Some("x"), None, None, None)
+            .unwrap_err()
+            .contains("not a number"));
+        let bad = Knobs {
+            nodes: Some(4),
+            ..Knobs::default()
+        };
+        let mut r = record();
+        bad.apply(&mut r);
+        assert_eq!(
+            check_record(&r).unwrap_err().flag_message(),
+            "--nodes: 4 nodes: a cluster has 3, 5, 7"
+        );
     }
 
     #[test]

@@ -116,6 +116,13 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
                 format!("{:?}", c.duration_secs),
             );
         }
+        if c.knobs != first.knobs {
+            return differ(
+                "knobs",
+                first.knobs.flags().join(" "),
+                c.knobs.flags().join(" "),
+            );
+        }
         if c.seed_range != first.seed_range {
             return differ(
                 "seed range",
@@ -193,6 +200,7 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
         seeds_per_second: shards.iter().map(|(_, c)| c.seeds_per_second).sum(),
         seed_range: first.seed_range,
         duration_secs: first.duration_secs,
+        knobs: first.knobs.clone(),
         unhit_probes: crate::probes::unhit(&probes.counts),
         probes_declared: raftkv::probe::Probe::ALL.len() as u64,
         probe_runs: probes.runs,
@@ -496,6 +504,7 @@ mod tests {
             unhit_probes: Vec::new(),
             probes_declared: 0,
             vacuous: vec![k],
+            knobs: Default::default(),
         };
         (PathBuf::from(format!("shard-{k}")), c)
     }
@@ -555,6 +564,10 @@ mod tests {
         assert!(e.contains("not shards of one campaign: mutants"), "{e}");
         let e = merge(&[shard(0, 2, (1, 10), &[]), shard(1, 2, (1, 12), &[])]).unwrap_err();
         assert!(e.contains("seed range"), "{e}");
+        let mut other = shard(1, 2, (1, 10), &[]);
+        other.1.knobs.nodes = Some(5);
+        let e = merge(&[shard(0, 2, (1, 10), &[]), other]).unwrap_err();
+        assert!(e.contains("knobs  vs --nodes 5"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+mod quorum;
+pub use quorum::struck_at;
+
 /// Which node a fault hits, resolved when the fault starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -75,6 +78,10 @@ pub enum Fault {
     /// Cut a follower off until the leader has compacted past its log (etcd's
     /// BlackholeUntilSnapshot), or until the fault's window ends.
     BlackholeUntilSnapshot { target: Target },
+    /// Cut the leader and a bare majority off from the rest; the moment the
+    /// leader commits an entry only they hold, crash (or isolate) it and heal
+    /// the cut: the next leader must come from the bare majority.
+    QuorumBoundary { crash: bool },
 }
 
 impl Fault {
@@ -95,6 +102,7 @@ impl Fault {
             Fault::BlackholeUntilSnapshot { .. } => "blackhole-until-snapshot",
             Fault::RemoveMember { .. } => "remove-member",
             Fault::Disk { .. } => "disk",
+            Fault::QuorumBoundary { .. } => "quorum-boundary",
         }
     }
 }
@@ -160,6 +168,7 @@ enum Undo {
         node: NodeId,
         links: Vec<(NodeId, NodeId)>,
     },
+    Quorum(quorum::Boundary),
 }
 
 impl Undo {
@@ -268,6 +277,7 @@ impl Nemesis {
             self.next += 1;
             self.start(c, p, self.next - 1);
         }
+        self.strike_boundaries(c);
         // A crash point that fired crashes the node at once (Cluster::step does
         // that); remember it in the record.
         for a in &self.active {
@@ -558,6 +568,13 @@ impl Nemesis {
                 nodes.push(n);
                 Undo::Readd { node: n }
             }
+            Fault::QuorumBoundary { crash } => {
+                let Some((undo, hit, text)) = self.start_boundary(c, *crash) else {
+                    return;
+                };
+                (nodes, detail) = (hit, text);
+                undo
+            }
             Fault::CrashAt {
                 target,
                 point,
@@ -656,6 +673,7 @@ impl Nemesis {
                     }),
                 ]);
             }
+            Undo::Quorum(b) => self.end_boundary(c, b),
             Undo::Unpause { node } => c.control(node).borrow_mut().paused = false,
             Undo::Clock { node } => c.control(node).borrow_mut().clock_rate = 1.0,
             Undo::CrashAt { node, lose_disk } => {

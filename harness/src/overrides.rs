@@ -93,6 +93,7 @@ pub fn targets_mut(fault: &mut Fault) -> Vec<&mut Target> {
         | Fault::BlackholeUntilSnapshot { target } => vec![target],
         Fault::OneWay { from, to } => vec![from, to],
         Fault::RandomHalves
+        | Fault::QuorumBoundary { .. }
         | Fault::Bridge
         | Fault::MajoritiesRing
         | Fault::Loss { .. }

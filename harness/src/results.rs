@@ -69,6 +69,9 @@ impl CheckerResult {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
+    /// The cluster's node count (drawn from the seed unless `--nodes` gave it).
+    #[serde(default)]
+    pub nodes: u64,
     pub ops: u64,
     pub ok: u64,
     pub fail: u64,

@@ -25,7 +25,8 @@ use workloads::{spawn_clients, spawn_final_reads, Generator, Recorder, WorkloadS
 pub struct RunConfig {
     pub scenario: String,
     pub seed: u64,
-    /// None: the scenario's choice (3, or drawn from the seed by `swarm`).
+    /// None: drawn from the seed out of the scenario's sizes (3, 5 or 7 for
+    /// most; see [`crate::scenario::Scenario::nodes`]).
     pub nodes: Option<u64>,
     /// Length of the faulty main phase, in simulated time.
     pub duration: Duration,
@@ -213,7 +214,7 @@ pub struct Built {
 /// overrides. Errors only for bad overrides.
 pub fn build(cfg: &RunConfig, scenario: &Scenario) -> Result<Built, String> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let mut spec = ClusterSpec::new(cfg.nodes.unwrap_or(3), cfg.seed);
+    let mut spec = ClusterSpec::new(scenario.nodes(cfg.seed, cfg.nodes), cfg.seed);
     spec.snapshot_threshold = 3;
     spec.trailing_logs = 1;
     let mut workload = WorkloadSpec::new(Generator::Kv);
@@ -361,6 +362,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
             trace: &trace,
             faults: &nemesis.log,
             probes: &probes,
+            nodes: spec.nodes,
         })
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -575,6 +577,7 @@ fn stats(
         .collect();
     let events = |f: fn(&TraceEvent) -> bool| trace.iter().filter(|r| f(&r.event)).count() as u64;
     Stats {
+        nodes: cluster.spec.nodes,
         ops: count(EventKind::Invoke),
         ok: count(EventKind::Ok),
         fail: count(EventKind::Fail),

@@ -2,14 +2,19 @@
 //! nemesis plan, and says what evidence in the run proves its fault happened.
 use crate::cluster::ClusterSpec;
 use crate::nemesis::{Fault, Nemesis, Planned, Target};
-use raftkv::node::{CrashPoint, TraceRecord};
+use raftkv::node::CrashPoint;
 use raftkv::raft::ReadMode;
 use raftkv::trace::TraceEvent;
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
-use workloads::{Generator, WorkloadSpec};
+use workloads::WorkloadSpec;
+
+mod evidence;
+mod quorum;
+mod swarm;
+pub use evidence::Evidence;
 
 /// What a scenario builds from.
 pub struct Setup<'a> {
@@ -24,6 +29,11 @@ pub struct Setup<'a> {
 }
 
 impl Setup<'_> {
+    /// The largest minority of the cluster: (n - 1) / 2 (1 on 3 nodes).
+    fn minority(&self) -> u64 {
+        (self.spec.nodes - 1) / 2
+    }
+
     /// Faults at regular intervals across the main phase, first after `warmup`.
     fn every(
         &mut self,
@@ -44,48 +54,40 @@ impl Setup<'_> {
 pub struct Scenario {
     pub name: &'static str,
     pub summary: &'static str,
+    /// The cluster sizes a run draws its node count from (uniformly, with its
+    /// own stream of the seed: see [`Scenario::nodes`]) unless `--nodes` fixes
+    /// it. Empty: the build draws it itself (swarm, whose seeds keep their runs).
+    sizes: &'static [u64],
     build: fn(&mut Setup),
     /// Named facts that must hold in the run's trace and nemesis log.
     evidence: fn(&Evidence) -> Vec<(&'static str, bool)>,
 }
 
-/// What evidence functions look at.
-pub struct Evidence<'a> {
-    pub trace: &'a [TraceRecord],
-    pub faults: &'a [crate::nemesis::FaultRecord],
-    /// The code probes the run hit (`raftkv::probe`), by name.
-    pub probes: &'a std::collections::BTreeMap<String, u64>,
-}
+/// Most scenarios run on any of the sizes a cluster may have.
+const ANY_SIZE: &[u64] = &[3, 5, 7];
 
-impl Evidence<'_> {
-    fn count(&self, f: impl Fn(&TraceEvent) -> bool) -> usize {
-        self.trace.iter().filter(|r| f(&r.event)).count()
-    }
-
-    /// How often the run passed the named code probe.
-    fn probed(&self, probe: raftkv::probe::Probe) -> u64 {
-        self.probes.get(probe.name()).copied().unwrap_or(0)
-    }
-
-    fn fired(&self, name: &str) -> usize {
-        self.faults
-            .iter()
-            .filter(|r| {
-                r.fault.name() == name
-                    && (name != "crash-at" || r.detail.starts_with("crash point reached"))
-            })
-            .count()
-    }
-
-    /// A node booted again after the crash recorded at `start` ns.
-    fn rebooted_after(&self, node: u64, start: u64) -> bool {
-        self.trace.iter().any(|r| {
-            r.node == node && r.time >= start && matches!(r.event, TraceEvent::Boot { .. })
-        })
-    }
-}
+/// Salt of the node-count draw's own random stream, so drawing the size
+/// leaves every other draw of the seed as it was.
+const NODES_SALT: u64 = 0x6e6f_6465_7321;
 
 impl Scenario {
+    /// The node count of a run of this scenario: `given` (`--nodes`) if set,
+    /// else drawn from the seed out of the scenario's sizes (3 for a scenario
+    /// whose build draws it itself). The draw has its own random stream, so
+    /// the scenario's other draws do not depend on it.
+    pub fn nodes(&self, seed: u64, given: Option<u64>) -> u64 {
+        if let Some(n) = given {
+            return n;
+        }
+        let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed ^ NODES_SALT);
+        self.sizes.choose(&mut rng).copied().unwrap_or(3)
+    }
+
+    /// The sizes the scenario draws from (empty: its build draws).
+    pub fn sizes(&self) -> &'static [u64] {
+        self.sizes
+    }
+
     pub fn build(&self, setup: &mut Setup) {
         (self.build)(setup)
     }
@@ -116,6 +118,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "baseline",
         summary: "no faults: the workload alone on a healthy cluster (snapshots still every few entries)",
+        sizes: ANY_SIZE,
         build: |_| {},
         evidence: |e| {
             vec![("snapshots were taken", e.count(|ev| matches!(ev, TraceEvent::SnapshotCreated { .. })) > 0)]
@@ -124,6 +127,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "lagging-follower",
         summary: "cut a follower off until the leader compacts past its log, then heal: it must catch up by InstallSnapshot",
+        sizes: ANY_SIZE,
         build: |s| {
             s.every(MS(800), MS(3000), MS(2500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
         },
@@ -145,6 +149,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "crash-mid-snapshot",
         summary: "crash nodes at named points on the snapshot path (before/after the file, after the WAL marker, mid-install, boot restore)",
+        sizes: ANY_SIZE,
         build: |s| {
             s.every(MS(600), MS(1200), MS(900), |rng| Fault::CrashAt {
                 target: Target::Random,
@@ -170,16 +175,22 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "snapshot-transfer-crash",
         summary: "snapshots sent in many small chunks over a reordering network while the receiving follower crashes mid-transfer: it must refuse the stray chunks and install a whole snapshot",
+        sizes: ANY_SIZE,
         build: |s| {
             // 64-byte chunks make every transfer many datagrams (the code
             // probes showed no crash ever met a transfer of more than one).
             s.spec.snapshot_chunk_size = 64;
             s.every(MS(600), MS(2500), MS(1500), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
-            s.every(MS(500), MS(900), MS(700), |_| Fault::CrashAt {
-                target: Target::Follower,
-                point: CrashPoint::MidInstallTransfer,
-                lose_disk: false,
-            });
+            // One follower armed per follower of a bare majority (1 of 2 on
+            // 3 nodes, 3 of 6 on 7), so the one receiving a transfer is
+            // as likely to be armed on any size.
+            for _ in 0..s.minority() {
+                s.every(MS(500), MS(900), MS(700), |_| Fault::CrashAt {
+                    target: Target::Follower,
+                    point: CrashPoint::MidInstallTransfer,
+                    lose_disk: false,
+                });
+            }
             s.every(MS(600), MS(2500), MS(2400), |_| Fault::Unreliable { duplicate: 0.2, reorder: 0.4, max_delay_ms: 40 * TIME_SCALE });
         },
         evidence: |e| {
@@ -197,14 +208,21 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "disk-loss-mid-snapshot",
         summary: "crash a node while it takes or installs a snapshot and give it an empty disk; it must rejoin without voting until caught up",
+        sizes: ANY_SIZE,
         build: |s| {
-            s.every(MS(700), MS(2500), MS(1500), |rng| Fault::CrashAt {
-                target: Target::Random,
-                point: *[CrashPoint::BeforeSnapshotWrite, CrashPoint::AfterSnapshotFile, CrashPoint::AfterWalMarker, CrashPoint::MidInstallTransfer, CrashPoint::AfterInstallFile]
-                    .choose(rng)
-                    .expect("points"),
-                lose_disk: true,
-            });
+            // (n-1)/2 nodes armed at a time (2 on 3 nodes), each at its own
+            // point: an install point is reached only by the follower
+            // catching up, one of n (with one armed node, 5% of 3-node seeds
+            // drew only install points and lost no disk).
+            for _ in 0..s.minority().max(2) {
+                s.every(MS(700), MS(2500), MS(1500), |rng| Fault::CrashAt {
+                    target: Target::Random,
+                    point: *[CrashPoint::BeforeSnapshotWrite, CrashPoint::AfterSnapshotFile, CrashPoint::AfterWalMarker, CrashPoint::MidInstallTransfer, CrashPoint::AfterInstallFile]
+                        .choose(rng)
+                        .expect("points"),
+                    lose_disk: true,
+                });
+            }
             s.every(MS(1500), MS(5000), MS(2000), |_| Fault::BlackholeUntilSnapshot { target: Target::Follower });
         },
         evidence: |e| {
@@ -222,6 +240,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "disk-loss",
         summary: "a follower falls behind, another loses its whole disk and comes back empty just as the leader is cut off: the empty node must not help elect the stale one",
+        sizes: ANY_SIZE,
         build: |s| {
             let mut at = MS(600);
             while at + MS(1800) < s.duration {
@@ -243,6 +262,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "install-snapshot-unreliable",
         summary: "a lagging follower catches up by InstallSnapshot over a lossy, duplicating, reordering network",
+        sizes: ANY_SIZE,
         build: |s| {
             // Small chunks (a transfer of many datagrams can arrive short or mixed)
             // or large ones (a whole snapshot in one datagram can arrive late).
@@ -271,6 +291,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "torn-wal",
         summary: "crash nodes between a WAL write and its fsync on a disk with torn writes: boot must cut the torn tail",
+        sizes: ANY_SIZE,
         build: |s| {
             s.spec.fs_block_size = Some(16);
             s.every(MS(400), MS(700), MS(300), |_| Fault::CrashAt {
@@ -290,6 +311,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "membership-churn",
         summary: "remove a member (sometimes the leader), then add it back as a learner, catch it up and promote it",
+        sizes: ANY_SIZE,
         build: |s| {
             s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random });
         },
@@ -308,6 +330,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "disk-faults",
         summary: "disks return I/O errors and corrupted reads or fill up; nodes must halt rather than trust bad storage, and recover when restarted",
+        sizes: ANY_SIZE,
         build: |s| {
             s.every(MS(500), MS(1500), MS(800), |rng| match rng.random_range(0..3) {
                 0 => Fault::Disk { target: Target::Random, io_error: 0.05, read_corruption: 0.0, full: false },
@@ -329,6 +352,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "leader-isolation",
         summary: "isolate the current leader again and again; the majority must elect a new one",
+        sizes: ANY_SIZE,
         build: |s| {
             s.every(MS(800), MS(2000), MS(1200), |_| Fault::Isolate { target: Target::Leader });
         },
@@ -343,6 +367,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "stale-leader-rejoin",
         summary: "cut the leader off from the other nodes (not from clients) just long enough for a new election, then heal: it comes back with a suffix of its old term and must drop it when the new leader's snapshot arrives",
+        sizes: ANY_SIZE,
         build: |s| {
             // A snapshot after every entry, none kept: the new leader's snapshot
             // soon lands inside the old leader's uncommitted suffix.
@@ -365,6 +390,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "divergent-tail-crash",
         summary: "the leader is cut off and gathers a suffix of its old term, the new leader's entries overwrite it, and nodes crash before any compaction: the WAL must replay the overwrite, not the old suffix (Raft's Figure 7 shapes surviving a crash)",
+        sizes: ANY_SIZE,
         build: |s| {
             // Snapshots far apart, so the overwritten suffix stays in the WAL
             // across the crash (with one every few entries, compaction erased
@@ -372,7 +398,10 @@ pub const SCENARIOS: &[Scenario] = &[
             s.spec.snapshot_threshold = 400;
             busy_writers(s);
             s.every(MS(600), MS(1500), MS(450), |_| Fault::Isolate { target: Target::Leader });
-            s.every(MS(1000), MS(1100), MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
+            // As many crashes per node on any size: the node holding the
+            // overwritten suffix is one of them.
+            let period = MS(1100) * 3 / s.spec.nodes as u32;
+            s.every(MS(1000), period, MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
         },
         evidence: |e| {
             use raftkv::probe::Probe;
@@ -385,6 +414,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "election-crash",
         summary: "isolate the leader and crash the first node that grants a vote the moment its answer is sent; then cut off the new leader while the restarted voter meets the old one: the vote must survive the crash",
+        sizes: ANY_SIZE,
         build: |s| {
             let nodes = s.spec.node_ids();
             let mut at = MS(600);
@@ -419,6 +449,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "all-crash",
         summary: "every node crashes and restarts, over and over (6.824 SnapshotAllCrash)",
+        sizes: ANY_SIZE,
         build: |s| {
             let nodes = s.spec.node_ids();
             let mut at = MS(700);
@@ -434,7 +465,7 @@ pub const SCENARIOS: &[Scenario] = &[
             let boots = e.count(|ev| matches!(ev, TraceEvent::Boot { .. }));
             let restored = e.count(|ev| matches!(ev, TraceEvent::Restored { on_boot: true, .. }));
             vec![
-                ("every node crashed at least once", e.fired("crash") >= 3),
+                ("every node crashed at least once", e.crashed_nodes() >= e.nodes as usize),
                 ("nodes restored a snapshot on boot", restored > 0 && boots > 3),
             ]
         },
@@ -442,6 +473,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "restart-storm",
         summary: "nodes crash and restart in quick succession, sometimes several at once",
+        sizes: ANY_SIZE,
         build: |s| {
             let plan = Nemesis::random_plan(
                 s.rng,
@@ -458,6 +490,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "majorities-ring",
         summary: "every node sees a majority but no two see the same one (Jepsen's majorities ring)",
+        sizes: ANY_SIZE,
         build: |s| {
             s.every(MS(700), MS(2500), MS(1800), |_| Fault::MajoritiesRing);
         },
@@ -466,6 +499,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "clock-drift",
         summary: "node clocks drift within the lease bound while leaders serve lease reads, with leader isolation",
+        sizes: ANY_SIZE,
         build: |s| {
             s.spec.read_mode = ReadMode::Lease;
             // Rates stay within the configured bound (1 ± 0.65, as a stalled VM
@@ -500,51 +534,17 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "quorum-boundary",
+        summary: "on 5 or 7 nodes, cut the leader and a bare majority off from the rest, and crash or isolate the leader the moment it commits an entry only they hold: the next leader must come from that majority",
+        sizes: quorum::SIZES,
+        build: quorum::build,
+        evidence: quorum::evidence,
+    },
+    Scenario {
         name: "swarm",
         summary: "every knob drawn from the seed: node count, thresholds, fault mix and rates, workload (swarm testing)",
-        build: |s| {
-            let rng = &mut *s.rng;
-            if !s.nodes_given {
-                s.spec.nodes = *[3, 3, 5, 5, 7].choose(rng).expect("sizes");
-            }
-            s.spec.snapshot_threshold = rng.random_range(1..=8);
-            s.spec.trailing_logs = rng.random_range(0..=3);
-            s.workload.generator = *Generator::ALL.choose(rng).expect("generators");
-            s.workload.clients = rng.random_range(2..=6);
-            s.workload.read_ratio = rng.random_range(0.0..0.6);
-            s.workload.rate = rng.random_range(5.0..40.0) / TIME_SCALE as f64;
-            s.workload.keys = match s.workload.generator {
-                Generator::Register => rng.random_range(1..=3),
-                _ => rng.random_range(1..=8),
-            };
-            let menu = [
-                Fault::Isolate { target: Target::Random },
-                Fault::Isolate { target: Target::Leader },
-                Fault::RandomHalves,
-                Fault::Bridge,
-                Fault::MajoritiesRing,
-                Fault::OneWay { from: Target::Leader, to: Target::Random },
-                Fault::Loss { rate: 0.1 },
-                Fault::Latency { max_ms: 80 * TIME_SCALE },
-                Fault::Unreliable { duplicate: 0.2, reorder: 0.2, max_delay_ms: 30 * TIME_SCALE },
-                Fault::Crash { target: Target::Random, lose_disk: false },
-                Fault::Crash { target: Target::Follower, lose_disk: true },
-                Fault::Pause { target: Target::Random },
-                Fault::ClockDrift { target: Target::Random, rate: 1.1 },
-                Fault::CrashAt { target: Target::Random, point: CrashPoint::AfterSnapshotFile, lose_disk: false },
-                Fault::CrashAt { target: Target::Random, point: CrashPoint::MidInstallTransfer, lose_disk: false },
-                Fault::BlackholeUntilSnapshot { target: Target::Follower },
-                Fault::RemoveMember { target: Target::Random },
-                Fault::Disk { target: Target::Random, io_error: 0.02, read_corruption: 0.2, full: false },
-                Fault::Disk { target: Target::Random, io_error: 0.0, read_corruption: 0.0, full: true },
-            ];
-            let mut kinds: Vec<Fault> = menu.to_vec();
-            kinds.shuffle(rng);
-            kinds.truncate(rng.random_range(2..=6));
-            let count = rng.random_range(3..=(3 + (s.duration.as_secs() * 2 / TIME_SCALE) as usize));
-            let plan = Nemesis::random_plan(rng, &kinds, count, MS(300), s.duration, (MS(100), MS(2500)));
-            s.plan.extend(plan);
-        },
+        sizes: &[],
+        build: swarm::build,
         evidence: |e| vec![("faults were injected", !e.faults.is_empty())],
     },
 ];

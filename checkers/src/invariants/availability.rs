@@ -1,8 +1,11 @@
 //! Availability while faults are active (Raft §6.2 check-quorum, §6.4 leases).
 //!
-//! A node that cannot reach a majority of its voters must stop acting as
-//! leader within the step-down bound: no leadership, no commits, no client
-//! acknowledgements after it. The network's state comes from the harness
+//! Check-quorum makes a leader step down when, over a whole check period, it
+//! heard from no majority. So a node that, over the last step-down window
+//! (two periods plus slack, scaled by its clock rate), could reach no
+//! majority of its voters in all — the union of what it could reach at any
+//! moment of the window, as peers come and go — must not be leader, commit
+//! or answer a client as leader. The network's state comes from the harness
 //! (which links were cut, which nodes were down, whose clock drifted), not
 //! from the system, so a leader that never notices it is alone is judged
 //! against what really happened. The same pass measures how long clients saw
@@ -38,93 +41,90 @@ pub struct Timing {
     pub window_ns: u64,
 }
 
-/// A stretch of time in which `node` was up but could not reach a majority.
-#[derive(Clone, Debug, PartialEq)]
-struct Cutoff {
-    node: u64,
+/// What one node could reach from `start` until `end`.
+struct Segment {
     start: u64,
     end: u64,
-    /// The slowest its clock ran meanwhile (a slow clock steps down late).
-    min_rate: f64,
-    reachable: usize,
-    voters: usize,
+    /// Nodes it had two-way links to and that were up (itself included).
+    reach: BTreeSet<u64>,
+    /// It was down itself: it acted on nothing and its ticks stopped.
+    down: bool,
+    rate: f64,
 }
 
-fn cutoffs(run: &RunData, end_of_run: u64) -> Vec<Cutoff> {
-    let Some(net) = run.network else {
-        return Vec::new();
-    };
-    // Each node's own view of the voters, by time.
-    let mut views: BTreeMap<u64, Vec<(u64, Vec<u64>)>> = BTreeMap::new();
-    for r in run.trace {
-        if let TraceEvent::ConfChanged { conf, .. } = &r.event {
-            views
-                .entry(r.node)
-                .or_default()
-                .push((r.time, conf.voters.clone()));
-        }
-    }
-    let voters_at = |n: u64, t: u64| -> &[u64] {
-        views
-            .get(&n)
-            .and_then(|v| v.iter().rev().find(|(at, _)| *at <= t))
-            .map(|(_, v)| v.as_slice())
-            .unwrap_or(run.initial_voters)
-    };
-    let nodes: BTreeSet<u64> = run
-        .initial_voters
-        .iter()
-        .chain(views.keys())
-        .copied()
-        .collect();
-    let mut open: BTreeMap<u64, Cutoff> = BTreeMap::new();
-    let mut out = Vec::new();
-    for (i, s) in net.iter().enumerate() {
-        let until = net.get(i + 1).map_or(end_of_run, |n| n.time);
-        let cut: BTreeSet<(u64, u64)> = s.cut.iter().copied().collect();
-        let down: BTreeSet<u64> = s.down.iter().copied().collect();
-        let rate = |n: u64| {
-            s.clock
+fn segments(net: &[NetState], node: u64, nodes: &BTreeSet<u64>, end_of_run: u64) -> Vec<Segment> {
+    net.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let cut: BTreeSet<(u64, u64)> = s.cut.iter().copied().collect();
+            let down: BTreeSet<u64> = s.down.iter().copied().collect();
+            let reach = nodes
                 .iter()
-                .find(|(m, _)| *m == n)
-                .map_or(1.0, |(_, r)| *r)
-        };
-        for &n in &nodes {
-            let voters = voters_at(n, s.time);
-            let reach = voters
-                .iter()
-                .filter(|&&m| {
-                    m == n
-                        || (!down.contains(&m) && !cut.contains(&(n, m)) && !cut.contains(&(m, n)))
+                .copied()
+                .filter(|&m| {
+                    m == node
+                        || (!down.contains(&m)
+                            && !cut.contains(&(node, m))
+                            && !cut.contains(&(m, node)))
                 })
-                .count();
-            let alone = !down.contains(&n) && voters.contains(&n) && reach < voters.len() / 2 + 1;
-            match (alone, open.remove(&n)) {
-                (true, Some(mut c)) => {
-                    c.end = until;
-                    c.min_rate = c.min_rate.min(rate(n));
-                    c.reachable = c.reachable.max(reach);
-                    open.insert(n, c);
-                }
-                (true, None) => {
-                    let c = Cutoff {
-                        node: n,
-                        start: s.time,
-                        end: until,
-                        min_rate: rate(n),
-                        reachable: reach,
-                        voters: voters.len(),
-                    };
-                    open.insert(n, c);
-                }
-                (false, Some(c)) => out.push(c),
-                (false, None) => {}
+                .collect();
+            let rate = (s.clock.iter().find(|(m, _)| *m == node)).map_or(1.0, |(_, r)| *r);
+            Segment {
+                start: s.time,
+                end: net.get(i + 1).map_or(end_of_run, |n| n.time),
+                reach,
+                down: down.contains(&node),
+                rate,
             }
-        }
+        })
+        .collect()
+}
+
+/// Each node's own view of the voters, by time.
+struct Views<'a> {
+    changes: BTreeMap<u64, Vec<(u64, Vec<u64>)>>,
+    initial: &'a [u64],
+}
+
+impl Views<'_> {
+    fn voters(&self, node: u64, t: u64) -> &[u64] {
+        (self.changes.get(&node))
+            .and_then(|v| v.iter().rev().find(|(at, _)| *at <= t))
+            .map_or(self.initial, |(_, v)| v.as_slice())
     }
-    out.extend(open.into_values());
-    out.sort_by_key(|c| (c.start, c.node));
-    out
+}
+
+/// Why `node` may not act as leader at `t`, if it may not: over the window
+/// before `t` it could reach no majority of its voters.
+fn alone_at(segs: &[Segment], views: &Views, node: u64, t: u64, window: u64) -> Option<String> {
+    let from = t.checked_sub(window)?;
+    let mut union = BTreeSet::new();
+    // Segments are contiguous and in time order.
+    let first = segs.partition_point(|s| s.end <= from);
+    let last = segs.partition_point(|s| s.start <= t);
+    for s in &segs[first..last.max(first)] {
+        if s.down {
+            return None;
+        }
+        union.extend(s.reach.iter().copied());
+    }
+    let voters = views.voters(node, t);
+    if !voters.contains(&node) {
+        return None;
+    }
+    let reached: Vec<u64> = voters
+        .iter()
+        .copied()
+        .filter(|v| union.contains(v))
+        .collect();
+    (reached.len() < voters.len() / 2 + 1).then(|| {
+        format!(
+            "from {} on it could reach only {:?} of its voters {:?}",
+            secs(from),
+            reached,
+            voters
+        )
+    })
 }
 
 /// When each node was leader: from its Role event to its next Role or Boot.
@@ -180,99 +180,109 @@ pub fn unavailability_windows(run: &RunData, window_ns: u64) -> Vec<(u64, u64)> 
 }
 
 pub fn availability(run: &RunData) -> Finding {
-    let Some(timing) = run.timing else {
+    let (Some(timing), Some(net)) = (run.timing, run.network) else {
         return Finding::new(
             "availability",
             "not judged: the run recorded no network timeline".into(),
             Vec::new(),
         );
     };
-    let end_of_run = run
-        .trace
-        .iter()
-        .map(|r| r.time)
+    let end_of_run = (run.trace.iter().map(|r| r.time))
         .chain(run.history.iter().map(|e| e.time))
         .max()
         .unwrap_or(0);
-    let cutoffs = cutoffs(run, end_of_run);
-    let bound = |c: &Cutoff| (timing.step_down_ns as f64 / c.min_rate.max(0.05)) as u64;
-    let mut violations = Vec::new();
-    let leaderships = leaderships(run, end_of_run);
-    for c in &cutoffs {
-        let from = c.start + bound(c);
-        if from >= c.end {
-            continue;
+    let mut changes: BTreeMap<u64, Vec<(u64, Vec<u64>)>> = BTreeMap::new();
+    for r in run.trace {
+        if let TraceEvent::ConfChanged { conf, .. } = &r.event {
+            let view = (r.time, conf.voters.clone());
+            changes.entry(r.node).or_default().push(view);
         }
-        let alone = format!(
-            "it could reach {} of {} voters from {}",
-            c.reachable,
-            c.voters,
-            secs(c.start)
-        );
-        if let Some(&(n, term, start, _)) = leaderships
-            .iter()
-            .find(|(n, _, s, e)| *n == c.node && *s < c.end && *e > from)
-        {
-            let at = start.max(from);
+    }
+    let nodes: BTreeSet<u64> = (run.initial_voters.iter().copied())
+        .chain(changes.keys().copied())
+        .chain(run.trace.iter().map(|r| r.node))
+        .collect();
+    let views = Views {
+        changes,
+        initial: run.initial_voters,
+    };
+    let leaderships = leaderships(run, end_of_run);
+    let mut violations = Vec::new();
+    let mut judged = 0;
+    let mut by_node: BTreeMap<u64, Vec<Segment>> = BTreeMap::new();
+    for &(n, term, start, end) in &leaderships {
+        judged += 1;
+        let segs = by_node
+            .entry(n)
+            .or_insert_with(|| segments(net, n, &nodes, end_of_run));
+        let segs: &[Segment] = segs;
+        // A slow clock stretches its check periods: the slowest rate the node
+        // ran at while leading (or just before) sets its window.
+        let rate = (segs.iter())
+            .filter(|s| s.end > start.saturating_sub(timing.step_down_ns * 4) && s.start < end)
+            .map(|s| s.rate)
+            .fold(1.0f64, f64::min)
+            .max(0.05);
+        let window = (timing.step_down_ns as f64 / rate) as u64;
+        // What it could reach changes only at segment boundaries and view
+        // changes, so checking there (and a window after) finds the first
+        // moment it must have stepped down.
+        let mut candidates: BTreeSet<u64> = BTreeSet::from([start]);
+        for s in segs {
+            candidates.extend([s.start, s.end, s.start + window, s.end + window]);
+        }
+        if let Some(v) = views.changes.get(&n) {
+            candidates.extend(v.iter().map(|(t, _)| *t));
+        }
+        let first = candidates
+            .range(start..end)
+            .find_map(|&t| alone_at(segs, &views, n, t, window).map(|why| (t, why)));
+        if let Some((t, why)) = first {
             violations.push(Violation {
                 node: Some(n),
                 index: None,
                 term: Some(term),
-                time: Some(at),
+                time: Some(t),
                 message: format!(
-                    "n{n} was still leader of term {term} at {}: {alone}, and must step down within {}",
-                    secs(at),
-                    secs(bound(c))
+                    "n{n} was still leader of term {term} at {}: {why}, and must step down within {} of losing its majority",
+                    secs(t),
+                    secs(window)
                 ),
                 diff: Vec::new(),
             });
         }
-        // Followers learn commits from a leader they can still reach; only
-        // what the node does as leader is judged.
-        let leading = |t: u64| {
-            leaderships
-                .iter()
-                .any(|(n, _, s, e)| *n == c.node && *s <= t && t < *e)
-        };
-        let commit = run.trace.iter().find(|r| {
-            r.node == c.node
-                && (from..c.end).contains(&r.time)
-                && matches!(r.event, TraceEvent::Commit { .. })
-                && leading(r.time)
-        });
-        if let Some(r) = commit {
-            if let TraceEvent::Commit { index, term } = r.event {
-                violations.push(Violation {
-                    node: Some(r.node),
-                    index: Some(index),
-                    term: Some(term),
-                    time: Some(r.time),
-                    message: format!(
-                        "n{} committed index {index} at {}: {alone}",
-                        r.node,
-                        secs(r.time)
-                    ),
-                    diff: Vec::new(),
-                });
+        // Commits and answers while leading, judged at their own times.
+        let commit = run.trace.iter().find_map(|r| match r.event {
+            TraceEvent::Commit { index, term } if r.node == n && (start..end).contains(&r.time) => {
+                alone_at(segs, &views, n, r.time, window).map(|why| (r, index, term, why))
             }
-        }
-        let ack = run.history.iter().find(|e| {
-            e.kind == EventKind::Ok
-                && e.node == Some(c.node)
-                && (from..c.end).contains(&e.time)
-                && leading(e.time)
+            _ => None,
         });
-        if let Some(e) = ack {
-            violations.push(Violation::for_event(
-                e,
-                format!(
-                    "n{} answered a {:?} on {} at {}: {alone}",
-                    c.node,
-                    e.f,
-                    e.key,
-                    secs(e.time)
-                ),
-            ));
+        if let Some((r, index, term, why)) = commit {
+            violations.push(Violation {
+                node: Some(n),
+                index: Some(index),
+                term: Some(term),
+                time: Some(r.time),
+                message: format!("n{n} committed index {index} at {}: {why}", secs(r.time)),
+                diff: Vec::new(),
+            });
+        }
+        let ack = run.history.iter().find_map(|e| {
+            let mine = e.kind == EventKind::Ok && e.node == Some(n);
+            if !(mine && (start..end).contains(&e.time)) {
+                return None;
+            }
+            alone_at(segs, &views, n, e.time, window).map(|why| (e, why))
+        });
+        if let Some((e, why)) = ack {
+            let message = format!(
+                "n{n} answered a {:?} on {} at {}: {why}",
+                e.f,
+                e.key,
+                secs(e.time)
+            );
+            violations.push(Violation::for_event(e, message));
         }
     }
     let windows = unavailability_windows(run, timing.window_ns);
@@ -281,8 +291,7 @@ pub fn availability(run: &RunData) -> Finding {
     Finding::new(
         "availability",
         format!(
-            "{} times a node could not reach a majority, and it stopped leading, committing and answering within the bound; {} windows over {} without a successful operation ({} in all, the longest {})",
-            cutoffs.len(),
+            "{judged} leaderships stopped leading, committing and answering once the leader could reach no majority; {} windows over {} without a successful operation ({} in all, the longest {})",
             windows.len(),
             secs(timing.window_ns),
             secs(total),

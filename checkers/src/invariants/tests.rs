@@ -786,7 +786,7 @@ mod availability {
         let t = vec![leader_at(10, 1, 1), role(2_500, 1, Role::Follower, 1)];
         let f = judge(&t, &[], &isolated_n1());
         assert!(f.passed(), "{:?}", f.violations);
-        assert!(f.examined.starts_with("1 times"), "{}", f.examined);
+        assert!(f.examined.starts_with("1 leaderships"), "{}", f.examined);
     }
 
     #[test]
@@ -940,5 +940,63 @@ mod membership {
         // Promotes instead of adding a learner.
         t[4] = changed(1, 2, &[1, 2, 3], &[], ConfSource::Applied);
         assert!(!finding(&t, &[], "membership").passed());
+    }
+}
+
+mod availability_window {
+    use super::*;
+    use crate::invariants::{NetState, Timing};
+
+    /// Peers that come and go: a leader that hears from a different minority
+    /// each moment may keep leading as long as, over the window, they add up
+    /// to a majority (swarm seed 1776: a bridge, then pauses, then the bridge
+    /// healed), and must step down once they no longer do.
+    #[test]
+    fn the_union_over_the_window_decides() {
+        let timing = Timing {
+            step_down_ns: 2_000,
+            window_ns: 1_000,
+        };
+        let state = |time: u64, cut: &[(u64, u64)], down: &[u64]| NetState {
+            time,
+            cut: cut.iter().flat_map(|&(a, b)| [(a, b), (b, a)]).collect(),
+            down: down.to_vec(),
+            clock: Vec::new(),
+        };
+        // Five voters. n1 reaches n2 only in [1000, 2000), then n3 only in
+        // [2000, 3000), then nobody from 3000.
+        let net = vec![
+            state(0, &[], &[]),
+            state(1_000, &[(1, 3), (1, 4), (1, 5)], &[]),
+            state(2_000, &[(1, 2), (1, 4), (1, 5)], &[]),
+            state(3_000, &[], &[2, 3, 4, 5]),
+        ];
+        let judge = |trace: &[TraceRecord]| {
+            check_all(&RunData {
+                trace,
+                history: &[],
+                final_reads_process: Some(99),
+                bounds: BOUNDS,
+                initial_voters: &[1, 2, 3, 4, 5],
+                network: Some(&net),
+                timing: Some(timing),
+            })
+            .into_iter()
+            .find(|f| f.check == "availability")
+            .expect("availability runs")
+        };
+        let leads_until =
+            |t: u64| vec![role(10, 1, Role::Leader, 1), role(t, 1, Role::Follower, 1)];
+        // Over [1000, 3000) it reached n2 and n3: with itself a majority.
+        assert!(judge(&leads_until(3_500)).passed());
+        // Over [2000, 4000) it reached only n3.
+        let f = judge(&leads_until(4_500));
+        assert_eq!(f.total, 1, "{:?}", f.violations);
+        assert_eq!(
+            f.violations[0].time,
+            Some(4_000),
+            "{}",
+            f.violations[0].message
+        );
     }
 }

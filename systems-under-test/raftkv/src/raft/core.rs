@@ -980,7 +980,14 @@ impl Raft {
             return false;
         }
         matched.sort_unstable_by(|a, b| b.cmp(a));
-        let candidate = matched[self.conf.quorum() - 1];
+        // Bug mutant: the leader and one follower make a "quorum" (a majority
+        // of 3 voters only).
+        let quorum = if self.cfg.bugs.has(Bug::CommitQuorumOfTwo) {
+            self.conf.quorum().min(2)
+        } else {
+            self.conf.quorum()
+        };
+        let candidate = matched[quorum - 1];
         // Bug mutant: any entry a quorum holds is taken as committed.
         let current_term =
             self.log.term(candidate) == Some(self.term) || self.cfg.bugs.has(Bug::CommitOldTerm);
