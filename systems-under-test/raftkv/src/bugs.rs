@@ -30,6 +30,7 @@ pub enum Bug {
     SnapshotDropsMembership,
     EmptyValueReadAsAbsent,
     DeposedLeaderReads,
+    SessionDropsOutcome,
     CommitQuorumOfTwo,
 }
 
@@ -270,6 +271,15 @@ pub const BUGS: &[BugInfo] = &[
         models: "a quorum size fixed at 2 (a replication factor of 3 written into the commit rule); MongoDB's w:2 write concern taken for w:majority (Jepsen's MongoDB analyses); semi-synchronous replication taken for consensus",
         scenario: "quorum-boundary",
         checker: "leader-completeness",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::SessionDropsOutcome,
+        name: "session-drops-outcome",
+        mechanism: "the session table keeps each client's last seq but records every outcome as done, so a retried cas that failed would answer success, and every snapshot carries the lost answers",
+        models: "6.824 KVServers whose duplicate table stores only the last seq; invisible to a checker that replays the log with the system's own state machine (it makes the same mistake)",
+        scenario: "lagging-follower",
+        checker: "snapshot-fidelity",
         seed: 1,
     },
 ];

@@ -2,7 +2,7 @@
 //! §6.3): each command carries (client, seq); a retried command whose seq was
 //! already applied returns the recorded outcome instead of applying twice. The
 //! session table is part of every snapshot, so exactly-once survives restore.
-use crate::bugs::Bugs;
+use crate::bugs::{Bug, Bugs};
 use crate::probe::{hit, hit_if, Probe};
 use crate::trace::{fnv64, SessionState, StateContents};
 use serde::{Deserialize, Serialize};
@@ -97,7 +97,12 @@ impl Kv {
             }
         }
         let outcome = self.apply_op(&cmd.op);
-        let recorded = outcome.clone();
+        // Bug mutant `session-drops-outcome`: the seq is kept, the answer lost.
+        let recorded = if self.bugs.has(Bug::SessionDropsOutcome) {
+            Outcome::Done
+        } else {
+            outcome.clone()
+        };
         self.sessions.insert(
             cmd.client,
             Session {
