@@ -4,7 +4,7 @@ use crate::cluster::ClusterSpec;
 use crate::nemesis::{Fault, Nemesis, Planned, Target};
 use raftkv::node::CrashPoint;
 use raftkv::raft::ReadMode;
-use raftkv::trace::TraceEvent;
+use raftkv::trace::{ConfSource, Role, TraceEvent};
 use rand::seq::IndexedRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -324,6 +324,56 @@ pub const SCENARIOS: &[Scenario] = &[
                 ("a member was removed", changes(Remove) > 0),
                 ("a removed node was added back as a learner", changes(AddLearner) > 0),
                 ("a learner was promoted to voter", changes(AddVoter) > 0),
+            ]
+        },
+    },
+    Scenario {
+        name: "membership-faults",
+        summary: "membership changes meet crashes and isolations: members removed (sometimes the leader) and added back while the leader crashes or is cut off mid-change, learners present at failovers, nodes rebooting from snapshots taken after a change",
+        sizes: ANY_SIZE,
+        build: |s| {
+            s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random });
+            s.every(MS(1000), MS(3100), MS(600), |rng| {
+                let target = if rng.random_bool(0.6) { Target::Leader } else { Target::Random };
+                Fault::Crash { target, lose_disk: false }
+            });
+            // Every other re-add (a removal ends at 1.9 s + 2.5 k and the
+            // learner catches up for 2.5 s) sees its leader cut off 0.4 s in,
+            // so a new leader is elected while the learner is there.
+            s.every(MS(2300), MS(5000), MS(1500), |_| Fault::Isolate { target: Target::Leader });
+        },
+        evidence: |e| {
+            use raftkv::raft::ConfChangeKind::*;
+            let changes = |k| {
+                e.count(|ev| matches!(ev, TraceEvent::Apply { conf_change: Some(cc), .. } if cc.kind == k))
+            };
+            // A node's view of the membership, and leaders elected while some
+            // view had a learner in it.
+            let mut learners: std::collections::BTreeMap<u64, bool> = Default::default();
+            let (mut failover_with_learner, mut boot_after_change) = (false, false);
+            let first_change = e.trace.iter().find_map(|r| match r.event {
+                TraceEvent::Apply { index, conf_change: Some(_), .. } => Some(index),
+                _ => None,
+            });
+            for r in e.trace {
+                match &r.event {
+                    TraceEvent::ConfChanged { index, conf, source } => {
+                        learners.insert(r.node, !conf.learners.is_empty());
+                        let booted = *source == ConfSource::Boot;
+                        boot_after_change |= booted && first_change.is_some_and(|c| *index >= c);
+                    }
+                    TraceEvent::Role { role: Role::Leader, .. } => {
+                        failover_with_learner |= learners.values().any(|l| *l);
+                    }
+                    _ => {}
+                }
+            }
+            vec![
+                ("a member was removed", changes(Remove) > 0),
+                ("a removed node was added back and promoted", changes(AddLearner) > 0 && changes(AddVoter) > 0),
+                ("the leader crashed", e.faults.iter().any(|f| f.fault.name() == "crash")),
+                ("a leader was elected while a learner was present", failover_with_learner),
+                ("a node booted from a snapshot taken after a membership change", boot_after_change),
             ]
         },
     },

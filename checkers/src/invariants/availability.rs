@@ -87,6 +87,10 @@ struct Views<'a> {
 }
 
 impl Views<'_> {
+    fn changed_within(&self, node: u64, from: u64, to: u64) -> bool {
+        (self.changes.get(&node)).is_some_and(|v| v.iter().any(|(at, _)| *at > from && *at <= to))
+    }
+
     fn voters(&self, node: u64, t: u64) -> &[u64] {
         (self.changes.get(&node))
             .and_then(|v| v.iter().rev().find(|(at, _)| *at <= t))
@@ -98,6 +102,11 @@ impl Views<'_> {
 /// before `t` it could reach no majority of its voters.
 fn alone_at(segs: &[Segment], views: &Views, node: u64, t: u64, window: u64) -> Option<String> {
     let from = t.checked_sub(window)?;
+    // Check-quorum counts the voters of the moment: a window that spans a
+    // change of the node's own view is not judged (its next window is).
+    if views.changed_within(node, from, t) {
+        return None;
+    }
     let mut union = BTreeSet::new();
     // Segments are contiguous and in time order.
     let first = segs.partition_point(|s| s.end <= from);
@@ -232,7 +241,7 @@ pub fn availability(run: &RunData) -> Finding {
             candidates.extend([s.start, s.end, s.start + window, s.end + window]);
         }
         if let Some(v) = views.changes.get(&n) {
-            candidates.extend(v.iter().map(|(t, _)| *t));
+            candidates.extend(v.iter().flat_map(|(t, _)| [*t, *t + window]));
         }
         let first = candidates
             .range(start..end)

@@ -1000,3 +1000,62 @@ mod availability_window {
         );
     }
 }
+
+mod availability_views {
+    use super::*;
+    use crate::invariants::{NetState, Timing};
+    use sut::trace::{ConfSource, Membership};
+
+    /// A leader whose own view drops the peer it could reach (membership-faults
+    /// seed 23: n1 removed while n3 was cut off) has a check period to notice:
+    /// the window that spans the change is not judged, the next one is.
+    #[test]
+    fn a_window_spanning_a_view_change_is_not_judged() {
+        let net = vec![NetState {
+            time: 0,
+            cut: vec![(1, 3), (3, 1), (2, 3), (3, 2)],
+            ..NetState::default()
+        }];
+        let view = |time: u64, voters: &[u64]| {
+            let conf = Membership {
+                voters: voters.to_vec(),
+                learners: Vec::new(),
+            };
+            let source = ConfSource::Applied;
+            rec(
+                time,
+                2,
+                TraceEvent::ConfChanged {
+                    index: 5,
+                    conf,
+                    source,
+                },
+            )
+        };
+        let judge = |until: u64| {
+            let trace = vec![
+                role(10, 2, Role::Leader, 1),
+                view(5_000, &[2, 3]),
+                role(until, 2, Role::Follower, 1),
+            ];
+            check_all(&RunData {
+                trace: &trace,
+                history: &[],
+                final_reads_process: Some(99),
+                bounds: BOUNDS,
+                initial_voters: &[1, 2, 3],
+                network: Some(&net),
+                timing: Some(Timing {
+                    step_down_ns: 2_000,
+                    window_ns: 1_000,
+                }),
+            })
+            .into_iter()
+            .find(|f| f.check == "availability")
+            .expect("availability runs")
+        };
+        assert!(judge(6_500).passed(), "it reached n1, a voter until 5000");
+        let f = judge(7_500);
+        assert_eq!(f.violations.first().and_then(|v| v.time), Some(7_000));
+    }
+}
