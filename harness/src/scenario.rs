@@ -462,6 +462,55 @@ pub const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "deposed-leaders",
+        summary: "two leaders in a row are cut off while clients keep writing to them, then both rejoin at once and the newest leader crashes: two divergent tails of different terms meet, and a longer log of an older term campaigns against a shorter log of a newer one (Raft's Figure 7 and 8 shapes), with nodes crashing before compaction",
+        sizes: ANY_SIZE,
+        build: |s| {
+            // The WAL keeps the divergent suffixes across crashes.
+            s.spec.snapshot_threshold = 400;
+            busy_writers(s);
+            let mut at = MS(800);
+            while at + MS(2400) < s.duration {
+                // The first leader is cut off (with its node-bound clients still
+                // writing to it) for 8 s; 1.75 s in, as its successor has just
+                // been elected and holds a short log of the newer term, that one
+                // is cut off too: both rejoin at the same moment...
+                s.plan.push(Planned { at, hold: MS(1600), fault: Fault::Isolate { target: Target::Leader } });
+                s.plan.push(Planned { at: at + MS(350), hold: MS(1250), fault: Fault::Isolate { target: Target::Leader } });
+                // ...and the leader of the rest crashes right then, so the
+                // deposed ones, with longer logs of older terms, campaign.
+                s.plan.push(Planned { at: at + MS(1600), hold: MS(400), fault: Fault::Crash { target: Target::Leader, lose_disk: false } });
+                at += MS(2400);
+            }
+        },
+        evidence: |e| {
+            use raftkv::probe::Probe;
+            // Two isolations ending together on different nodes.
+            let isolations: Vec<_> = e.faults.iter().filter(|f| f.fault.name() == "isolate").collect();
+            let together = isolations.iter().any(|a| {
+                isolations.iter().any(|b| a.id < b.id && a.end == b.end && a.nodes != b.nodes)
+            });
+            // A candidate whose log was longer but of an older term than a voter's.
+            let mut last: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
+            let mut older_longer = false;
+            for r in e.trace {
+                if let TraceEvent::Role { role, last_index, last_term, .. } = r.event {
+                    if matches!(role, Role::PreCandidate | Role::Candidate) {
+                        older_longer |= last.iter().any(|(n, (i, t))| {
+                            *n != r.node && *i < last_index && *t > last_term
+                        });
+                    }
+                    last.insert(r.node, (last_index, last_term));
+                }
+            }
+            vec![
+                ("two deposed leaders rejoined at once", together),
+                ("a longer log of an older term campaigned against a newer, shorter one", older_longer),
+                ("a follower truncated a conflicting suffix", e.probed(Probe::AppendTruncatedConflict) > 0),
+            ]
+        },
+    },
+    Scenario {
         name: "election-crash",
         summary: "isolate the leader and crash the first node that grants a vote the moment its answer is sent; then cut off the new leader while the restarted voter meets the old one: the vote must survive the crash",
         sizes: ANY_SIZE,
