@@ -300,7 +300,7 @@ pub fn availability(run: &RunData) -> Finding {
     Finding::new(
         "availability",
         format!(
-            "{judged} leaderships stopped leading, committing and answering once the leader could reach no majority; {} windows over {} without a successful operation ({} in all, the longest {})",
+            "{judged} leaderships judged against the network: none led, committed or answered past the step-down window without a majority; {} windows over {} without a successful operation ({} in all, the longest {})",
             windows.len(),
             secs(timing.window_ns),
             secs(total),
