@@ -72,9 +72,20 @@ pub fn entry_for(r: &Results, source: &Path) -> Regression {
         trailing_logs: c.trailing_logs,
         workload: c.workload.clone(),
         expect: verdict,
-        checker: flagged.first().map(|s| s.to_string()),
+        checker: intended_checker(&c.bugs, &flagged)
+            .or_else(|| flagged.first().map(|s| s.to_string())),
         note,
     }
+}
+
+/// The checker a mutant of the run is meant to trip, when it is among those
+/// that flagged the run (the registry's, not whichever sorts first).
+fn intended_checker(bugs: &[String], flagged: &[&String]) -> Option<String> {
+    bugs.iter()
+        .filter_map(|b| raftkv::bugs::Bug::parse(b))
+        .map(|b| b.info().checker)
+        .find(|c| flagged.iter().any(|f| f.as_str() == *c))
+        .map(str::to_string)
 }
 
 /// Runs the entry once: `Ok` when it gets the expected verdict and checker.
@@ -254,4 +265,26 @@ pub fn main(cmd: RegressCommand) -> i32 {
         runs.len()
     ));
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::intended_checker;
+
+    #[test]
+    fn a_mutant_entry_names_the_mutants_own_checker_when_it_flagged() {
+        let (restore, snapshot) = (
+            "restore-fidelity".to_string(),
+            "snapshot-fidelity".to_string(),
+        );
+        let flagged = [&restore, &snapshot];
+        let bugs = ["session-drops-outcome".to_string()];
+        assert_eq!(
+            intended_checker(&bugs, &flagged).as_deref(),
+            Some("snapshot-fidelity")
+        );
+        // Its own checker did not flag it: none is preferred.
+        assert_eq!(intended_checker(&bugs, &[&restore]), None);
+        assert_eq!(intended_checker(&[], &flagged), None);
+    }
 }
