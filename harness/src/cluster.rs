@@ -225,9 +225,9 @@ impl<'a> Cluster<'a> {
     /// that, no protocol can tell what was committed, and a correct node
     /// refuses to elect anyone (an operator must restore from a backup).
     /// `promoting` are the nodes whose promotion to voter is still queued: each
-    /// view counts them as voters already (swarm seed 51152: a learner down on
-    /// an empty disk was promoted after another voter lost its disk, leaving 2
-    /// of 4 voters with their data).
+    /// view must keep its majority with them as voters (swarm seed 51152: a
+    /// learner down on an empty disk was promoted after another voter lost its
+    /// disk, leaving 2 of 4 voters with their data) and without them.
     pub fn may_lose_disk(
         &self,
         id: NodeId,
@@ -244,14 +244,15 @@ impl<'a> Cluster<'a> {
             if control.status.voters.is_empty() {
                 return true;
             }
-            let voters: BTreeSet<NodeId> = control
-                .status
-                .voters
+            // A queued promotion may happen or not (the admin may never get
+            // to it): the view must keep a majority either way (swarm seed
+            // 205738: counting an intact learner as promoted let a second
+            // voter lose its disk, and the promotion never came).
+            let now: BTreeSet<NodeId> = control.status.voters.iter().copied().collect();
+            let promoted: BTreeSet<NodeId> = now.iter().chain(promoting).copied().collect();
+            [now, promoted]
                 .iter()
-                .chain(promoting)
-                .copied()
-                .collect();
-            voters.iter().filter(|n| intact(n)).count() > voters.len() / 2
+                .all(|voters| voters.iter().filter(|n| intact(n)).count() > voters.len() / 2)
         });
         intact_all > all.len() / 2 && intact_members > members.len() / 2 && views_keep_a_majority
     }
