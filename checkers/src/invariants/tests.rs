@@ -736,6 +736,28 @@ fn session_decisions_are_judged_against_the_reference() {
         .any(|v| v.message.contains("new and must take effect")));
 }
 
+/// The availability finding for a run on `voters` with this network timeline.
+fn availability_of(
+    trace: &[TraceRecord],
+    history: &[Event],
+    voters: &[u64],
+    net: &[crate::invariants::NetState],
+    timing: crate::invariants::Timing,
+) -> Finding {
+    check_all(&RunData {
+        trace,
+        history,
+        final_reads_process: Some(99),
+        bounds: BOUNDS,
+        initial_voters: voters,
+        network: Some(net),
+        timing: Some(timing),
+    })
+    .into_iter()
+    .find(|f| f.check == "availability")
+    .expect("availability runs")
+}
+
 mod availability {
     use super::*;
     use crate::invariants::{NetState, Timing};
@@ -750,18 +772,7 @@ mod availability {
     }
 
     fn judge(trace: &[TraceRecord], history: &[Event], net: &[NetState]) -> Finding {
-        check_all(&RunData {
-            trace,
-            history,
-            final_reads_process: Some(99),
-            bounds: BOUNDS,
-            initial_voters: &[1, 2, 3],
-            network: Some(net),
-            timing: Some(TIMING),
-        })
-        .into_iter()
-        .find(|f| f.check == "availability")
-        .expect("availability runs")
+        availability_of(trace, history, &[1, 2, 3], net, TIMING)
     }
 
     /// n1 is cut off from 2 and 3 during [1000, 9000).
@@ -971,20 +982,8 @@ mod availability_window {
             state(2_000, &[(1, 2), (1, 4), (1, 5)], &[]),
             state(3_000, &[], &[2, 3, 4, 5]),
         ];
-        let judge = |trace: &[TraceRecord]| {
-            check_all(&RunData {
-                trace,
-                history: &[],
-                final_reads_process: Some(99),
-                bounds: BOUNDS,
-                initial_voters: &[1, 2, 3, 4, 5],
-                network: Some(&net),
-                timing: Some(timing),
-            })
-            .into_iter()
-            .find(|f| f.check == "availability")
-            .expect("availability runs")
-        };
+        let judge =
+            |trace: &[TraceRecord]| availability_of(trace, &[], &[1, 2, 3, 4, 5], &net, timing);
         let leads_until =
             |t: u64| vec![role(10, 1, Role::Leader, 1), role(t, 1, Role::Follower, 1)];
         // Over [1000, 3000) it reached n2 and n3: with itself a majority.
@@ -1038,21 +1037,11 @@ mod availability_views {
                 view(5_000, &[2, 3]),
                 role(until, 2, Role::Follower, 1),
             ];
-            check_all(&RunData {
-                trace: &trace,
-                history: &[],
-                final_reads_process: Some(99),
-                bounds: BOUNDS,
-                initial_voters: &[1, 2, 3],
-                network: Some(&net),
-                timing: Some(Timing {
-                    step_down_ns: 2_000,
-                    window_ns: 1_000,
-                }),
-            })
-            .into_iter()
-            .find(|f| f.check == "availability")
-            .expect("availability runs")
+            let timing = Timing {
+                step_down_ns: 2_000,
+                window_ns: 1_000,
+            };
+            availability_of(&trace, &[], &[1, 2, 3], &net, timing)
         };
         assert!(judge(6_500).passed(), "it reached n1, a voter until 5000");
         let f = judge(7_500);
