@@ -225,18 +225,31 @@ enum Applied {
 /// return (or, when it times out, at any later step or never). A few
 /// results are then corrupted, so some histories are not linearizable.
 fn kv_history(actions: &[Action], keys: u8, clients: u8) -> Vec<Operation<KvInput, KvOutput>> {
-    kv_history_with(actions, keys, clients, false)
+    kv_history_with(actions, keys, clients, Values::Few)
 }
 
-/// `unique`: every written value is fresh and there is no cas, the shape in
-/// which indeterminate writes that nobody reads are common (and are dropped
-/// before the search).
+/// What the generated writes write.
+#[derive(Clone, Copy, PartialEq)]
+enum Values {
+    /// `a`, `b` or `c`, with cas.
+    Few,
+    /// A fresh `<t>` per write and no cas: indeterminate writes that nobody
+    /// reads are common (dropped before the search), and every read reveals
+    /// the order of the appends it shows (the search follows it). A corrupted
+    /// read may show two of them swapped.
+    Fresh,
+    /// A fresh `<t` per write: `<1` is a prefix of `<12`, so some values
+    /// cannot be told apart in a read and must not be used for the order.
+    Prefixed,
+}
+
 fn kv_history_with(
     actions: &[Action],
     keys: u8,
     clients: u8,
-    unique: bool,
+    values: Values,
 ) -> Vec<Operation<KvInput, KvOutput>> {
+    let unique = values != Values::Few;
     let mut store = Store::default();
     let mut ops: Vec<Operation<KvInput, KvOutput>> = Vec::new();
     let mut flight: Vec<Option<InFlight<KvInput>>> = (0..clients).map(|_| None).collect();
@@ -245,12 +258,10 @@ fn kv_history_with(
     // Timed-out operations that may still take effect.
     let mut late: Vec<(usize, KvInput)> = Vec::new();
     for (t, &(kind, client, c1, c2)) in actions.iter().enumerate() {
-        let value = |c: u8| {
-            if unique {
-                format!("<{t}>")
-            } else {
-                ["a", "b", "c"][c as usize % 3].to_string()
-            }
+        let value = |c: u8| match values {
+            Values::Fresh => format!("<{t}>"),
+            Values::Prefixed => format!("<{t}"),
+            Values::Few => ["a", "b", "c"][c as usize % 3].to_string(),
         };
         let t = t as u64;
         let slot = (client % clients) as usize;
@@ -299,6 +310,11 @@ fn kv_history_with(
                 if c1 % 7 == 0 {
                     // Corrupt: a wrong read or a flipped cas.
                     out = match out {
+                        KvOutput::Value(Some(v))
+                            if unique && c2 % 2 == 0 && v.matches('<').count() > 1 =>
+                        {
+                            KvOutput::Value(Some(swap_first_two(&v)))
+                        }
                         KvOutput::Value(_) => KvOutput::Value((c2 % 4 != 3).then(|| value(c2))),
                         KvOutput::Ok if matches!(f.input.op, KvOp::Cas { .. }) => KvOutput::Failed,
                         KvOutput::Failed => KvOutput::Ok,
@@ -326,6 +342,13 @@ fn kv_history_with(
         }
     }
     ops
+}
+
+/// `<1><2><3>` as `<2><1><3>`.
+fn swap_first_two(v: &str) -> String {
+    let mut parts: Vec<String> = v.split('<').skip(1).map(|p| format!("<{p}")).collect();
+    parts.swap(0, 1);
+    parts.concat()
 }
 
 fn apply(store: &mut Store, input: &KvInput) -> Applied {
@@ -479,7 +502,7 @@ proptest! {
     /// them all.
     #[test]
     fn kv_with_unread_indeterminate_writes_agrees_with_brute_force(actions in actions(150), keys in 1u8..=2, clients in 3u8..=5) {
-        let mut ops = kv_history_with(&actions, keys, clients, true);
+        let mut ops = kv_history_with(&actions, keys, clients, Values::Fresh);
         // The brute-force oracle is exponential in unordered indeterminate
         // writes: at 40 (and still at 26) operations some cases took 18-24 GB
         // and over 200 s (the OOM killer stopped .ci/run); at 18 the fixed-seed
@@ -494,8 +517,65 @@ proptest! {
     /// writers that do not commute, so the parts follow the keys.
     #[test]
     fn fresh_values_on_many_keys_without_the_split_agree_with_brute_force(actions in actions(200), keys in 3u8..=5, clients in 4u8..=6) {
-        let mut ops = kv_history_with(&actions, keys, clients, true);
+        let mut ops = kv_history_with(&actions, keys, clients, Values::Fresh);
         ops.truncate(48);
         prop_assert_eq!(ours(&Kv, &ops, false), brute_force_per_key(&ops), "whole, history {:#?}", ops);
     }
+
+    /// Values where one can be a prefix of another (`<1`, `<12`): the order a
+    /// read shows is used only for the values it cannot confuse.
+    #[test]
+    fn prefixed_values_agree_with_brute_force(actions in actions(150), keys in 1u8..=2, clients in 3u8..=5) {
+        let mut ops = kv_history_with(&actions, keys, clients, Values::Prefixed);
+        ops.truncate(18);
+        let expected = brute_force(Store::default(), &ops, kv_ret);
+        prop_assert_eq!(ours(&Kv, &ops, true), expected, "split, history {:#?}", ops);
+        prop_assert_eq!(ours(&Kv, &ops, false), expected, "whole, history {:#?}", ops);
+    }
+}
+
+/// The fresh-value generator must give both verdicts, and reads that show
+/// several appends (the order the search follows), or the comparisons above
+/// prove little about it.
+#[test]
+fn fresh_value_generator_reveals_orders_and_yields_both_verdicts() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut ok, mut bad, mut long_reads, mut late_shown) = (0, 0, 0, 0);
+    for _ in 0..300 {
+        let acts = actions(150)
+            .new_tree(&mut runner)
+            .expect("strategy")
+            .current();
+        let mut ops = kv_history_with(&acts, 1, 4, Values::Fresh);
+        ops.truncate(18);
+        let reads: Vec<&str> = (ops.iter())
+            .filter_map(|o| match &o.ret {
+                Some((_, KvOutput::Value(Some(v)))) => Some(v.as_str()),
+                _ => None,
+            })
+            .collect();
+        long_reads += reads.iter().filter(|v| v.matches('<').count() >= 2).count();
+        late_shown += (ops.iter())
+            .filter(|o| o.ret.is_none())
+            .filter(|o| match &o.input.op {
+                KvOp::Append(v) | KvOp::Put(v) => reads.iter().any(|r| r.contains(v.as_str())),
+                _ => false,
+            })
+            .count();
+        if brute_force(Store::default(), &ops, kv_ret) {
+            ok += 1;
+        } else {
+            bad += 1;
+        }
+    }
+    assert!(ok > 50 && bad > 50, "linearizable {ok}, not {bad}");
+    assert!(
+        long_reads > 100,
+        "only {long_reads} reads show two appends or more"
+    );
+    assert!(
+        late_shown > 30,
+        "only {late_shown} indeterminate writes are shown by a read"
+    );
+    println!("linearizable {ok}, not {bad}; {long_reads} reads of 2+ values, {late_shown} indeterminate writes read");
 }

@@ -303,3 +303,92 @@ fn unobserved_indeterminate_writes_do_not_change_the_verdict() {
         Verdict::Linearizable
     ));
 }
+
+/// The shape of swarm seed 207327: a put and many appends, most of them
+/// timed out, land during an outage and one read long after shows them all.
+/// Only one order of the appends matches the read, but a search that does not
+/// read it off tries the orders one by one (that history exhausted 24 GB).
+fn appends_read_late(shown: &[usize]) -> Vec<Operation<KvInput, KvOutput>> {
+    let value = |i: usize| format!("x {i} y");
+    let mut ops = vec![Operation {
+        process: 0,
+        input: kv("k", KvOp::Put(value(0))),
+        call: 0,
+        ret: Some((1, KvOutput::Ok)),
+    }];
+    for i in 1..=14 {
+        ops.push(Operation {
+            process: i as u64,
+            input: kv("k", KvOp::Append(value(i))),
+            call: 1 + i as u64,
+            // Every third one is acknowledged, the rest time out.
+            ret: (i % 3 == 0).then(|| (1_000, KvOutput::Ok)),
+        });
+    }
+    let read: String = shown.iter().map(|&i| value(i)).collect();
+    ops.push(Operation {
+        process: 99,
+        input: kv("k", KvOp::Get),
+        call: 2_000,
+        ret: Some((2_001, KvOutput::Value(Some(read)))),
+    });
+    ops
+}
+
+fn steps_for(ops: &[Operation<KvInput, KvOutput>]) -> (bool, u64) {
+    let options = CheckOptions {
+        max_steps: Some(10_000),
+        ..CheckOptions::default()
+    };
+    let (v, work) = checkers::linearizability::check_measured(&Kv, ops, &options);
+    match v {
+        Verdict::Linearizable => (true, work.steps),
+        Verdict::NotLinearizable(_) => (false, work.steps),
+        Verdict::Unknown { reason, .. } => panic!("unknown within 10,000 steps: {reason}"),
+    }
+}
+
+#[test]
+fn a_late_read_of_many_appends_fixes_their_order() {
+    // The put, then the appends in a scrambled order.
+    let order = [0, 7, 2, 13, 9, 1, 14, 4, 11, 3, 8, 12, 5, 10, 6];
+    let (ok, steps) = steps_for(&appends_read_late(&order));
+    assert!(ok, "every order of concurrent appends is allowed");
+    assert!(steps < 200, "{steps} steps: the order should be read off");
+    // Without the put's value first, the read is impossible (the put was
+    // acknowledged before any append began); without append 3, which was
+    // acknowledged before the read began, too.
+    let (ok, _) = steps_for(&appends_read_late(&order[1..]));
+    assert!(!ok, "a read missing the put");
+    let without_3: Vec<usize> = order.iter().copied().filter(|&i| i != 3).collect();
+    let (ok, _) = steps_for(&appends_read_late(&without_3));
+    assert!(!ok, "a read missing an acknowledged append");
+    // Leaving out timed-out appends is fine: they may never have happened.
+    let without_timeouts: Vec<usize> = order.iter().copied().filter(|&i| i % 3 == 0).collect();
+    let (ok, _) = steps_for(&appends_read_late(&without_timeouts));
+    assert!(ok, "timed-out appends may never have happened");
+}
+
+#[test]
+fn an_order_that_real_time_rules_out_is_refuted() {
+    // Append 12 returned (at 1,000) before append 20 was called: a read
+    // showing 20 before 12 cannot be linearized.
+    let mut ops = appends_read_late(&[0, 3, 6, 9, 20, 12]);
+    ops.push(Operation {
+        process: 20,
+        input: kv("k", KvOp::Append("x 20 y".to_string())),
+        call: 1_500,
+        ret: None,
+    });
+    let (ok, _) = steps_for(&ops);
+    assert!(!ok);
+    let mut ops = appends_read_late(&[0, 3, 6, 9, 12, 20]);
+    ops.push(Operation {
+        process: 20,
+        input: kv("k", KvOp::Append("x 20 y".to_string())),
+        call: 1_500,
+        ret: None,
+    });
+    let (ok, _) = steps_for(&ops);
+    assert!(ok);
+}

@@ -332,7 +332,7 @@ where
                 .flatten()
         })
         .collect();
-    let sub_plan = Plan {
+    let mut sub_plan = Plan {
         completed,
         call: sub.iter().map(|&l| plan.call[l as usize]).collect(),
         ret: sub[..completed]
@@ -340,7 +340,23 @@ where
             .map(|&l| plan.ret[l as usize])
             .collect(),
         twin,
+        after: Vec::new(),
+        after_start: Vec::new(),
     };
+    // The orderings among the operations kept (dropping one only widens the
+    // search).
+    let position: FxHashMap<u32, u32> = (sub.iter().enumerate())
+        .map(|(j, &l)| (l, j as u32))
+        .collect();
+    let pairs = (sub.iter().enumerate())
+        .flat_map(|(j, &l)| {
+            let position = &position;
+            plan.after(l)
+                .iter()
+                .filter_map(move |a| position.get(a).map(|&i| (i, j as u32)))
+        })
+        .collect();
+    sub_plan.set_order(pairs);
     (sub, sub_plan)
 }
 

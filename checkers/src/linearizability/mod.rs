@@ -103,7 +103,9 @@ impl Verdict {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Work {
     /// Search steps of the partition that took the most (what
-    /// [`CheckOptions::max_steps`] bounds).
+    /// [`CheckOptions::max_steps`] bounds); for a history that is not
+    /// linearizable, of the partition that shows it (the others stop when it
+    /// is found, at a moment that depends on the threads).
     pub steps: u64,
     /// Search steps of all partitions together.
     pub total_steps: u64,
@@ -214,12 +216,16 @@ pub fn check_measured<M: Model>(
     let mut spent = Work::default();
     let mut violation = None;
     let mut unknown: Option<Verdict> = None;
+    let mut violation_steps = 0;
     for (v, steps, memory) in results.into_iter().flatten() {
         spent.steps = spent.steps.max(steps);
         spent.total_steps += steps;
         spent.memory = spent.memory.max(memory);
         match v {
-            Verdict::NotLinearizable(_) => violation = violation.or(Some(v)),
+            Verdict::NotLinearizable(_) if violation.is_none() => {
+                violation = Some(v);
+                violation_steps = steps;
+            }
             // The first one cut short by the wall-time net, if any: the
             // verdict then says it may depend on the machine.
             Verdict::Unknown { .. }
@@ -231,6 +237,11 @@ pub fn check_measured<M: Model>(
             }
             _ => {}
         }
+    }
+    if violation.is_some() {
+        // The other partitions were cut short at a moment that depends on
+        // the threads; the failing one's search does not.
+        spent.steps = violation_steps;
     }
     let verdict = violation.or(unknown).unwrap_or(Verdict::Linearizable);
     (verdict, spent)
@@ -276,13 +287,31 @@ fn check_part<M: Model>(
         .collect();
     let mut dropped = model.unobservable(&views);
     dropped.sort_unstable();
+    // Orderings the outputs imply, by history index; an indeterminate
+    // operation in one took effect, by the return of what it must precede.
+    let order: Vec<(usize, usize)> = (model.implied_order(&views).into_iter())
+        .filter(|(a, b)| dropped.binary_search(a).is_err() && dropped.binary_search(b).is_err())
+        .map(|(a, b)| (ids[a], ids[b]))
+        .collect();
+    let deadline = deadlines(history, &order);
     let ids: Vec<usize> = ids
         .iter()
         .enumerate()
         .filter(|(pos, _)| dropped.binary_search(pos).is_err())
         .map(|(_, &i)| i)
         .collect();
-    let (local, plan) = plan_for(history, &ids);
+    let (local, mut plan) = plan_for(history, &ids, &deadline);
+    if !order.is_empty() {
+        let position: rustc_hash::FxHashMap<usize, u32> = (local.iter().enumerate())
+            .map(|(l, &i)| (i, l as u32))
+            .collect();
+        plan.set_order(
+            order
+                .iter()
+                .map(|(a, b)| (position[a], position[b]))
+                .collect(),
+        );
+    }
     let part = report::Part {
         model,
         history,
@@ -297,15 +326,64 @@ fn check_part<M: Model>(
     }
 }
 
+/// For each operation in an ordering `(before, after)` (history indices): the
+/// earliest return of a completed operation it must precede, directly or
+/// through others, or `u64::MAX` if none (it still took effect).
+fn deadlines<I, O>(
+    history: &[Operation<I, O>],
+    order: &[(usize, usize)],
+) -> rustc_hash::FxHashMap<usize, u64> {
+    let mut before: rustc_hash::FxHashMap<usize, Vec<usize>> = Default::default();
+    for &(a, b) in order {
+        before.entry(b).or_default().push(a);
+    }
+    // From the earliest-returning completed operation back along the
+    // orderings: the first deadline an operation gets is its least.
+    let mut completed: Vec<(u64, usize)> = (before.keys())
+        .filter_map(|&b| history[b].ret.as_ref().map(|r| (r.0, b)))
+        .collect();
+    completed.sort_unstable();
+    let mut deadline: rustc_hash::FxHashMap<usize, u64> = Default::default();
+    for (t, b) in completed {
+        let mut stack = vec![b];
+        while let Some(x) = stack.pop() {
+            for &a in before.get(&x).map_or(&[][..], Vec::as_slice) {
+                if let std::collections::hash_map::Entry::Vacant(e) = deadline.entry(a) {
+                    e.insert(t);
+                    stack.push(a);
+                }
+            }
+        }
+    }
+    for &(a, b) in order {
+        for x in [a, b] {
+            if history[x].ret.is_none() {
+                deadline.entry(x).or_insert(u64::MAX);
+            }
+        }
+    }
+    deadline
+}
+
 /// Local order of operations `ids`: completed ones by call time, then
-/// indeterminate ones; and the search plan over them.
+/// indeterminate ones; and the search plan over them. An indeterminate
+/// operation with a `deadline` (by history index) counts as completed,
+/// returning then (its result stays unknown to the model).
 fn plan_for<I: Eq + std::hash::Hash, O>(
     history: &[Operation<I, O>],
     ids: &[usize],
+    deadline: &rustc_hash::FxHashMap<usize, u64>,
 ) -> (Vec<usize>, Plan) {
+    let ret = |i: usize| {
+        let own = history[i].ret.as_ref().map(|r| r.0);
+        match (own, deadline.get(&i)) {
+            (Some(t), Some(&d)) => Some(t.min(d)),
+            (own, d) => own.or(d.copied()),
+        }
+    };
     let mut local = ids.to_vec();
-    local.sort_by_key(|&i| (history[i].ret.is_none(), history[i].call, i));
-    let completed = local.iter().filter(|&&i| history[i].ret.is_some()).count();
+    local.sort_by_key(|&i| (ret(i).is_none(), history[i].call, i));
+    let completed = local.iter().filter(|&&i| ret(i).is_some()).count();
     // Each indeterminate operation's nearest earlier identical one.
     let mut last: rustc_hash::FxHashMap<&I, u32> = Default::default();
     let twin = (completed..local.len())
@@ -317,8 +395,10 @@ fn plan_for<I: Eq + std::hash::Hash, O>(
         call: local.iter().map(|&i| history[i].call).collect(),
         ret: local[..completed]
             .iter()
-            .map(|&i| history[i].ret.as_ref().map_or(u64::MAX, |r| r.0))
+            .map(|&i| ret(i).unwrap_or(u64::MAX))
             .collect(),
+        after: Vec::new(),
+        after_start: Vec::new(),
     };
     (local, plan)
 }

@@ -47,7 +47,12 @@ impl<M: Model> Part<'_, M> {
                 text.value_in,
                 text.value_out.as_deref().unwrap_or("?")
             );
+            let missing = plan.after(i as u32).iter().find(|&&a| !placed[a as usize]);
             let reason = match stepper.step(sid, i as u32) {
+                _ if missing.is_some() => format!(
+                    "{what}: must come after #{}, which the reads show took effect first",
+                    missing.map_or(0, |&a| self.local[a as usize])
+                ),
                 None => format!("{what}: not possible in state {state}"),
                 Some(next) if i >= plan.completed => format!(
                     "{what} (indeterminate): would give state {}, but nothing then linearizes",

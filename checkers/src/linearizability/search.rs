@@ -58,6 +58,41 @@ pub(crate) struct Plan {
     /// For each indeterminate operation (from `completed` on), the previous
     /// one with an equal input, if any.
     pub(crate) twin: Vec<Option<u32>>,
+    /// Operations each one must follow ([`Model::implied_order`]), as
+    /// `after[start[op]..start[op + 1]]`; empty `start` means none.
+    ///
+    /// [`Model::implied_order`]: crate::model::Model::implied_order
+    pub(crate) after: Vec<u32>,
+    pub(crate) after_start: Vec<u32>,
+}
+
+impl Plan {
+    /// The operations `op` must follow.
+    pub(crate) fn after(&self, op: u32) -> &[u32] {
+        match self.after_start.get(op as usize..op as usize + 2) {
+            Some(&[a, b]) => &self.after[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Sets the orderings, as `(before, after)` pairs of local operations.
+    pub(crate) fn set_order(&mut self, mut pairs: Vec<(u32, u32)>) {
+        pairs.sort_unstable_by_key(|&(a, b)| (b, a));
+        pairs.dedup();
+        let n = self.call.len();
+        self.after_start = Vec::with_capacity(n + 1);
+        self.after = pairs.iter().map(|&(a, _)| a).collect();
+        let mut k = 0;
+        for op in 0..=n as u32 {
+            self.after_start.push(k as u32);
+            while k < pairs.len() && pairs[k].1 == op {
+                k += 1;
+            }
+        }
+        if pairs.is_empty() {
+            self.after_start.clear();
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,6 +127,10 @@ struct Level {
     inode: u32,
     /// Indeterminate candidates must be called by this time.
     limit: u64,
+    /// Whether the read-only shortcut was looked for; once it placed an
+    /// operation, nothing else is tried here.
+    looked: bool,
+    forced: bool,
 }
 
 const NOT_STARTED: u32 = u32::MAX;
@@ -253,7 +292,7 @@ impl<'a, S: Stepper> Search<'a, S> {
                     return Outcome::GaveUp;
                 }
             }
-            let Some(op) = self.next_candidate() else {
+            let Some(op) = self.next_candidate(sid) else {
                 // Every candidate failed: backtrack.
                 let Some(level) = self.levels.pop().filter(|l| l.op != ROOT) else {
                     return Outcome::Violation(std::mem::take(&mut self.best));
@@ -291,6 +330,8 @@ impl<'a, S: Stepper> Search<'a, S> {
             node,
             inode: NOT_STARTED,
             limit: 0,
+            looked: false,
+            forced: false,
         });
         node != self.head
     }
@@ -298,10 +339,26 @@ impl<'a, S: Stepper> Search<'a, S> {
     /// The next operation to try at the current level: the calls before the
     /// first return entry, in call order, then indeterminate operations
     /// called by that return.
-    fn next_candidate(&mut self) -> Option<u32> {
+    fn next_candidate(&mut self, sid: u32) -> Option<u32> {
         let (ihead, completed) = (self.ihead, self.plan.completed as u32);
         let chains = self.mode == Mode::Full;
         let level = self.levels.last_mut()?;
+        if !level.looked {
+            level.looked = true;
+            // Not right after an indeterminate operation: there only the
+            // operations that need it are tried, a different cut.
+            if level.op == ROOT || level.op < completed {
+                if let Some(op) = self.read_only_now(sid) {
+                    let level = self.levels.last_mut()?;
+                    level.forced = true;
+                    return Some(op);
+                }
+            }
+        }
+        let level = self.levels.last_mut()?;
+        if level.forced {
+            return None;
+        }
         let node = level.node;
         if node & 1 == 0 {
             level.node = self.next[node as usize];
@@ -325,9 +382,38 @@ impl<'a, S: Stepper> Search<'a, S> {
         Some(completed + k)
     }
 
+    /// A read-only candidate allowed in state `sid`, if any. Placing it now is
+    /// enough (an exchange argument): in any linearization from here it can
+    /// move to the front, since everything that returned before its call is
+    /// already placed (it is a candidate), and it changes no state, so every
+    /// other step sees the same state. So this configuration has a
+    /// linearization if and only if the one after it has.
+    fn read_only_now(&mut self, sid: u32) -> Option<u32> {
+        let mut node = self.next[self.head as usize];
+        while node & 1 == 0 {
+            let op = node / 2;
+            if self.stepper.read_only(op)
+                && self.follows_all(op)
+                && self.stepper.step(sid, op) == Some(sid)
+            {
+                return Some(op);
+            }
+            node = self.next[node as usize];
+        }
+        None
+    }
+
+    /// Whether every operation `op` must follow is placed.
+    fn follows_all(&self, op: u32) -> bool {
+        self.plan.after(op).iter().all(|&a| self.bits.contains(a))
+    }
+
     /// Steps `op` from `sid` and claims the resulting configuration; on
     /// success the operation's bit is set and its new state returned.
     fn try_place(&mut self, sid: u32, op: u32) -> Option<u32> {
+        if !self.follows_all(op) {
+            return None; // it would come before an operation it must follow
+        }
         if self.is_info(op) {
             if let Some(t) = self.plan.twin[op as usize - self.plan.completed] {
                 if !self.bits.contains(t) {

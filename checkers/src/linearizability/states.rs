@@ -17,6 +17,9 @@ pub(crate) trait Stepper {
     /// Steps `op` as if its result were unknown (indeterminate).
     fn step_unknown(&mut self, sid: u32, op: u32) -> Option<u32>;
     fn describe(&self, sid: u32) -> String;
+    /// Whether completed operation `op` leaves every state as it was
+    /// ([`Model::read_only`]).
+    fn read_only(&self, op: u32) -> bool;
     /// Estimated bytes held, from what is stored.
     fn bytes(&self) -> usize;
     /// The one component of the state that `op`'s step reads and writes,
@@ -41,6 +44,9 @@ pub(crate) struct Interned<'a, M: Model> {
     ids: FxHashMap<u64, u32>,
     same_hash: Vec<u32>,
     memo: Memo,
+    read_only: Vec<bool>,
+    /// What the states hold beyond their inline size.
+    state_heap: usize,
 }
 
 /// Transition memo: the last transition of each operation (the search asks
@@ -84,9 +90,15 @@ impl Memo {
 
 impl<'a, M: Model> Interned<'a, M> {
     pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
+        let read_only = ops
+            .iter()
+            .map(|o| o.output().is_some_and(|out| model.read_only(&o.input, out)))
+            .collect();
         let mut this = Interned {
             model,
             memo: Memo::new(2 * ops.len()),
+            read_only,
+            state_heap: 0,
             ops,
             states: Vec::new(),
             ids: FxHashMap::default(),
@@ -108,6 +120,7 @@ impl<'a, M: Model> Interned<'a, M> {
         let id = self.states.len() as u32;
         let older = self.ids.insert(hash, id).unwrap_or(DISALLOWED);
         self.same_hash.push(older);
+        self.state_heap += self.model.state_bytes(&state);
         self.states.push(state);
         id
     }
@@ -151,6 +164,10 @@ impl<M: Model> Stepper for Interned<'_, M> {
         self.model.describe_state(&self.states[sid as usize])
     }
 
+    fn read_only(&self, op: u32) -> bool {
+        self.read_only[op as usize]
+    }
+
     fn footprint(&self, _op: u32) -> Option<u32> {
         None
     }
@@ -164,6 +181,7 @@ impl<M: Model> Stepper for Interned<'_, M> {
         // on every machine and allocator): states at their inline size, a
         // hash-map entry as key + value + a control byte.
         self.states.len() * std::mem::size_of::<M::State>()
+            + self.state_heap
             + self.same_hash.len() * 4
             + self.ids.len() * 13
             + self.memo.bytes()
@@ -256,6 +274,10 @@ impl<M: Model> Stepper for Product<'_, M> {
             .map(|(k, &s)| format!("{k:?}={}", self.inner.describe(s)))
             .collect();
         format!("{{{}}}", parts.join(", "))
+    }
+
+    fn read_only(&self, op: u32) -> bool {
+        self.inner.read_only(op)
     }
 
     fn footprint(&self, op: u32) -> Option<u32> {

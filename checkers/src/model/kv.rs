@@ -34,46 +34,6 @@ pub enum KvOutput {
     Failed,
 }
 
-/// Indeterminate puts and appends whose value no read ever shows, on keys with
-/// no cas. Why dropping one keeps the verdict: if it took effect at some point,
-/// every read until the key is next overwritten would contain its value; none
-/// does, so no read falls in that window, and the appends in it only change
-/// state that the overwrite replaces (or that nothing reads). So a linearization
-/// with it becomes one without it, and an indeterminate operation may always be
-/// left out. A cas (even a failed one) observes the state, hence the exclusion.
-pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
-    use std::collections::BTreeMap;
-    let mut reads: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut has_cas: BTreeMap<&str, bool> = BTreeMap::new();
-    for (input, output) in ops {
-        let key = input.key.as_str();
-        match (&input.op, output) {
-            (KvOp::Cas { .. }, _) => {
-                has_cas.insert(key, true);
-            }
-            (KvOp::Get, Some(KvOutput::Value(Some(v)))) => reads.entry(key).or_default().push(v),
-            _ => {}
-        }
-    }
-    ops.iter()
-        .enumerate()
-        .filter(|(_, (input, output))| {
-            let value = match &input.op {
-                KvOp::Put(v) | KvOp::Append(v) => v,
-                _ => return false,
-            };
-            let key = input.key.as_str();
-            output.is_none()
-                && !value.is_empty()
-                && !has_cas.get(key).copied().unwrap_or(false)
-                && !reads
-                    .get(key)
-                    .is_some_and(|rs| rs.iter().any(|r| r.contains(value.as_str())))
-        })
-        .map(|(i, _)| i)
-        .collect()
-}
-
 /// One `Option<String>` per key, checked per key.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Kv;
@@ -84,7 +44,11 @@ impl Model for Kv {
     type State = Option<String>;
 
     fn unobservable(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
-        unobservable_writes(ops)
+        super::writes::unobservable_writes(ops)
+    }
+
+    fn implied_order(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::revealed_order(ops)
     }
 
     fn init(&self) -> Option<String> {
@@ -122,6 +86,14 @@ impl Model for Kv {
         Some(&input.key)
     }
 
+    fn read_only(&self, input: &KvInput, output: &KvOutput) -> bool {
+        read_only(input, output)
+    }
+
+    fn state_bytes(&self, state: &Option<String>) -> usize {
+        state.as_ref().map_or(0, String::len)
+    }
+
     fn describe_op(&self, input: &KvInput, output: Option<&KvOutput>) -> OpText {
         describe(input, output, |v| show(v.as_deref()))
     }
@@ -129,6 +101,14 @@ impl Model for Kv {
     fn describe_state(&self, state: &Option<String>) -> String {
         show(state.as_deref())
     }
+}
+
+/// A get, or a cas that did not match: shared by both kv models.
+pub(super) fn read_only(input: &KvInput, output: &KvOutput) -> bool {
+    matches!(
+        (&input.op, output),
+        (KvOp::Get, KvOutput::Value(_)) | (KvOp::Cas { .. }, KvOutput::Failed)
+    )
 }
 
 /// Shared by both kv models; `value` shows a get's result.

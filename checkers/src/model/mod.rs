@@ -9,6 +9,7 @@ use std::hash::Hash;
 mod kv;
 mod register;
 mod string_kv;
+mod writes;
 
 pub use kv::{Kv, KvInput, KvOp, KvOutput};
 pub use register::{Register, RegisterInput, RegisterOutput};
@@ -49,6 +50,32 @@ pub trait Model: Sync {
     /// operation could observe: the verdict is the same with or without them,
     /// so the search drops them. The default drops nothing.
     fn unobservable(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Whether the operation, with this observed output, leaves every state
+    /// as it was wherever it is allowed (a read, a failed cas). The search
+    /// then places such an operation as soon as it is allowed, without trying
+    /// it anywhere else: moving it earlier changes no other step. The default
+    /// claims nothing.
+    fn read_only(&self, _input: &Self::Input, _output: &Self::Output) -> bool {
+        false
+    }
+
+    /// Bytes a state holds beyond its inline size (a string's contents), for
+    /// the checker's memory estimate. The default: none.
+    fn state_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
+
+    /// Orderings every linearization has: `(a, b)` positions in `ops` (one
+    /// partition's operations, as for [`Model::unobservable`]) such that `a`
+    /// and `b` both take effect, `a` first. The search never places `b`
+    /// before `a`, and treats an indeterminate one as completed with an
+    /// unknown result, returning by the earliest return of an operation it
+    /// must precede. Wrong edges give wrong verdicts: each must follow from
+    /// the outputs alone. The default claims none.
+    fn implied_order(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<(usize, usize)> {
         Vec::new()
     }
 

@@ -54,6 +54,14 @@ impl Model for Register {
         }
     }
 
+    fn read_only(&self, input: &RegisterInput, output: &RegisterOutput) -> bool {
+        matches!(
+            (input, output),
+            (RegisterInput::Read, RegisterOutput::Read(_))
+                | (RegisterInput::Cas { .. }, RegisterOutput::Failed)
+        )
+    }
+
     fn describe_op(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> OpText {
         let num = |v: &Option<i64>| v.map_or("nil".to_string(), |v| v.to_string());
         let (f, value_in) = match input {

@@ -33,8 +33,20 @@ impl Model for StringKv {
         Some(&input.key)
     }
 
+    fn read_only(&self, input: &KvInput, output: &KvOutput) -> bool {
+        super::kv::read_only(input, output)
+    }
+
+    fn state_bytes(&self, state: &String) -> usize {
+        state.len()
+    }
+
     fn unobservable(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
-        super::kv::unobservable_writes(ops)
+        super::writes::unobservable_writes(ops)
+    }
+
+    fn implied_order(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::revealed_order(ops)
     }
 
     fn describe_op(&self, input: &KvInput, output: Option<&KvOutput>) -> OpText {
