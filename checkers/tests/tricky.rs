@@ -322,7 +322,7 @@ fn appends_read_late(shown: &[usize]) -> Vec<Operation<KvInput, KvOutput>> {
             input: kv("k", KvOp::Append(value(i))),
             call: 1 + i as u64,
             // Every third one is acknowledged, the rest time out.
-            ret: (i % 3 == 0).then(|| (1_000, KvOutput::Ok)),
+            ret: (i % 3 == 0).then_some((1_000, KvOutput::Ok)),
         });
     }
     let read: String = shown.iter().map(|&i| value(i)).collect();
