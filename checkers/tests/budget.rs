@@ -23,6 +23,7 @@ fn spec() -> gen::Spec {
         info: 0.02,
         seed: 5,
         mix: [8, 5, 2, 4, 1],
+        stale_read: false,
     }
 }
 

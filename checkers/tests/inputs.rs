@@ -335,6 +335,7 @@ fn exit_codes() {
         info: 0.05,
         seed: 3,
         mix: [8, 5, 2, 4, 1],
+        stale_read: false,
     };
     let big = write_temp("big.jsonl", gen::to_jsonl(&gen::generate(&spec)).as_bytes());
     let mut out_of_time = args(Format::Snapstorm, vec![big]);
@@ -351,6 +352,7 @@ fn budget_gives_unknown_never_ok() {
         info: 0.05,
         seed: 5,
         mix: [8, 5, 2, 4, 1],
+        stale_read: false,
     };
     let ops = parse_snapstorm(gen::to_jsonl(&gen::generate(&spec)).as_bytes()).expect("valid");
     for options in [

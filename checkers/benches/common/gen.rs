@@ -37,6 +37,9 @@ pub struct Spec {
     pub seed: u64,
     /// Relative weights of get, put, append, cas, delete.
     pub mix: [u64; 5],
+    /// One get, past the middle, returns the value its key held 20 writes
+    /// earlier (a stale read) instead of the current one.
+    pub stale_read: bool,
 }
 
 enum Ev {
@@ -82,6 +85,9 @@ pub fn generate(spec: &Spec) -> Vec<Event> {
     let mut out = Vec::new();
     let mut invoked = 0;
     let mut fresh = 0u64;
+    // Each key's earlier values, for the stale read.
+    let mut earlier: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    let mut stale_pending = spec.stale_read;
     while let Some(Reverse((t, _, e))) = queue.pop() {
         let ev = std::mem::replace(&mut evs[e], Ev::Return { op: usize::MAX });
         match ev {
@@ -93,7 +99,9 @@ pub fn generate(spec: &Spec) -> Vec<Event> {
                 let key = format!("k{}", rng.below(spec.keys as u64));
                 let process = process_of[client];
                 fresh += 1;
-                let value = format!("{process}.{fresh}");
+                // Every value starts with `+` and holds no other, so a read
+                // of appends shows which ones it holds, as the harness's do.
+                let value = format!("+{process}.{fresh}");
                 let total: u64 = spec.mix.iter().sum();
                 let mut pick = rng.below(total);
                 let f = (0..5)
@@ -113,7 +121,7 @@ pub fn generate(spec: &Spec) -> Vec<Event> {
                             store.get(&key).cloned()
                         } else {
                             Some(format!(
-                                "{}.{}",
+                                "+{}.{}",
                                 rng.below(50),
                                 fresh.saturating_sub(rng.below(50))
                             ))
@@ -166,7 +174,21 @@ pub fn generate(spec: &Spec) -> Vec<Event> {
             Ev::Apply { op } => {
                 let p = &mut ops[op];
                 let cur = store.get(&p.key).cloned();
+                let before = earlier.entry(p.key.clone()).or_default();
+                if p.f != Function::Get && !(p.f == Function::Cas && cur != arg_from(&p.arg)) {
+                    before.push(cur.clone());
+                }
                 match (&p.f, &p.arg) {
+                    (Function::Get, _) if stale_pending && op > spec.ops / 2 && !p.info => {
+                        let old = before.len().checked_sub(20).map(|i| before[i].clone());
+                        match old {
+                            Some(old) if old != cur => {
+                                p.result = Some(old);
+                                stale_pending = false;
+                            }
+                            _ => p.result = Some(cur),
+                        }
+                    }
                     (Function::Get, _) => p.result = Some(cur),
                     (Function::Put, Some(Value::String(v))) => {
                         store.insert(p.key.clone(), v.clone());
@@ -219,6 +241,14 @@ pub fn generate(spec: &Spec) -> Vec<Event> {
         e.index = i as u64;
     }
     out
+}
+
+/// A cas's expected value.
+fn arg_from(arg: &Option<Value>) -> Option<String> {
+    match arg {
+        Some(Value::Cas(from, _)) => from.clone(),
+        _ => None,
+    }
 }
 
 fn event(

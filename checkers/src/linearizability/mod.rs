@@ -287,20 +287,18 @@ fn check_part<M: Model>(
         .collect();
     let mut dropped = model.unobservable(&views);
     dropped.sort_unstable();
-    // Orderings the outputs imply, by history index; an indeterminate
-    // operation in one took effect, by the return of what it must precede.
+    // Orderings the outputs imply, by history index.
     let order: Vec<(usize, usize)> = (model.implied_order(&views).into_iter())
         .filter(|(a, b)| dropped.binary_search(a).is_err() && dropped.binary_search(b).is_err())
         .map(|(a, b)| (ids[a], ids[b]))
         .collect();
-    let deadline = deadlines(history, &order);
     let ids: Vec<usize> = ids
         .iter()
         .enumerate()
         .filter(|(pos, _)| dropped.binary_search(pos).is_err())
         .map(|(_, &i)| i)
         .collect();
-    let (local, mut plan) = plan_for(history, &ids, &deadline);
+    let (local, mut plan) = plan_for(history, &ids);
     if !order.is_empty() {
         let position: rustc_hash::FxHashMap<usize, u32> = (local.iter().enumerate())
             .map(|(l, &i)| (i, l as u32))
@@ -326,61 +324,13 @@ fn check_part<M: Model>(
     }
 }
 
-/// For each operation in an ordering `(before, after)` (history indices): the
-/// earliest return of a completed operation it must precede, directly or
-/// through others, or `u64::MAX` if none (it still took effect).
-fn deadlines<I, O>(
-    history: &[Operation<I, O>],
-    order: &[(usize, usize)],
-) -> rustc_hash::FxHashMap<usize, u64> {
-    let mut before: rustc_hash::FxHashMap<usize, Vec<usize>> = Default::default();
-    for &(a, b) in order {
-        before.entry(b).or_default().push(a);
-    }
-    // From the earliest-returning completed operation back along the
-    // orderings: the first deadline an operation gets is its least.
-    let mut completed: Vec<(u64, usize)> = (before.keys())
-        .filter_map(|&b| history[b].ret.as_ref().map(|r| (r.0, b)))
-        .collect();
-    completed.sort_unstable();
-    let mut deadline: rustc_hash::FxHashMap<usize, u64> = Default::default();
-    for (t, b) in completed {
-        let mut stack = vec![b];
-        while let Some(x) = stack.pop() {
-            for &a in before.get(&x).map_or(&[][..], Vec::as_slice) {
-                if let std::collections::hash_map::Entry::Vacant(e) = deadline.entry(a) {
-                    e.insert(t);
-                    stack.push(a);
-                }
-            }
-        }
-    }
-    for &(a, b) in order {
-        for x in [a, b] {
-            if history[x].ret.is_none() {
-                deadline.entry(x).or_insert(u64::MAX);
-            }
-        }
-    }
-    deadline
-}
-
 /// Local order of operations `ids`: completed ones by call time, then
-/// indeterminate ones; and the search plan over them. An indeterminate
-/// operation with a `deadline` (by history index) counts as completed,
-/// returning then (its result stays unknown to the model).
+/// indeterminate ones; and the search plan over them.
 fn plan_for<I: Eq + std::hash::Hash, O>(
     history: &[Operation<I, O>],
     ids: &[usize],
-    deadline: &rustc_hash::FxHashMap<usize, u64>,
 ) -> (Vec<usize>, Plan) {
-    let ret = |i: usize| {
-        let own = history[i].ret.as_ref().map(|r| r.0);
-        match (own, deadline.get(&i)) {
-            (Some(t), Some(&d)) => Some(t.min(d)),
-            (own, d) => own.or(d.copied()),
-        }
-    };
+    let ret = |i: usize| history[i].ret.as_ref().map(|r| r.0);
     let mut local = ids.to_vec();
     local.sort_by_key(|&i| (ret(i).is_none(), history[i].call, i));
     let completed = local.iter().filter(|&&i| ret(i).is_some()).count();

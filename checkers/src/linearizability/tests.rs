@@ -25,7 +25,7 @@ fn a_witness_must_hold_every_completed_operation_once_in_real_time_order() {
         reg(R::Write(2), 2, 3, O::Ok),
         reg(R::Read, 4, 5, O::Read(Some(2))),
     ];
-    let (local, plan) = plan_for(&history, &[0, 1, 2], &Default::default());
+    let (local, plan) = plan_for(&history, &[0, 1, 2]);
     let mut stepper = Interned::new(&Register, local.iter().map(|&i| &history[i]).collect());
     assert!(is_linearization(&plan, &mut stepper, &[0, 1, 2]));
     // Write 1 returned before write 2 was called.
@@ -77,7 +77,7 @@ fn parts_merge_in_real_time_order_or_not_at_all() {
         get("x", 4, 5, "a"),
         get("y", 6, 7, "b"),
     ];
-    let (_, plan) = plan_for(&history, &[0, 1, 2, 3], &Default::default());
+    let (_, plan) = plan_for(&history, &[0, 1, 2, 3]);
     assert_eq!(
         merge(&plan, &[vec![0, 2], vec![1, 3]]),
         Some(vec![0, 1, 2, 3])
@@ -106,7 +106,7 @@ fn three_keys(last_read: &str) -> Vec<Operation<KvInput, KvOutput>> {
 
 fn find_in(history: &[Operation<KvInput, KvOutput>]) -> Found {
     let ids: Vec<usize> = (0..history.len()).collect();
-    let (local, plan) = plan_for(history, &ids, &Default::default());
+    let (local, plan) = plan_for(history, &ids);
     let make = |ops| Product::new(&StringKv, ops);
     let mut whole = make(local.iter().map(|&i| &history[i]).collect());
     find(history, &local, &plan, &mut whole, &make, &unlimited())

@@ -71,10 +71,9 @@ pub trait Model: Sync {
     /// Orderings every linearization has: `(a, b)` positions in `ops` (one
     /// partition's operations, as for [`Model::unobservable`]) such that `a`
     /// and `b` both take effect, `a` first. The search never places `b`
-    /// before `a`, and treats an indeterminate one as completed with an
-    /// unknown result, returning by the earliest return of an operation it
-    /// must precede. Wrong edges give wrong verdicts: each must follow from
-    /// the outputs alone. The default claims none.
+    /// before `a` (so an indeterminate `a` must be placed for `b` to be).
+    /// Wrong edges give wrong verdicts: each must follow from the outputs
+    /// alone. The default claims none.
     fn implied_order(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<(usize, usize)> {
         Vec::new()
     }

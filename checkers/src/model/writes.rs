@@ -13,35 +13,76 @@ use std::collections::BTreeMap;
 /// with it becomes one without it, and an indeterminate operation may always be
 /// left out. A cas (even a failed one) observes the state, hence the exclusion.
 pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
-    let mut reads: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut has_cas: BTreeMap<&str, bool> = BTreeMap::new();
-    for (input, output) in ops {
-        let key = input.key.as_str();
-        match (&input.op, output) {
-            (KvOp::Cas { .. }, _) => {
-                has_cas.insert(key, true);
+    let mut dropped = Vec::new();
+    for positions in by_key(ops).values() {
+        if positions
+            .iter()
+            .any(|&i| matches!(ops[i].0.op, KvOp::Cas { .. }))
+        {
+            continue;
+        }
+        let reads: Vec<&str> = (positions.iter())
+            .filter_map(|&i| match (&ops[i].0.op, ops[i].1) {
+                (KvOp::Get, Some(KvOutput::Value(Some(v)))) => Some(v.as_str()),
+                _ => None,
+            })
+            .collect();
+        // With the marker form a state holds a value only as a whole piece
+        // (`+1091` does not show `+109`); without it, as any substring.
+        let marker = marker_of(ops, positions);
+        let pieces: rustc_hash::FxHashSet<&[u8]> = match marker {
+            Some(m) => reads
+                .iter()
+                .flat_map(|r| pieces_of(r.as_bytes(), m))
+                .collect(),
+            None => Default::default(),
+        };
+        let shown = |v: &str| match marker {
+            Some(_) => pieces.contains(v.as_bytes()),
+            None => reads.iter().any(|r| r.contains(v)),
+        };
+        for &i in positions {
+            let (KvOp::Put(v) | KvOp::Append(v)) = &ops[i].0.op else {
+                continue;
+            };
+            if ops[i].1.is_none() && !v.is_empty() && !shown(v) {
+                dropped.push(i);
             }
-            (KvOp::Get, Some(KvOutput::Value(Some(v)))) => reads.entry(key).or_default().push(v),
-            _ => {}
         }
     }
-    ops.iter()
-        .enumerate()
-        .filter(|(_, (input, output))| {
-            let value = match &input.op {
-                KvOp::Put(v) | KvOp::Append(v) => v,
-                _ => return false,
-            };
-            let key = input.key.as_str();
-            output.is_none()
-                && !value.is_empty()
-                && !has_cas.get(key).copied().unwrap_or(false)
-                && !reads
-                    .get(key)
-                    .is_some_and(|rs| rs.iter().any(|r| r.contains(value.as_str())))
-        })
-        .map(|(i, _)| i)
-        .collect()
+    dropped.sort_unstable();
+    dropped
+}
+
+/// Positions of `ops` by key.
+fn by_key<'a>(ops: &[(&'a KvInput, Option<&KvOutput>)]) -> BTreeMap<&'a str, Vec<usize>> {
+    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (input, _)) in ops.iter().enumerate() {
+        by_key.entry(input.key.as_str()).or_default().push(i);
+    }
+    by_key
+}
+
+/// The marker byte `m` of a key's writes, if every non-empty value written
+/// (by a put, append or cas) starts with `m` and holds no other `m`.
+fn marker_of(ops: &[(&KvInput, Option<&KvOutput>)], positions: &[usize]) -> Option<u8> {
+    let mut values = (positions.iter()).filter_map(|&i| match &ops[i].0.op {
+        KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas { to: v, .. } if !v.is_empty() => {
+            Some(v.as_bytes())
+        }
+        _ => None,
+    });
+    let m = values.clone().next()?[0];
+    values
+        .all(|v| v[0] == m && !v[1..].contains(&m))
+        .then_some(m)
+}
+
+/// A read's value split before each marker byte.
+fn pieces_of(read: &[u8], marker: u8) -> impl Iterator<Item = &[u8]> {
+    let starts = (0..read.len()).filter(move |&k| read[k] == marker);
+    let ends = starts.clone().skip(1).chain([read.len()]);
+    starts.zip(ends).map(move |(a, b)| &read[a..b])
 }
 
 /// The order that reads reveal: `(a, b)` positions in `ops` such that in
@@ -56,32 +97,23 @@ pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<
 /// read, its identified values took effect in the order shown, all before the
 /// read: an edge between each consecutive pair and from the last to the read.
 /// Empty values add nothing to a state and are ignored; a key whose values do
-/// not have the marker form gets no edges.
+/// not have the marker form gets no edges. Reads also come before the writes
+/// of their epoch they do not show (see [`epoch_edges`]).
 pub(super) fn revealed_order(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
     use rustc_hash::{FxHashMap, FxHashSet};
-    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, (input, _)) in ops.iter().enumerate() {
-        by_key.entry(input.key.as_str()).or_default().push(i);
-    }
     let mut edges: FxHashSet<(usize, usize)> = FxHashSet::default();
-    for positions in by_key.values() {
-        let values: Vec<(&[u8], usize)> = positions
-            .iter()
-            .filter_map(|&i| match &ops[i].0.op {
-                KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas { to: v, .. } => Some((v.as_bytes(), i)),
-                _ => None,
-            })
-            .filter(|(v, _)| !v.is_empty())
-            .collect();
-        let Some(marker) = values.first().map(|(v, _)| v[0]) else {
+    for positions in by_key(ops).values() {
+        let Some(marker) = marker_of(ops, positions) else {
             continue;
         };
-        if !values
-            .iter()
-            .all(|(v, _)| v[0] == marker && !v[1..].contains(&marker))
-        {
-            continue;
-        }
+        let values: Vec<(&[u8], usize)> = (positions.iter())
+            .filter_map(|&i| match &ops[i].0.op {
+                KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas { to: v, .. } if !v.is_empty() => {
+                    Some((v.as_bytes(), i))
+                }
+                _ => None,
+            })
+            .collect();
         // A value written once, by its write.
         let mut writers: FxHashMap<&[u8], Option<usize>> = FxHashMap::default();
         for &(v, i) in &values {
@@ -93,18 +125,17 @@ pub(super) fn revealed_order(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usiz
         let identified: FxHashMap<&[u8], usize> = (writers.into_iter())
             .filter_map(|(v, w)| Some((v, w?)))
             .collect();
+        // Each read's pieces: the identified write, or `None`.
+        let mut reads: Vec<(usize, Vec<Option<usize>>)> = Vec::new();
         for &r in positions {
             let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
                 continue;
             };
-            let read = read.as_bytes();
-            let starts = (0..read.len()).filter(|&k| read[k] == marker);
-            let ends = starts.clone().skip(1).chain([read.len()]);
+            let pieces: Vec<Option<usize>> = pieces_of(read.as_bytes(), marker)
+                .map(|piece| identified.get(piece).copied())
+                .collect();
             let mut last = None;
-            for (a, b) in starts.zip(ends) {
-                let Some(&w) = identified.get(&read[a..b]) else {
-                    continue;
-                };
+            for &w in pieces.iter().flatten() {
                 if let Some(prev) = last {
                     edges.insert((prev, w));
                 }
@@ -113,9 +144,46 @@ pub(super) fn revealed_order(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usiz
             if let Some(prev) = last {
                 edges.insert((prev, r));
             }
+            reads.push((r, pieces));
         }
+        epoch_edges(ops, &reads, &mut edges);
     }
     let mut edges: Vec<(usize, usize)> = edges.into_iter().collect();
     edges.sort_unstable();
     edges
+}
+
+/// Reads against the writes of their *epoch*: a read whose first piece is
+/// an identified put or cas `P` shows a state last set by `P`. Take the
+/// read of the epoch that shows the most pieces, `P W1 … Wm`: each `Wi` took
+/// effect after `P` with no set between. A read of the epoch that does not
+/// show some `Wi` therefore came before it (had `Wi` come first, the read,
+/// being after `P` with no set between either, would show it): an edge from
+/// the read to the first such `Wi` (the later ones follow it already).
+fn epoch_edges(
+    ops: &[(&KvInput, Option<&KvOutput>)],
+    reads: &[(usize, Vec<Option<usize>>)],
+    edges: &mut rustc_hash::FxHashSet<(usize, usize)>,
+) {
+    let root = |pieces: &[Option<usize>]| {
+        let p = (*pieces.first()?)?;
+        matches!(ops[p].0.op, KvOp::Put(_) | KvOp::Cas { .. }).then_some(p)
+    };
+    let mut longest: rustc_hash::FxHashMap<usize, &[Option<usize>]> = Default::default();
+    for (_, pieces) in reads {
+        if let Some(p) = root(pieces) {
+            let best = longest.entry(p).or_insert(pieces);
+            if pieces.len() > best.len() {
+                *best = pieces;
+            }
+        }
+    }
+    for (r, pieces) in reads {
+        let Some(p) = root(pieces) else { continue };
+        let shown: rustc_hash::FxHashSet<usize> = pieces.iter().flatten().copied().collect();
+        let later = longest[&p].iter().flatten().find(|w| !shown.contains(w));
+        if let Some(&w) = later {
+            edges.insert((*r, w));
+        }
+    }
 }
