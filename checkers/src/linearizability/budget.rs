@@ -6,8 +6,11 @@
 //!   every search of a partition (the pairs search, the complete one, and
 //!   the part searches of a check without the split);
 //! - *memory*: the bytes the searches hold at once, estimated from what they
-//!   store (explored configurations, interned states at their inline size,
-//!   transition memos, the search path), not asked of the OS.
+//!   store (explored configurations, interned states with their contents,
+//!   transition memos, the search path) at the capacity of each vector, hash
+//!   map and string, not asked of the OS. Capacities follow from the
+//!   sequence of insertions alone, so they are the same on every machine for
+//!   one build; the allocator's own overhead is not counted.
 //!
 //! Each partition (key) has its own budget, and is searched by one thread
 //! from start to end, so its outcome does not depend on the others or on
@@ -21,16 +24,30 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Search steps a partition may take by default: 34× the most a measured
+/// Search steps a partition may take by default: 26× the most a measured
 /// history needs (one key of the benchmark's generated 100k-operation
-/// history, 29.1 M), 400× Porcupine's c50-ok without the split (2.4 M);
-/// see the README's "The checker's budget".
+/// register history, 38 M); see the README's "The checker's budget".
 pub const DEFAULT_MAX_STEPS: u64 = 1_000_000_000;
 
 /// Bytes (the checker's estimate) a partition's searches may hold at once by
-/// default: 70× the most a measured history needs (c50-ok without the
-/// split, 14 MiB).
+/// default; see the README's "The checker's budget" for what measured
+/// histories need.
 pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+
+/// Bytes a vector's buffer holds.
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
+/// Bytes a hash map's table holds: its buckets (a power of two, at most 7/8
+/// full) with one control byte each.
+pub(crate) fn map_bytes<K, V, S>(m: &std::collections::HashMap<K, V, S>) -> usize {
+    if m.capacity() == 0 {
+        return 0;
+    }
+    let buckets = (m.capacity() * 8 / 7).next_power_of_two();
+    buckets * (std::mem::size_of::<(K, V)>() + 1)
+}
 
 /// Which budget ran out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

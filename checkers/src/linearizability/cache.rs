@@ -4,6 +4,7 @@
 //! mixed with the state id) and compared exactly, so a hash collision can
 //! never prune a configuration that was not explored. Sets are stored in the
 //! compact form of [`Bits::encode`], in one arena.
+use super::budget::{map_bytes, vec_bytes};
 use rustc_hash::FxHashMap;
 
 /// The linearized set of a partition's operations: completed ones in words
@@ -99,7 +100,7 @@ impl Bits {
     }
 
     pub(crate) fn bytes(&self) -> usize {
-        self.words.len() * 8
+        vec_bytes(&self.words)
     }
 }
 
@@ -175,11 +176,9 @@ impl Cache {
         self.entries.len()
     }
 
-    /// Estimated from what is stored (lengths, not capacities): each
-    /// entry, its key words and a hash-map slot (key, value, control byte).
+    /// At capacity (see `budget`): the entries, their key words and the
+    /// hash table.
     pub(crate) fn bytes(&self) -> usize {
-        self.arena.len() * 8
-            + self.entries.len() * std::mem::size_of::<Entry>()
-            + self.heads.len() * 13
+        vec_bytes(&self.arena) + vec_bytes(&self.entries) + map_bytes(&self.heads)
     }
 }

@@ -505,14 +505,14 @@ impl<'a, S: Stepper> Search<'a, S> {
         }
     }
 
-    /// Reports memory use (estimated from what is stored, so the same on
-    /// every machine) to the partition's budget and checks it.
+    /// Reports memory use (estimated from what is stored, at capacity, so
+    /// the same on every machine) to the partition's budget and checks it.
     fn account(&mut self) -> Result<(), Stop> {
         let now = self.cache.bytes()
             + self.stepper.bytes()
-            + self.levels.len() * std::mem::size_of::<Level>()
+            + super::budget::vec_bytes(&self.levels)
             + self.bits.bytes()
-            + self.best.len() * 4;
+            + super::budget::vec_bytes(&self.best);
         self.budget.update(&mut self.memory_reported, now);
         self.budget.check()
     }

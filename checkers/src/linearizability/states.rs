@@ -4,6 +4,7 @@
 //! Backtracking revisits the same transitions many times; for string states
 //! (appends) a step allocates, so memoising it pays. Comparing and hashing ids
 //! instead of states also keeps the configuration cache cheap.
+use super::budget::{map_bytes, vec_bytes};
 use super::Operation;
 use crate::model::Model;
 use rustc_hash::FxHashMap;
@@ -84,7 +85,7 @@ impl Memo {
     }
 
     fn bytes(&self) -> usize {
-        self.last.len() * 8 + self.map.len() * 13
+        vec_bytes(&self.last) + map_bytes(&self.map)
     }
 }
 
@@ -177,13 +178,12 @@ impl<M: Model> Stepper for Interned<'_, M> {
     }
 
     fn bytes(&self) -> usize {
-        // Estimated from what is stored (lengths, not capacities, so the same
-        // on every machine and allocator): states at their inline size, a
-        // hash-map entry as key + value + a control byte.
-        self.states.len() * std::mem::size_of::<M::State>()
+        // See `budget`: capacities, the same on every machine.
+        vec_bytes(&self.states)
             + self.state_heap
-            + self.same_hash.len() * 4
-            + self.ids.len() * 13
+            + vec_bytes(&self.same_hash)
+            + map_bytes(&self.ids)
+            + vec_bytes(&self.read_only)
             + self.memo.bytes()
     }
 }
@@ -289,10 +289,12 @@ impl<M: Model> Stepper for Product<'_, M> {
     }
 
     fn bytes(&self) -> usize {
-        let per_vector = self.keys.len() * 4 + 16;
+        // Each vector is stored twice: in `vectors` and as a key of `ids`.
+        let per_vector = 2 * self.keys.len() * 4;
         self.inner.bytes()
+            + vec_bytes(&self.vectors)
             + self.vectors.len() * per_vector
-            + self.ids.len() * 20
+            + map_bytes(&self.ids)
             + self.memo.bytes()
     }
 }

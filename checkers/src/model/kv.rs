@@ -91,7 +91,7 @@ impl Model for Kv {
     }
 
     fn state_bytes(&self, state: &Option<String>) -> usize {
-        state.as_ref().map_or(0, String::len)
+        state.as_ref().map_or(0, String::capacity)
     }
 
     fn describe_op(&self, input: &KvInput, output: Option<&KvOutput>) -> OpText {

@@ -62,7 +62,7 @@ pub trait Model: Sync {
         false
     }
 
-    /// Bytes a state holds beyond its inline size (a string's contents), for
+    /// Bytes a state holds beyond its inline size (a string's capacity), for
     /// the checker's memory estimate. The default: none.
     fn state_bytes(&self, _state: &Self::State) -> usize {
         0

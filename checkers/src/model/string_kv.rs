@@ -38,7 +38,7 @@ impl Model for StringKv {
     }
 
     fn state_bytes(&self, state: &String) -> usize {
-        state.len()
+        state.capacity()
     }
 
     fn unobservable(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
