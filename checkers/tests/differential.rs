@@ -238,8 +238,8 @@ enum Values {
     /// the order of the appends it shows (the search follows it). A corrupted
     /// read may show two of them swapped.
     Fresh,
-    /// A fresh `<t` per write: `<1` is a prefix of `<12`, so some values
-    /// cannot be told apart in a read and must not be used for the order.
+    /// A fresh `<t` per write: `<1` is a prefix of `<12`, so a read's pieces
+    /// must be matched whole, never as substrings.
     Prefixed,
 }
 
@@ -522,8 +522,8 @@ proptest! {
         prop_assert_eq!(ours(&Kv, &ops, false), brute_force_per_key(&ops), "whole, history {:#?}", ops);
     }
 
-    /// Values where one can be a prefix of another (`<1`, `<12`): the order a
-    /// read shows is used only for the values it cannot confuse.
+    /// Values where one can be a prefix of another (`<1`, `<12`): a read of
+    /// `<12` neither shows nor orders `<1`.
     #[test]
     fn prefixed_values_agree_with_brute_force(actions in actions(150), keys in 1u8..=2, clients in 3u8..=5) {
         let mut ops = kv_history_with(&actions, keys, clients, Values::Prefixed);
