@@ -291,3 +291,35 @@ fn fuzz_knobs_reach_every_seed_are_recorded_and_replay_exactly() {
         assert!(!bad.join("campaign.json").exists());
     }
 }
+
+/// `fuzz --save-regressions` follows `regress add`'s rules: a curated entry
+/// describing another run of the same scenario, seed and mutant is left as
+/// it is (comment, checker and note intact), and the summary says so.
+#[test]
+fn save_regressions_keeps_curated_entries() {
+    let corpus = scratch("save-regressions-corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let name = "all-crash-seed1-forget-snapshot-on-boot.toml";
+    let curated = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regressions")
+        .join(name);
+    let text = std::fs::read_to_string(&curated).unwrap();
+    std::fs::write(corpus.join(name), &text).unwrap();
+    let out = scratch("save-regressions-campaign");
+    let output = snapstorm()
+        .args(["fuzz", "--scenario", "all-crash", "--seeds", "1..1"])
+        .args(["--bug", "forget-snapshot-on-boot", "--duration", "30"])
+        .arg("--out")
+        .arg(&out)
+        .arg("--save-regressions")
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(std::fs::read_to_string(corpus.join(name)).unwrap(), text);
+    assert!(
+        stdout.contains("NOT added") && stdout.contains("--force replaces it"),
+        "{stdout}"
+    );
+}

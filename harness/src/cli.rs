@@ -151,7 +151,9 @@ struct FuzzArgs {
     /// Keep the run directories of passing seeds too.
     #[arg(long)]
     keep_passing: bool,
-    /// Save every invalid seed as an entry of the regression corpus in DIR.
+    /// Add the campaign's judged failures to the regression corpus in DIR,
+    /// as `regress add CAMPAIGN --corpus DIR` does (re-run first; an entry of
+    /// another run is kept, not overwritten).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "regressions")]
     save_regressions: Option<PathBuf>,
     /// Campaign directory (default store/fuzz-<scenario>-<first>-<last>/).

@@ -227,27 +227,6 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         vacuous,
         knobs: cfg.knobs.clone(),
     };
-    if let Some(dir) = &cfg.save_regressions {
-        for f in campaign.failures.iter().filter(|f| f.outcome == "invalid") {
-            let entry = crate::regressions::Regression {
-                scenario: cfg.scenario.clone(),
-                seed: f.seed,
-                duration: cfg.duration_secs,
-                nodes: cfg.knobs.nodes,
-                bugs: cfg.bugs.clone(),
-                snapshot_threshold: cfg.knobs.snapshot_threshold,
-                trailing_logs: cfg.knobs.trailing_logs,
-                workload: cfg.knobs.workload.clone(),
-                expect: "invalid".into(),
-                checker: f.failing_checkers.first().cloned(),
-                note: format!(
-                    "found by snapstorm fuzz: {}",
-                    f.detail.chars().take(200).collect::<String>()
-                ),
-            };
-            crate::regressions::save(dir, &entry)?;
-        }
-    }
     let json = serde_json::to_string_pretty(&campaign).expect("campaign serialises");
     let write = |name: &str, text: String| {
         let p = cfg.out.join(name);
@@ -256,6 +235,12 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     write("campaign.json", json + "\n")?;
     write("junit.xml", junit(&campaign))?;
     reports::write_campaign_report(&cfg.out).map_err(|e| e.to_string())?;
+    if let Some(dir) = &cfg.save_regressions {
+        // `regress add`'s rules: each entry re-run first, the mutant's own
+        // checker preferred, an entry of another run never overwritten.
+        let (_, summary) = crate::promote::add_campaign(&cfg.out, dir);
+        crate::cli::print_out(&summary);
+    }
     Ok(campaign)
 }
 

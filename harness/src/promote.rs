@@ -220,6 +220,26 @@ fn run_dirs(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
 
 pub fn main(cmd: RegressCommand) -> i32 {
     let RegressCommand::Add(args) = cmd;
+    let (code, text) = add(&args);
+    crate::cli::print_out(&text);
+    code
+}
+
+/// What `fuzz --save-regressions DIR` does once its campaign is written: the
+/// same as `regress add CAMPAIGN --corpus DIR` (each entry re-run first, an
+/// entry describing another run kept unless `--force`). The exit code and the
+/// summary.
+pub fn add_campaign(campaign: &Path, corpus: &Path) -> (i32, String) {
+    add(&AddArgs {
+        dirs: vec![campaign.to_path_buf()],
+        corpus: corpus.to_path_buf(),
+        no_verify: false,
+        force: false,
+    })
+}
+
+/// `regress add`: the exit code and the summary.
+fn add(args: &AddArgs) -> (i32, String) {
     let mut runs = Vec::new();
     let mut text = String::new();
     for d in &args.dirs {
@@ -230,41 +250,32 @@ pub fn main(cmd: RegressCommand) -> i32 {
                     text.push_str(&format!("  skipped {s}\n"));
                 }
             }
-            Err(e) => {
-                eprintln!("snapstorm regress add: {e}");
-                return 2;
-            }
+            Err(e) => return (2, format!("snapstorm regress add: {e}\n")),
         }
     }
     let mut entries = Vec::new();
     for run in &runs {
         match crate::replay::load_config(run) {
             Ok((r, _)) => entries.push((run, entry_for(&r, run))),
-            Err(e) => {
-                eprintln!("snapstorm regress add: {e}");
-                return 2;
-            }
+            Err(e) => return (2, format!("snapstorm regress add: {e}\n")),
         }
     }
     let (mut code, mut added) = (0, 0);
     for (run, e) in &entries {
-        let (line, saved) = add_one(e, run, &args);
+        let (line, saved) = add_one(e, run, args);
         text.push_str(&line);
         match saved {
             Ok(true) => added += 1,
             Ok(false) => code = 1,
-            Err(e) => {
-                eprintln!("snapstorm regress add: {e}");
-                return 2;
-            }
+            Err(e) => return (2, format!("snapstorm regress add: {e}\n")),
         }
     }
-    crate::cli::print_out(&format!(
+    let summary = format!(
         "regression corpus {}: {added} of {} runs in it\n{text}",
         args.corpus.display(),
         runs.len()
-    ));
-    code
+    );
+    (code, summary)
 }
 
 #[cfg(test)]
