@@ -238,8 +238,10 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     if let Some(dir) = &cfg.save_regressions {
         // `regress add`'s rules: each entry re-run first, the mutant's own
         // checker preferred, an entry of another run never overwritten.
-        let (_, summary) = crate::promote::add_campaign(&cfg.out, dir);
-        crate::cli::print_out(&summary);
+        match crate::promote::add_campaign(&cfg.out, dir) {
+            (2, error) => return Err(error.trim_end().to_string()),
+            (_, summary) => crate::cli::print_out(&summary),
+        }
     }
     Ok(campaign)
 }

@@ -221,7 +221,11 @@ fn run_dirs(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
 pub fn main(cmd: RegressCommand) -> i32 {
     let RegressCommand::Add(args) = cmd;
     let (code, text) = add(&args);
-    crate::cli::print_out(&text);
+    if code == 2 {
+        eprint!("{text}"); // bad input: the error, on stderr
+    } else {
+        crate::cli::print_out(&text);
+    }
     code
 }
 
