@@ -3,7 +3,7 @@
 //! the run directory.
 use crate::cluster::{Cluster, ClusterSpec, Unconverged};
 use crate::knobs::{self, KnobError};
-use crate::nemesis::{FaultRecord, Nemesis, Planned};
+use crate::nemesis::{Fault, FaultRecord, Nemesis, Planned};
 use crate::overrides::Overrides;
 use crate::results::{CheckerResult, Hashes, RecordedConfig, Results, Stats, Verdict};
 use crate::scenario::{self, Evidence, Scenario, Setup};
@@ -190,10 +190,19 @@ fn finding_result(f: &invariants::Finding) -> CheckerResult {
 /// steps down within two check-quorum periods (one election timeout each) of
 /// losing its majority, plus two ticks and the message latency and two
 /// simulation steps of slack; clients going without any successful operation
-/// for two election timeouts is an unavailability window.
-fn availability_timing(spec: &ClusterSpec) -> invariants::Timing {
+/// for two election timeouts is an unavailability window. The latency is the
+/// most any latency fault of the plan allows (swarm seed 314998: a follower's
+/// last answer before it halted arrived up to 400 ms late, and the leader
+/// stepped down 20 ms after a bound built on the 75 ms base).
+fn availability_timing(spec: &ClusterSpec, plan: &[Planned]) -> invariants::Timing {
     let election = spec.tick * spec.election_tick;
-    let step_down = election * 2 + spec.tick * 2 + spec.max_latency + spec.step * 2;
+    let latency = (plan.iter())
+        .filter_map(|p| match p.fault {
+            Fault::Latency { max_ms } => Some(Duration::from_millis(max_ms)),
+            _ => None,
+        })
+        .fold(spec.max_latency, Duration::max);
+    let step_down = election * 2 + spec.tick * 2 + latency + spec.step * 2;
     invariants::Timing {
         step_down_ns: step_down.as_nanos() as u64,
         window_ns: (election * 2).as_nanos() as u64,
@@ -272,6 +281,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         workload,
         plan,
     } = build(cfg, scenario)?;
+    let timing = availability_timing(&spec, &plan);
 
     // Probes count what the simulation does; they are taken before any checker runs.
     raftkv::probe::reset();
@@ -347,14 +357,13 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
         },
         initial_voters: &nodes,
         network: Some(&network.states),
-        timing: Some(availability_timing(&spec)),
+        timing: Some(timing),
     };
     let t = std::time::Instant::now(); // determinism-ok: timing only
     for finding in invariants::check_all(&run_data) {
         checkers.push((finding.check, finding_result(&finding)));
     }
     let inv_wall = t.elapsed();
-    let timing = availability_timing(&spec);
     let unavailable = invariants::unavailability_windows(&run_data, timing.window_ns);
 
     let evidence: Vec<(String, bool)> = scenario
