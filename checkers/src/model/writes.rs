@@ -29,7 +29,7 @@ pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<
             .collect();
         // With the marker form a state holds a value only as a whole piece
         // (`+1091` does not show `+109`); without it, as any substring.
-        let marker = marker_of(ops, positions);
+        let marker = marker_of(&written(ops, positions));
         let pieces: rustc_hash::FxHashSet<&[u8]> = match marker {
             Some(m) => reads
                 .iter()
@@ -63,18 +63,28 @@ fn by_key<'a>(ops: &[(&'a KvInput, Option<&KvOutput>)]) -> BTreeMap<&'a str, Vec
     by_key
 }
 
-/// The marker byte `m` of a key's writes, if every non-empty value written
-/// (by a put, append or cas) starts with `m` and holds no other `m`.
-fn marker_of(ops: &[(&KvInput, Option<&KvOutput>)], positions: &[usize]) -> Option<u8> {
-    let mut values = (positions.iter()).filter_map(|&i| match &ops[i].0.op {
-        KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas { to: v, .. } if !v.is_empty() => {
-            Some(v.as_bytes())
-        }
-        _ => None,
-    });
-    let m = values.clone().next()?[0];
-    values
-        .all(|v| v[0] == m && !v[1..].contains(&m))
+/// The non-empty values written to a key (by a put, append or cas), with
+/// their positions.
+fn written<'a>(
+    ops: &[(&'a KvInput, Option<&KvOutput>)],
+    positions: &[usize],
+) -> Vec<(&'a [u8], usize)> {
+    (positions.iter())
+        .filter_map(|&i| match &ops[i].0.op {
+            KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas { to: v, .. } if !v.is_empty() => {
+                Some((v.as_bytes(), i))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The marker byte `m` of a key's written values, if every one starts with
+/// `m` and holds no other `m`.
+fn marker_of(values: &[(&[u8], usize)]) -> Option<u8> {
+    let m = values.first()?.0[0];
+    (values.iter())
+        .all(|(v, _)| v[0] == m && !v[1..].contains(&m))
         .then_some(m)
 }
 
@@ -103,17 +113,10 @@ pub(super) fn revealed_order(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usiz
     use rustc_hash::{FxHashMap, FxHashSet};
     let mut edges: FxHashSet<(usize, usize)> = FxHashSet::default();
     for positions in by_key(ops).values() {
-        let Some(marker) = marker_of(ops, positions) else {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
             continue;
         };
-        let values: Vec<(&[u8], usize)> = (positions.iter())
-            .filter_map(|&i| match &ops[i].0.op {
-                KvOp::Put(v) | KvOp::Append(v) | KvOp::Cas { to: v, .. } if !v.is_empty() => {
-                    Some((v.as_bytes(), i))
-                }
-                _ => None,
-            })
-            .collect();
         // A value written once, by its write.
         let mut writers: FxHashMap<&[u8], Option<usize>> = FxHashMap::default();
         for &(v, i) in &values {
