@@ -22,10 +22,40 @@ def jobs():
     return out
 
 
+def cpus(quantity):
+    """A CPU quantity ("2", "1500m") in whole CPUs, rounded up, as the
+    downward API gives it with divisor 1."""
+    q = str(quantity)
+    milli = int(q[:-1]) if q.endswith("m") else int(float(q) * 1000)
+    return -(-milli // 1000)
+
+
+def env_value(c, e):
+    """An env var as the kubelet would set it: a value, or the container's
+    CPU request through the downward API."""
+    ref = e.get("valueFrom", {}).get("resourceFieldRef")
+    if ref is None:
+        return e.get("value", "")
+    assert ref["resource"] == "requests.cpu" and ref.get("containerName") == c["name"], ref
+    assert str(ref.get("divisor", "1")) == "1", ref
+    return str(cpus(c["resources"]["requests"]["cpu"]))
+
+
 def container(job):
     c = job["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+    env = {e["name"]: env_value(c, e) for e in c.get("env", [])}
     return c["command"] + c["args"], env
+
+
+def unprivileged(job):
+    """The pod runs as a non-root user and the container cannot escalate."""
+    pod = job["spec"]["template"]["spec"]
+    sc = pod.get("securityContext", {})
+    name = job["metadata"]["name"]
+    assert sc.get("runAsNonRoot") is True and sc.get("runAsUser", 0) > 0, f"{name}: pod not non-root: {sc}"
+    for c in pod["containers"]:
+        csc = c.get("securityContext", {})
+        assert csc.get("allowPrivilegeEscalation") is False, f"{name}/{c['name']}: {csc}"
 
 
 def run(argv, env, expect, what):
@@ -53,13 +83,31 @@ def campaign(binary, shards, overrides, merge_expect):
         return c, text
 
 
+def pinned_toolchain():
+    """The image builds with the toolchain rust-toolchain.toml pins."""
+    import re
+
+    with open("rust-toolchain.toml") as f:
+        channel = re.search(r'^channel = "([^"]+)"', f.read(), re.M).group(1)
+    with open(os.path.join("deploy", "Dockerfile")) as f:
+        image = re.search(r"^FROM rust:(\S+?)-\S+ AS build", f.read(), re.M).group(1)
+    assert image == channel, f"deploy/Dockerfile builds with rust:{image}, rust-toolchain.toml pins {channel}"
+    return channel
+
+
 def main():
     binary = sys.argv[1]
+    channel = pinned_toolchain()
     spec = jobs()["snapstorm-fuzz"]["spec"]
     _, env = container(jobs()["snapstorm-fuzz"])
     assert spec["completionMode"] == "Indexed", spec
     n = spec["completions"]
     assert spec["parallelism"] == n == int(env["SHARDS"]), "completions, parallelism and SHARDS differ"
+    for job in jobs().values():
+        unprivileged(job)
+    # fuzz runs as many seeds at once as the pod has CPUs requested.
+    fuzz_cmd, _ = container(jobs()["snapstorm-fuzz"])
+    assert '--jobs "$JOBS"' in fuzz_cmd[-1] and int(env["JOBS"]) >= 1, (fuzz_cmd, env)
     c, _ = campaign(binary, 2, {"SCENARIO": "baseline", "SEEDS": "1..4", "DURATION": "5", "MUTANT": ""}, 0)
     assert c["seeds"] == [1, 2, 3, 4] and not c["failures"], c
     # A mutant: shard pods still succeed, the merge pod fails and names the repro.
@@ -70,7 +118,7 @@ def main():
         1,
     )
     assert len(c["failures"]) == 2 and "--bug applied-not-reset-on-install" in text, text
-    print(f"deploy/: the Indexed Job ({n} shards) and the merge Job ran locally on 2 shards: ok")
+    print(f"deploy/: the Indexed Job ({n} shards, --jobs {env['JOBS']} from the CPU request, non-root, image on Rust {channel}) and the merge Job ran locally on 2 shards: ok")
 
 
 if __name__ == "__main__":
