@@ -1,10 +1,13 @@
 //! `snapstorm check`: judges recorded histories for linearizability.
 use crate::linearizability::{
-    check_measured, CheckOptions, Counterexample, Operation, Verdict, Work, DEFAULT_MAX_STEPS,
+    check_measured, CheckOptions, Counterexample, Verdict, Work, DEFAULT_MAX_STEPS,
     DEFAULT_MEMORY_LIMIT,
 };
 use crate::model::{Kv, Model, Register, StringKv};
-use crate::parse::{parse_etcd, parse_jepsen_kv, parse_snapstorm, InputError};
+use crate::parse::{
+    parse_etcd_numbered, parse_jepsen_kv_numbered, parse_jepsen_numbered, parse_snapstorm_numbered,
+    InputError, Numbered,
+};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -43,6 +46,10 @@ pub enum Format {
     JepsenEtcd,
     /// Jepsen EDN maps: string keys with get/put/append (Porcupine kv).
     JepsenKv,
+    /// A standard Jepsen history.edn: Knossos registers (:read/:write/:cas,
+    /// plain or as independent [key value] tuples) or single-operation :txns
+    /// (Elle's list-append and rw-register).
+    Jepsen,
     /// The project's history.jsonl: get/put/append/cas/delete.
     Snapstorm,
 }
@@ -68,18 +75,27 @@ pub fn check_file_measured(
         message: format!("cannot read: {e}"),
     })?;
     Ok(match format {
-        Format::JepsenEtcd => run_model(&Register, parse_etcd(&bytes)?, options),
-        Format::JepsenKv => run_model(&StringKv, parse_jepsen_kv(&bytes)?, options),
-        Format::Snapstorm => run_model(&Kv, parse_snapstorm(&bytes)?, options),
+        Format::JepsenEtcd => run_model(&Register, parse_etcd_numbered(&bytes)?, options),
+        Format::JepsenKv => run_model(&StringKv, parse_jepsen_kv_numbered(&bytes)?, options),
+        Format::Jepsen => run_model(&Kv, parse_jepsen_numbered(&bytes)?, options),
+        Format::Snapstorm => run_model(&Kv, parse_snapstorm_numbered(&bytes)?, options),
     })
 }
 
+/// Checks, naming the counterexample's operations by their numbers in the
+/// input.
 fn run_model<M: Model>(
     model: &M,
-    ops: Vec<Operation<M::Input, M::Output>>,
+    parsed: Numbered<M::Input, M::Output>,
     options: &CheckOptions,
 ) -> (Verdict, Work) {
-    check_measured(model, &ops, options)
+    match check_measured(model, &parsed.ops, options) {
+        (Verdict::NotLinearizable(cx), work) => (
+            Verdict::NotLinearizable(Box::new(cx.renumbered(&parsed.numbers))),
+            work,
+        ),
+        other => other,
+    }
 }
 
 pub fn run(args: CheckArgs) -> i32 {
@@ -183,11 +199,11 @@ fn explain(c: &Counterexample) -> String {
             let ret = o.ret.map_or("never".to_string(), |r| r.to_string());
             let out = o.text.value_out.as_deref().unwrap_or("?");
             format!(
-                "#{id} p{} {} {} -> {out}  [{}, {ret}]",
+                "op {id}: p{} {} {} -> {out}  [{}, {ret}]",
                 o.process, o.text.f, o.text.value_in, o.call
             )
         }
-        None => format!("#{id}"),
+        None => format!("op {id}"),
     };
     if let Some(key) = &c.partition {
         out += &format!("  key {key:?}: {} operations\n", c.ops.len());

@@ -43,6 +43,9 @@ enum Command {
     },
     /// Check recorded histories for linearizability.
     Check(checkers::cli::CheckArgs),
+    /// Write a run's history in another tool's format (Jepsen's EDN: Knossos,
+    /// Elle or the kv maps, by workload).
+    Export(crate::export::ExportArgs),
     /// Regenerate DIR/report.html from a run directory's files, or
     /// DIR/campaign.html from a campaign directory's campaign.json.
     Report {
@@ -225,6 +228,7 @@ pub fn main() -> i32 {
             0
         }
         Command::Check(args) => checkers::cli::run(args),
+        Command::Export(args) => crate::export::cli(args),
         Command::Campaign(cmd) => crate::merge::main(cmd),
         Command::Regress(cmd) => crate::promote::main(cmd),
         Command::Probes { dirs, json } => crate::probes::cli(&dirs, json),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cli;
 pub mod cluster;
+pub mod export;
 pub mod fuzz;
 pub mod knobs;
 pub mod merge;

@@ -501,8 +501,8 @@ fn final_reads_unserved(history: &[Event], keys: usize) -> Option<String> {
 fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult {
     use checkers::linearizability::{check_measured, CheckOptions, Verdict as LinVerdict};
     let bytes = to_jsonl(history);
-    let ops = match checkers::parse::parse_snapstorm(bytes.as_bytes()) {
-        Ok(ops) => ops,
+    let (ops, numbers) = match checkers::parse::parse_snapstorm_numbered(bytes.as_bytes()) {
+        Ok(parsed) => (parsed.ops, parsed.numbers),
         Err(e) => return CheckerResult::unknown(format!("history could not be read: {e}")),
     };
     let options = CheckOptions {
@@ -518,6 +518,8 @@ fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult 
             work.steps
         )),
         LinVerdict::NotLinearizable(cx) => {
+            // Operations named by their invocation's index in history.jsonl.
+            let cx = cx.renumbered(&numbers);
             let mut r = CheckerResult::invalid(format!(
                 "not linearizable: key {}: {} operations linearize, then none of {} can go next",
                 cx.partition.as_deref().unwrap_or("(whole history)"),

@@ -130,7 +130,7 @@ pub fn from_jsonl(text: &str) -> Result<Vec<Event>, String> {
         .collect()
 }
 
-fn edn_str(s: &str) -> String {
+pub(crate) fn edn_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

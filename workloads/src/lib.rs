@@ -3,7 +3,9 @@
 //! - [`generator`]: the operation mixes (register, kv, list-append).
 //! - [`runner`]: client processes in the simulation, Jepsen's process model.
 //! - [`history`]: the recorded history, JSON lines and Jepsen EDN.
+//! - [`export`]: the history in the shape Knossos, Elle or Porcupine reads.
 pub mod client;
+pub mod export;
 pub mod generator;
 pub mod history;
 pub mod runner;

@@ -145,6 +145,40 @@ pub struct OpRecord {
 pub struct Stuck {
     pub op: usize,
     pub reason: String,
+    /// The operation it must follow, when the reads order them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<usize>,
+}
+
+impl Counterexample {
+    /// The same counterexample with every operation called by `numbers[id]`
+    /// (the numbers of [`crate::parse::Numbered`]: in a snapstorm history,
+    /// the invocation's `index` in history.jsonl), so that the checker's
+    /// output, the report and the history file use one numbering. An id
+    /// without a number keeps its own.
+    pub fn renumbered(mut self, numbers: &[u64]) -> Counterexample {
+        let n = |id: usize| numbers.get(id).map_or(id, |&x| x as usize);
+        for op in &mut self.ops {
+            op.id = n(op.id);
+        }
+        for id in &mut self.longest_prefix {
+            *id = n(*id);
+        }
+        for s in &mut self.stuck {
+            s.op = n(s.op);
+            if let Some(a) = s.after {
+                let what = s
+                    .reason
+                    .strip_suffix(&report::must_follow("", a))
+                    .map(str::to_string);
+                s.after = Some(n(a));
+                if let Some(what) = what {
+                    s.reason = report::must_follow(&what, n(a));
+                }
+            }
+        }
+        self
+    }
 }
 
 /// Checks `history` against `model`.

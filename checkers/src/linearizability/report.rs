@@ -47,12 +47,11 @@ impl<M: Model> Part<'_, M> {
                 text.value_in,
                 text.value_out.as_deref().unwrap_or("?")
             );
-            let missing = plan.after(i as u32).iter().find(|&&a| !placed[a as usize]);
+            let missing = (plan.after(i as u32).iter())
+                .find(|&&a| !placed[a as usize])
+                .map(|&a| self.local[a as usize]);
             let reason = match stepper.step(sid, i as u32) {
-                _ if missing.is_some() => format!(
-                    "{what}: must come after #{}, which the reads show took effect first",
-                    missing.map_or(0, |&a| self.local[a as usize])
-                ),
+                _ if missing.is_some() => must_follow(&what, missing.unwrap_or(0)),
                 None => format!("{what}: not possible in state {state}"),
                 Some(next) if i >= plan.completed => format!(
                     "{what} (indeterminate): would give state {}, but nothing then linearizes",
@@ -66,6 +65,7 @@ impl<M: Model> Part<'_, M> {
             stuck.push(Stuck {
                 op: self.local[i],
                 reason,
+                after: missing,
             });
         }
         let mut ids = self.local.to_vec();
@@ -91,4 +91,10 @@ impl<M: Model> Part<'_, M> {
             stuck,
         }
     }
+}
+
+/// Why `what` cannot go next: operation `after` has to take effect first.
+/// [`Counterexample::renumbered`] rewrites the number.
+pub(super) fn must_follow(what: &str, after: usize) -> String {
+    format!("{what}: must come after op {after}, which the reads show took effect first")
 }

@@ -1,5 +1,7 @@
-//! Just enough EDN to read Jepsen's one-map-per-line histories:
-//! `{:process 9, :type :ok, :f :get, :key "9", :value "x 2 0 y"}`.
+//! Just enough EDN to read Jepsen's histories: one operation map per line
+//! (`{:process 9, :type :ok, :f :get, :key "9", :value "x 2 0 y"}`), or a
+//! whole `history.edn`, a vector of such maps over many lines, whose values
+//! may hold nested maps, lists, sets, floats and tagged elements.
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Edn {
@@ -8,7 +10,12 @@ pub enum Edn {
     Int(i64),
     Str(String),
     Keyword(String),
+    /// A vector, and also a list `( )` or a set `#{ }`.
     Vector(Vec<Edn>),
+    /// A nested map (an operation's own map is its list of fields).
+    Map(Vec<(Edn, Edn)>),
+    /// A floating-point number, kept as written.
+    Float(String),
 }
 
 impl Edn {
@@ -23,6 +30,13 @@ impl Edn {
                 "[{}]",
                 v.iter().map(Edn::show).collect::<Vec<_>>().join(" ")
             ),
+            Edn::Map(m) => format!(
+                "{{{}}}",
+                (m.iter().map(|(k, v)| format!("{} {}", k.show(), v.show())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Edn::Float(f) => f.clone(),
         }
     }
 }
@@ -30,28 +44,74 @@ impl Edn {
 struct Reader<'a> {
     s: &'a str,
     pos: usize,
-    /// Byte offset of `s` in its line, for the columns in messages.
-    base: usize,
+    /// Byte offset of `s` in its line, for the columns in messages; `None`
+    /// when `s` is a whole file (columns are then counted from each line).
+    base: Option<usize>,
+}
+
+/// A top-level operation map: the line it starts on, and its fields.
+pub type LineMap = (usize, Vec<(String, Edn)>);
+
+/// The operation maps of a whole Jepsen `history.edn`: either one map per
+/// line, or a vector of maps (Jepsen's own `[{...}\n {...}]`), each with the
+/// 1-based line it starts on. An error gives the line and what is wrong.
+pub fn parse_history(text: &str) -> Result<Vec<LineMap>, (usize, String)> {
+    let mut r = Reader {
+        s: text,
+        pos: 0,
+        base: None,
+    };
+    // The line at `r.pos`, counted on from the last position asked about
+    // (positions only grow), so a long history is scanned once.
+    let (mut seen, mut lines) = (0, 1);
+    let mut line = |r: &Reader| {
+        lines += r.s[seen..r.pos].matches('\n').count();
+        seen = r.pos;
+        lines
+    };
+    r.skip_ws();
+    let vector = r.eat('[');
+    let mut out = Vec::new();
+    loop {
+        r.skip_ws();
+        if r.pos == r.s.len() {
+            if vector {
+                return Err((
+                    line(&r),
+                    "the history's vector is not closed with ']'".into(),
+                ));
+            }
+            break;
+        }
+        if vector && r.eat(']') {
+            r.skip_ws();
+            if r.pos != r.s.len() {
+                return Err((line(&r), "text after the history's closing ']'".into()));
+            }
+            break;
+        }
+        let at = line(&r);
+        r.skip_tag().map_err(|e| (at, e))?;
+        if r.peek() != Some('{') {
+            let what = r.value().map(|v| v.show()).unwrap_or_else(|e| e);
+            return Err((at, format!("expected an operation map, found {what}")));
+        }
+        r.pos += 1;
+        out.push((at, r.fields().map_err(|e| (at, e))?));
+    }
+    Ok(out)
 }
 
 /// Parses one whole map of keyword keys, e.g. a Jepsen operation.
 pub fn parse_map(s: &str) -> Result<Vec<(String, Edn)>, String> {
-    let mut r = Reader { s, pos: 0, base: 0 };
+    let mut r = Reader {
+        s,
+        pos: 0,
+        base: Some(0),
+    };
     r.skip_ws();
     r.expect('{')?;
-    let mut out = Vec::new();
-    loop {
-        r.skip_ws();
-        if r.eat('}') {
-            break;
-        }
-        let key = match r.value()? {
-            Edn::Keyword(k) => k,
-            other => return Err(format!("map key {} is not a keyword", other.show())),
-        };
-        r.skip_ws();
-        out.push((key, r.value()?));
-    }
+    let out = r.fields()?;
     r.skip_ws();
     if r.pos != s.len() {
         return Err(format!(
@@ -73,7 +133,7 @@ pub fn parse_value_at(s: &str, offset: usize) -> Result<Edn, String> {
     let mut r = Reader {
         s,
         pos: 0,
-        base: offset,
+        base: Some(offset),
     };
     r.skip_ws();
     let v = r.value()?;
@@ -87,7 +147,53 @@ pub fn parse_value_at(s: &str, offset: usize) -> Result<Edn, String> {
 impl Reader<'_> {
     /// The 1-based column of byte `pos`.
     fn column(&self, pos: usize) -> usize {
-        self.base + pos + 1
+        match self.base {
+            Some(base) => base + pos + 1,
+            None => pos - self.s[..pos].rfind('\n').map_or(0, |n| n + 1) + 1,
+        }
+    }
+
+    /// The fields of a map whose `{` was just read, through its `}`.
+    fn fields(&mut self) -> Result<Vec<(String, Edn)>, String> {
+        let mut out = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.eat('}') {
+                return Ok(out);
+            }
+            let key = match self.value()? {
+                Edn::Keyword(k) => k,
+                other => return Err(format!("map key {} is not a keyword", other.show())),
+            };
+            self.skip_ws();
+            out.push((key, self.value()?));
+        }
+    }
+
+    /// Skips a tag such as `#jepsen.history.Op` before a value: the value
+    /// is read as if untagged.
+    fn skip_tag(&mut self) -> Result<(), String> {
+        if self.peek() == Some('#') && !self.s[self.pos..].starts_with("#{") {
+            let at = self.pos;
+            self.pos += 1;
+            if self.word().is_empty() {
+                return Err(format!("empty tag at column {}", self.column(at)));
+            }
+            self.skip_ws();
+        }
+        Ok(())
+    }
+
+    /// Items up to `close`, whose opening bracket was just read.
+    fn items(&mut self, close: char) -> Result<Vec<Edn>, String> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.eat(close) {
+                return Ok(items);
+            }
+            items.push(self.value()?);
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -129,14 +235,35 @@ impl Reader<'_> {
             Some('"') => self.string(),
             Some('[') => {
                 self.pos += 1;
-                let mut items = Vec::new();
-                loop {
-                    self.skip_ws();
-                    if self.eat(']') {
-                        return Ok(Edn::Vector(items));
-                    }
-                    items.push(self.value()?);
+                self.items(']').map(Edn::Vector)
+            }
+            Some('(') => {
+                self.pos += 1;
+                self.items(')').map(Edn::Vector)
+            }
+            Some('{') => {
+                self.pos += 1;
+                let flat = self.items('}')?;
+                if flat.len() % 2 == 1 {
+                    return Err(format!(
+                        "a map with an odd number of forms before column {}",
+                        self.column(self.pos)
+                    ));
                 }
+                let mut pairs = flat.into_iter();
+                let mut map = Vec::new();
+                while let (Some(k), Some(v)) = (pairs.next(), pairs.next()) {
+                    map.push((k, v));
+                }
+                Ok(Edn::Map(map))
+            }
+            Some('#') if self.s[self.pos..].starts_with("#{") => {
+                self.pos += 2;
+                self.items('}').map(Edn::Vector)
+            }
+            Some('#') => {
+                self.skip_tag()?;
+                self.value()
             }
             Some(':') => {
                 self.pos += 1;
@@ -162,6 +289,9 @@ impl Reader<'_> {
                         self.peek().unwrap_or(' '),
                         column
                     )),
+                    w if w.parse::<f64>().is_ok() && w.contains(['.', 'e', 'E']) => {
+                        Ok(Edn::Float(w.to_string()))
+                    }
                     w => w.parse().map(Edn::Int).map_err(|_| {
                         let digits = w.strip_prefix(['-', '+']).unwrap_or(w);
                         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -181,7 +311,7 @@ impl Reader<'_> {
     fn word(&mut self) -> &str {
         let start = self.pos;
         while let Some(c) = self.peek() {
-            if c.is_whitespace() || matches!(c, ',' | '{' | '}' | '[' | ']' | '"') {
+            if c.is_whitespace() || matches!(c, ',' | '{' | '}' | '[' | ']' | '(' | ')' | '"') {
                 break;
             }
             self.pos += c.len_utf8();

@@ -4,7 +4,7 @@
 //! Lines of other shapes (Jepsen's other log output, the nemesis) are skipped.
 use super::edn::{parse_value_at, Edn};
 use super::pairing::{Completion, Pairing};
-use super::{error, lines, InputError};
+use super::{error, lines, InputError, Numbered};
 use crate::linearizability::Operation;
 use crate::model::{RegisterInput, RegisterOutput};
 
@@ -37,6 +37,13 @@ fn fields(line: &str) -> Option<([&str; 3], &str, usize)> {
 pub fn parse_etcd(
     bytes: &[u8],
 ) -> Result<Vec<Operation<RegisterInput, RegisterOutput>>, InputError> {
+    parse_etcd_numbered(bytes).map(|n| n.ops)
+}
+
+/// [`parse_etcd`], each operation numbered by its invocation's line.
+pub fn parse_etcd_numbered(
+    bytes: &[u8],
+) -> Result<Numbered<RegisterInput, RegisterOutput>, InputError> {
     let mut pairing = Pairing::new();
     for (n, line) in lines(bytes)? {
         let Some(([process, kind, f], value, offset)) = fields(line) else {
@@ -75,7 +82,7 @@ pub fn parse_etcd(
                 }
                 (other, _) => return Err(error(n, format!("unknown operation {other:?}"))),
             };
-            pairing.invoke(n, process, input, time)?;
+            pairing.invoke(n, process, input, time, n as u64)?;
             continue;
         }
         let input = pairing.pending(n, process)?;

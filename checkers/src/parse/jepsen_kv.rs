@@ -2,7 +2,7 @@
 //! `{:process 9, :type :ok, :f :get, :key "9", :value "x 2 0 y"}`.
 use super::edn::{parse_map, Edn};
 use super::pairing::{Completion, Pairing};
-use super::{error, lines, InputError};
+use super::{error, lines, InputError, Numbered};
 use crate::linearizability::Operation;
 use crate::model::{KvInput, KvOp, KvOutput};
 
@@ -17,6 +17,12 @@ const FIELDS: [&str; 9] = [
 /// Reads the history; an operation's times are its line numbers. Blank
 /// lines are skipped; every other line must be an operation map.
 pub fn parse_jepsen_kv(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>, InputError> {
+    parse_jepsen_kv_numbered(bytes).map(|n| n.ops)
+}
+
+/// [`parse_jepsen_kv`], each operation numbered by its invocation's
+/// `:index`, or its line where there is none.
+pub fn parse_jepsen_kv_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutput>, InputError> {
     let mut pairing = Pairing::new();
     for (n, line) in lines(bytes)? {
         if line.trim().is_empty() {
@@ -73,7 +79,12 @@ pub fn parse_jepsen_kv(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
                 }
                 (other, _) => return Err(error(n, format!("unknown operation :{other}"))),
             };
-            pairing.invoke(n, process, KvInput { key, op }, time)?;
+            let number = match get("index") {
+                None => n as u64,
+                Some(Edn::Int(i)) if *i >= 0 => *i as u64,
+                Some(other) => return Err(error(n, format!("bad :index {}", other.show()))),
+            };
+            pairing.invoke(n, process, KvInput { key, op }, time, number)?;
             continue;
         }
         let input = pairing.pending(n, process)?;

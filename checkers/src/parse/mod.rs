@@ -2,13 +2,27 @@
 //! operations or an [`InputError`] naming the line and the problem.
 pub mod edn;
 mod etcd;
+mod jepsen;
 mod jepsen_kv;
 mod pairing;
 mod snapstorm;
 
-pub use etcd::parse_etcd;
-pub use jepsen_kv::parse_jepsen_kv;
-pub use snapstorm::parse_snapstorm;
+pub use etcd::{parse_etcd, parse_etcd_numbered};
+pub use jepsen::parse_jepsen_numbered;
+pub use jepsen_kv::{parse_jepsen_kv, parse_jepsen_kv_numbered};
+pub use snapstorm::{parse_snapstorm, parse_snapstorm_numbered};
+
+use crate::linearizability::Operation;
+
+/// Operations as read, and the number each is known by in the input: the
+/// `index` of its invocation where the format records one (snapstorm's
+/// history.jsonl, Jepsen's `:index`), else the invocation's line. Reports
+/// name operations by these numbers
+/// ([`crate::linearizability::Counterexample::renumbered`]).
+pub struct Numbered<I, O> {
+    pub ops: Vec<Operation<I, O>>,
+    pub numbers: Vec<u64>,
+}
 
 /// Bad input: the 1-based line (when there is one) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
 //! Pairs invocations with completions, per process.
+use super::Numbered;
 use super::{error, InputError};
 use crate::linearizability::Operation;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -23,6 +24,8 @@ pub(crate) struct Pairing<I, O> {
     /// Processes whose last operation was indeterminate.
     crashed: FxHashSet<u64>,
     dropped: Vec<bool>,
+    /// Each operation's number: what the user sees it called.
+    numbers: Vec<u64>,
 }
 
 impl<I, O> Pairing<I, O> {
@@ -32,15 +35,20 @@ impl<I, O> Pairing<I, O> {
             in_flight: FxHashMap::default(),
             crashed: FxHashSet::default(),
             dropped: Vec::new(),
+            numbers: Vec::new(),
         }
     }
 
+    /// `number` names the operation in what the checker reports: the
+    /// invocation's index in the history when the format has one, else its
+    /// line.
     pub(crate) fn invoke(
         &mut self,
         line: usize,
         process: u64,
         input: I,
         time: u64,
+        number: u64,
     ) -> Result<(), InputError> {
         if let Some((_, at)) = self.in_flight.get(&process) {
             return Err(error(
@@ -62,6 +70,7 @@ impl<I, O> Pairing<I, O> {
             ret: None,
         });
         self.dropped.push(false);
+        self.numbers.push(number);
         Ok(())
     }
 
@@ -106,21 +115,19 @@ impl<I, O> Pairing<I, O> {
         Ok(())
     }
 
-    /// The operations; those still in flight are indeterminate.
-    /// The operations; those still in flight are indeterminate. An error if
-    /// the input held no operation at all.
-    pub(crate) fn finish(self) -> Result<Vec<Operation<I, O>>, InputError> {
+    /// The operations, those still in flight indeterminate, with their
+    /// numbers. An error if the input held no operation at all.
+    pub(crate) fn finish(self) -> Result<Numbered<I, O>, InputError> {
         if self.ops.is_empty() {
             return Err(InputError {
                 line: None,
                 message: "no operations found".to_string(),
             });
         }
-        Ok(self
-            .ops
-            .into_iter()
+        let (ops, numbers) = (self.ops.into_iter().zip(self.numbers))
             .zip(self.dropped)
             .filter_map(|(op, dropped)| (!dropped).then_some(op))
-            .collect())
+            .unzip();
+        Ok(Numbered { ops, numbers })
     }
 }

@@ -1,6 +1,6 @@
 //! The project's JSON-lines history ([`crate::history::Event`]).
 use super::pairing::{Completion, Pairing};
-use super::{error, lines, InputError};
+use super::{error, lines, InputError, Numbered};
 use crate::history::{Event, EventKind, Function, Value};
 use crate::linearizability::Operation;
 use crate::model::{KvInput, KvOp, KvOutput};
@@ -8,6 +8,11 @@ use crate::model::{KvInput, KvOp, KvOutput};
 /// Reads the history; operation times are the events' `time`. Blank lines
 /// are skipped.
 pub fn parse_snapstorm(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>, InputError> {
+    parse_snapstorm_numbered(bytes).map(|n| n.ops)
+}
+
+/// [`parse_snapstorm`], each operation numbered by its invocation's `index`.
+pub fn parse_snapstorm_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutput>, InputError> {
     let mut pairing = Pairing::new();
     for (n, line) in lines(bytes)? {
         if line.trim().is_empty() {
@@ -39,7 +44,7 @@ pub fn parse_snapstorm(bytes: &[u8]) -> Result<Vec<Operation<KvInput, KvOutput>>
                 (Function::Put | Function::Append, _) => return Err(shape("a string")),
                 (Function::Cas, _) => return Err(shape("[from, to]")),
             };
-            pairing.invoke(n, e.process, KvInput { key: e.key, op }, e.time)?;
+            pairing.invoke(n, e.process, KvInput { key: e.key, op }, e.time, e.index)?;
             continue;
         }
         let input = pairing.pending(n, e.process)?;
