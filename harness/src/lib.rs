@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cli;
 pub mod cluster;
 pub mod fuzz;
+pub mod interrupt;
 pub mod knobs;
 pub mod merge;
 pub mod nemesis;
