@@ -38,7 +38,7 @@ fn main() {
             exe: exe.clone(),
             save_regressions: None,
         };
-        let c = run_campaign(&cfg).expect("the campaign runs");
+        let c = run_campaign(&cfg).expect("the campaign runs").campaign;
         println!(
             "{jobs:>5} {:>7} {:>9} {:>10.2} {:>10.2}",
             c.seeds.len(),

@@ -192,14 +192,32 @@ fn replay_reproduces_a_mutant_failure_bit_for_bit() {
     std::fs::write(out.join("results.json"), r.to_string()).unwrap();
     let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
     assert_eq!(replay.status.code(), Some(4));
-    // A tampered recording is a loud determinism failure.
+    // A digest its file does not match is a damaged recording: bad input.
     std::fs::write(out.join("results.json"), &recorded).unwrap();
     let mut r = json(&out.join("results.json"));
     r["hashes"]["trace"] = "0000000000000000".into();
     std::fs::write(out.join("results.json"), r.to_string()).unwrap();
     let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&replay.stderr);
+    assert_eq!(replay.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("trace.jsonl: changed since the run wrote it"),
+        "{err}"
+    );
+    // A recording that agrees with itself but not with the run it claims to
+    // be (a file and its digest both changed) is a loud determinism failure.
+    let mut trace = std::fs::read(out.join("trace.jsonl")).unwrap();
+    trace.extend_from_slice(b"{}\n");
+    std::fs::write(out.join("trace.jsonl"), &trace).unwrap();
+    r["hashes"]["trace"] = harness::results::Hashes::digest(&trace).into();
+    std::fs::write(out.join("results.json"), r.to_string()).unwrap();
+    let replay = snapstorm().arg("replay").arg(&out).output().unwrap();
     assert_eq!(replay.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&replay.stdout).contains("DETERMINISM FAILURE"));
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        text.contains("DETERMINISM FAILURE: trace.jsonl differ"),
+        "{text}"
+    );
     // Bad input is a clear error naming the file.
     let missing = snapstorm()
         .arg("replay")

@@ -1,6 +1,7 @@
 //! What a new user meets, through the real binary: hand-edited run
 //! directories are input errors naming the file and field (never a panic or a
-//! hang), the flags' limits are errors, `bugs` prints commands that expose the
+//! hang), so are recorded files that no longer match their digests, the
+//! flags' limits are errors, `bugs` prints commands that expose the
 //! mutants, mutant runs get their own directories, and listings line up.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -134,6 +135,57 @@ fn a_hand_edited_config_is_an_input_error_naming_the_file_and_field() {
         !b.join("corpus").exists(),
         "nothing was added to the corpus"
     );
+}
+
+#[test]
+fn replay_checks_the_recorded_files_against_their_digests() {
+    let b = base("damaged");
+    let run = b.join("run");
+    record_run(&run);
+    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines.len() > 3, "a run with a history: {history}");
+    let appended = format!("{history}{}\n", lines[lines.len() - 1]);
+    let deleted: String = (lines.iter().enumerate())
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let damages: [(&str, Option<String>, &str); 3] = [
+        ("appended", Some(appended), "changed since the run wrote it"),
+        ("deleted", Some(deleted), "changed since the run wrote it"),
+        ("removed", None, "cannot read"),
+    ];
+    for (name, content, says) in damages {
+        let dir = b.join(name);
+        copy_run(&run, &dir);
+        let file = dir.join("history.jsonl");
+        match content {
+            Some(text) => std::fs::write(&file, text).unwrap(),
+            None => std::fs::remove_file(&file).unwrap(),
+        }
+        let mut cmd = snapstorm();
+        cmd.arg("replay").arg(&dir);
+        let out = run_for(cmd, Duration::from_secs(60));
+        let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: a damaged recording is an input error: {err}"
+        );
+        assert!(!stdout.contains("byte-identical"), "{name}: {stdout}");
+        assert!(
+            err.contains(&format!("{}: {says}", file.display())) && err.contains("damaged"),
+            "{name}: names the file and the problem: {err}"
+        );
+        assert!(!dir.join("replay").exists(), "{name}: nothing re-run");
+    }
+    // The untouched recording still replays, byte for byte.
+    let mut cmd = snapstorm();
+    cmd.arg("replay").arg(&run);
+    let out = run_for(cmd, Duration::from_secs(60));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("byte-identical"), "{stdout}");
 }
 
 #[test]

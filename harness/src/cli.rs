@@ -244,6 +244,11 @@ pub fn main() -> i32 {
                 }
             }
         }
+        Command::Report { dir } if crate::merge::unfinished_campaign(&dir).is_some() => {
+            let e = crate::merge::unfinished_campaign(&dir).unwrap_or_default();
+            eprintln!("snapstorm report: {e}");
+            2
+        }
         Command::Report { dir } => match reports::write_report(&dir) {
             Ok(path) => {
                 for missing in reports::missing_files(&dir) {
@@ -306,12 +311,20 @@ fn fuzz(args: FuzzArgs) -> i32 {
         save_regressions: args.save_regressions,
         exe,
     };
+    if let Err(e) = crate::interrupt::install() {
+        eprintln!("snapstorm fuzz: warning: {e}; a Ctrl-C will leave no campaign.json");
+    }
     match crate::fuzz::run_campaign(&cfg) {
-        Ok(c) => {
+        Ok(outcome) => {
+            let c = &outcome.campaign;
+            let seeds = if c.interrupted {
+                format!("INTERRUPTED after {} of {}", c.seeds.len(), outcome.planned)
+            } else {
+                c.seeds.len().to_string()
+            };
             let mut t = format!(
-                "fuzz {}: {} seeds, {} passed, {} failed, {} replayed for determinism; {:.1} seeds/s\n",
+                "fuzz {}: {seeds} seeds, {} passed, {} failed, {} replayed for determinism; {:.1} seeds/s\n",
                 c.scenario,
-                c.seeds.len(),
                 c.passed,
                 c.failures.len(),
                 c.determinism_checked,
@@ -333,6 +346,25 @@ fn fuzz(args: FuzzArgs) -> i32 {
                 cfg.out.join(reports::CAMPAIGN_FILE).display()
             ));
             print_out(&t);
+            if c.interrupted {
+                eprintln!(
+                    "snapstorm fuzz: interrupted by {}: {} of {} seeds done ({} in flight killed, \
+                     their directories removed; {} not started); {} lists the seeds done \
+                     (\"interrupted\": true){}",
+                    crate::interrupt::signal_name().unwrap_or("a signal"),
+                    c.seeds.len(),
+                    outcome.planned,
+                    outcome.discarded,
+                    outcome.planned - c.seeds.len() as u64 - outcome.discarded,
+                    cfg.out.join("campaign.json").display(),
+                    if cfg.save_regressions.is_some() {
+                        "; --save-regressions skipped (regress add DIR adds its failures)"
+                    } else {
+                        ""
+                    }
+                );
+                return crate::interrupt::EXIT_CODE;
+            }
             i32::from(c.failed())
         }
         Err(e) => {

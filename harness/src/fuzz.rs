@@ -1,10 +1,13 @@
 //! `snapstorm fuzz`: many seeds of one scenario, each in its own child process (so
 //! a panic or a hang is a recorded failure, not the end of the campaign), with a
 //! determinism self-check, `campaign.json`, a JUnit file for CI and
-//! `campaign.html`.
+//! `campaign.html`. A Ctrl-C or SIGTERM stops it cleanly: the seeds in flight
+//! are killed and their directories removed, and the files above are written
+//! for the seeds done, marked `interrupted`.
 use crate::replay;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -97,6 +100,7 @@ pub struct SeedResult {
 pub struct Campaign {
     pub scenario: String,
     pub bugs: Vec<String>,
+    /// The seeds run (of an interrupted campaign: the seeds done).
     pub seeds: Vec<u64>,
     pub shard: Option<String>,
     pub failures: Vec<SeedResult>,
@@ -134,6 +138,11 @@ pub struct Campaign {
     /// The knobs every seed ran with (absent: the scenario's choices).
     #[serde(default)]
     pub knobs: crate::knobs::Knobs,
+    /// A signal (Ctrl-C, SIGTERM) stopped the campaign before every seed of
+    /// its shard ran: `seeds` lists the seeds done, and `campaign merge`
+    /// counts the others as not run.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl Campaign {
@@ -154,23 +163,35 @@ impl Campaign {
     }
 }
 
-pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
+pub fn run_campaign(cfg: &FuzzConfig) -> Result<Outcome, String> {
     std::fs::create_dir_all(&cfg.out).map_err(|e| format!("{}: {e}", cfg.out.display()))?;
+    // An earlier campaign's record must not describe this one's seed
+    // directories if this one is killed before it writes its own.
+    for stale in ["campaign.json", "junit.xml", reports::CAMPAIGN_FILE] {
+        let _ = std::fs::remove_file(cfg.out.join(stale));
+    }
     let seeds = shard_seeds(cfg.first, cfg.last, cfg.shard);
     let queue = Mutex::new(seeds.iter().copied().collect::<VecDeque<u64>>());
     let results = Mutex::new(Vec::new());
     let checked = Mutex::new(0u64);
     let probes = Mutex::new(crate::probes::Coverage::default());
     let vacuous = Mutex::new(Vec::new());
+    let discarded = Mutex::new(0u64);
     let progress = crate::progress::CampaignProgress::new(seeds.len() as u64);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     std::thread::scope(|scope| {
         for _ in 0..cfg.jobs.max(1) {
             scope.spawn(|| loop {
+                if crate::interrupt::requested() {
+                    break;
+                }
                 let Some(seed) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
                     break;
                 };
-                let (result, replayed, recorded) = run_seed(cfg, seed);
+                let Some((result, replayed, recorded)) = run_seed(cfg, seed) else {
+                    *discarded.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                    break;
+                };
                 let counts = recorded.map(|(counts, was_vacuous)| {
                     if was_vacuous {
                         vacuous.lock().unwrap_or_else(|e| e.into_inner()).push(seed);
@@ -196,6 +217,11 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|r| r.seed);
     let wall = start.elapsed().as_secs_f64();
+    // Cut short by a signal: the campaign is the seeds done (a signal after
+    // the last seed finished changes nothing).
+    let interrupted = results.len() < seeds.len();
+    let planned = seeds.len() as u64;
+    let seeds: Vec<u64> = results.iter().map(|r| r.seed).collect();
     let mut checker_counts = BTreeMap::new();
     for r in &results {
         for c in &r.failing_checkers {
@@ -226,6 +252,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
         probes: probes.counts,
         vacuous,
         knobs: cfg.knobs.clone(),
+        interrupted,
     };
     let json = serde_json::to_string_pretty(&campaign).expect("campaign serialises");
     let write = |name: &str, text: String| {
@@ -235,7 +262,7 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
     write("campaign.json", json + "\n")?;
     write("junit.xml", junit(&campaign))?;
     reports::write_campaign_report(&cfg.out).map_err(|e| e.to_string())?;
-    if let Some(dir) = &cfg.save_regressions {
+    if let Some(dir) = cfg.save_regressions.as_ref().filter(|_| !interrupted) {
         // `regress add`'s rules: each entry re-run first, the mutant's own
         // checker preferred, an entry of another run never overwritten.
         match crate::promote::add_campaign(&cfg.out, dir) {
@@ -243,16 +270,33 @@ pub fn run_campaign(cfg: &FuzzConfig) -> Result<Campaign, String> {
             (_, summary) => crate::cli::print_out(&summary),
         }
     }
-    Ok(campaign)
+    Ok(Outcome {
+        campaign,
+        planned,
+        discarded: discarded.into_inner().unwrap_or_else(|e| e.into_inner()),
+    })
 }
+
+/// A finished or interrupted campaign, with what an interruption left out.
+pub struct Outcome {
+    pub campaign: Campaign,
+    /// The seeds the shard was to run.
+    pub planned: u64,
+    /// The seeds in flight when a signal came: killed, their directories removed.
+    pub discarded: u64,
+}
+
+/// A signal stopped the campaign while a child ran; the child was killed.
+struct Interrupted;
 
 /// What a seed's results.json says beyond its verdict: the probes it hit, and
 /// whether it was vacuous.
 type Recorded = (BTreeMap<String, u64>, bool);
 
 /// Runs one seed in a child process; returns its result, whether its
-/// determinism was checked by a replay, and what its run recorded.
-fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>) {
+/// determinism was checked by a replay, and what its run recorded. None when
+/// a signal stopped the campaign first: its half-written directory is removed.
+fn run_seed(cfg: &FuzzConfig, seed: u64) -> Option<(SeedResult, bool, Option<Recorded>)> {
     let dir = cfg.out.join(format!("seed-{seed}"));
     let mut args: Vec<String> = vec![
         "chaos".into(),
@@ -272,7 +316,12 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>)
     let repro = format!("snapstorm {}", args.join(" "));
     args.extend(["--out".into(), dir.display().to_string()]);
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
-    let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout);
+    let discard = |_: Interrupted| {
+        let _ = std::fs::remove_dir_all(&dir);
+    };
+    let (code, stderr) = run_child(&cfg.exe, &args, &dir, cfg.seed_timeout)
+        .map_err(discard)
+        .ok()?;
     let wall_seconds = start.elapsed().as_secs_f64();
     let mut recorded = None;
     let mut result = SeedResult {
@@ -324,27 +373,42 @@ fn run_seed(cfg: &FuzzConfig, seed: u64) -> (SeedResult, bool, Option<Recorded>)
     let mut replayed = false;
     if check && matches!(result.outcome.as_str(), "valid" | "invalid" | "unknown") {
         let args = vec!["replay".to_string(), dir.display().to_string()];
-        let (code, stderr) = run_child(&cfg.exe, &args, &dir.join("replay"), cfg.seed_timeout);
+        let (code, stderr) = run_child(&cfg.exe, &args, &dir.join("replay"), cfg.seed_timeout)
+            .map_err(discard)
+            .ok()?;
         replayed = true;
         if code == Some(4) || code.is_none() {
             result.outcome = "nondeterministic".into();
             result.detail = format!("the replay differed: {}", last_lines(&stderr, 4));
+        } else if code == Some(2) {
+            // The files the run just wrote do not match the digests it recorded.
+            result.outcome = "nondeterministic".into();
+            result.detail = format!(
+                "the replay refused the recording: {}",
+                last_lines(&stderr, 4)
+            );
         }
     }
     if result.outcome == "valid" && !cfg.keep_passing {
         let _ = std::fs::remove_dir_all(&dir);
         result.dir = None;
     }
-    (result, replayed, recorded)
+    Some((result, replayed, recorded))
 }
 
 /// Runs the child with a wall-clock budget; `None` when it had to be killed.
 /// Its stderr (a panic message and backtrace) is kept in `dir/stderr.txt`.
-fn run_child(exe: &Path, args: &[String], dir: &Path, budget: Duration) -> (Option<i32>, String) {
+/// A signal to the campaign kills it: `Err(Interrupted)`.
+fn run_child(
+    exe: &Path,
+    args: &[String],
+    dir: &Path,
+    budget: Duration,
+) -> Result<(Option<i32>, String), Interrupted> {
     let _ = std::fs::create_dir_all(dir);
     let err_path = dir.join("stderr.txt");
     let Ok(err_file) = std::fs::File::create(&err_path) else {
-        return (Some(-1), format!("cannot create {}", err_path.display()));
+        return Ok((Some(-1), format!("cannot create {}", err_path.display())));
     };
     let child = Command::new(exe)
         .args(args)
@@ -354,12 +418,21 @@ fn run_child(exe: &Path, args: &[String], dir: &Path, budget: Duration) -> (Opti
         .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return (Some(-1), format!("cannot start {}: {e}", exe.display())),
+        Err(e) => return Ok((Some(-1), format!("cannot start {}: {e}", exe.display()))),
     };
     let start = Instant::now(); // determinism-ok: campaign wall time, outside any simulation
     let code = loop {
         match child.try_wait() {
+            // A Ctrl-C on a terminal reaches the children too.
+            Ok(Some(status)) if crate::interrupt::shared_with_child(status.signal()) => {
+                return Err(Interrupted)
+            }
             Ok(Some(status)) => break Some(status.code().unwrap_or(-1)),
+            Ok(None) if crate::interrupt::requested() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Interrupted);
+            }
             Ok(None) if start.elapsed() > budget => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -370,7 +443,7 @@ fn run_child(exe: &Path, args: &[String], dir: &Path, budget: Duration) -> (Opti
         }
     };
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    (code, stderr)
+    Ok((code, stderr))
 }
 
 /// The panic line and its message, or the last lines of stderr.
@@ -479,6 +552,7 @@ mod tests {
             probes_declared: 0,
             vacuous: Vec::new(),
             knobs: Default::default(),
+            interrupted: false,
         };
         let x = junit(&c);
         assert!(x.contains("tests=\"2\" failures=\"1\""), "{x}");

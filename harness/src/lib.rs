@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cluster;
 pub mod export;
 pub mod fuzz;
+pub mod interrupt;
 pub mod knobs;
 pub mod merge;
 pub mod nemesis;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod text;
+pub use text::{markdown, summary};
+
 #[derive(Subcommand, Debug)]
 pub enum CampaignCommand {
     /// Merge sharded `fuzz` outputs into one campaign.json, junit.xml and
@@ -42,6 +45,9 @@ pub struct ShardSummary {
     pub failed: u64,
     pub wall_seconds: f64,
     pub seeds_per_second: f64,
+    /// A signal stopped the shard: `seeds` are the ones it finished.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// Which seeds of the campaign's range the shards ran.
@@ -72,13 +78,38 @@ pub struct Merged {
 /// Reads `dir/campaign.json`; errors name the file, and the line when garbled.
 pub fn load(dir: &Path) -> Result<Campaign, String> {
     let path = dir.join("campaign.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        unfinished_campaign(dir).unwrap_or_else(|| format!("{}: cannot read: {e}", path.display()))
+    })?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}: line {}: not a snapstorm campaign file: {e}",
             path.display(),
             e.line()
+        )
+    })
+}
+
+/// The error for a directory that holds a fuzz campaign's `seed-N/`
+/// directories but neither `campaign.json` nor `results.json`: a `fuzz`
+/// killed before it could write its campaign (a signal it can catch makes it
+/// write an interrupted one; SIGKILL does not).
+pub fn unfinished_campaign(dir: &Path) -> Option<String> {
+    if dir.join("campaign.json").exists() || dir.join("results.json").exists() {
+        return None;
+    }
+    let seeds = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("seed-") && e.path().is_dir())
+        .count();
+    (seeds > 0).then(|| {
+        format!(
+            "{}: missing: {} holds {seeds} seed-N/ directories but no campaign.json, so its \
+             `snapstorm fuzz` was killed before it finished (SIGKILL, or the machine stopped); \
+             its seed directories may be half-written: run the campaign again",
+            dir.join("campaign.json").display(),
+            dir.display()
         )
     })
 }
@@ -180,6 +211,7 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
             failed: c.failures.len() as u64,
             wall_seconds: c.wall_seconds,
             seeds_per_second: c.seeds_per_second,
+            interrupted: c.interrupted,
         })
         .collect();
     let campaign = Campaign {
@@ -201,6 +233,9 @@ pub fn merge(shards: &[(PathBuf, Campaign)]) -> Result<Merged, String> {
         seed_range: first.seed_range,
         duration_secs: first.duration_secs,
         knobs: first.knobs.clone(),
+        // The shards say which of them was interrupted; their unfinished
+        // seeds are the coverage's missing ones.
+        interrupted: false,
         unhit_probes: crate::probes::unhit(&probes.counts),
         probes_declared: raftkv::probe::Probe::ALL.len() as u64,
         probe_runs: probes.runs,
@@ -329,106 +364,6 @@ pub fn exit_code(m: &Merged) -> i32 {
     }
 }
 
-/// The text summary: counts, coverage, shards, and per failure its repro.
-pub fn summary(m: &Merged, out: &Path, notes: &[String]) -> String {
-    let c = &m.campaign;
-    let (a, b) = m.coverage.range;
-    let mut t = format!(
-        "campaign {}{}: {} shards, {} seeds, {} passed, {} failed, {} replayed for determinism; {:.1} seeds/s\n",
-        c.scenario,
-        bugs_suffix(&c.bugs),
-        m.shards.len(),
-        c.seeds.len(),
-        c.passed,
-        c.failures.len(),
-        c.determinism_checked,
-        c.seeds_per_second
-    );
-    t.push_str(&c.vacuous_line());
-    if m.coverage.complete() {
-        t.push_str(&format!("  coverage: every seed of {a}..{b} ran once\n"));
-    } else {
-        t.push_str(&format!(
-            "  coverage INCOMPLETE: {} of {a}..{b} ran; not run: {}\n",
-            m.coverage.run,
-            reports::campaign::range_list(&m.coverage.missing, 8)
-        ));
-    }
-    for f in &c.failures {
-        t.push_str(&format!(
-            "  seed {}: {} [{}]\n    repro:  {}\n",
-            f.seed,
-            f.outcome,
-            f.failing_checkers.join(", "),
-            f.repro
-        ));
-        if let Some(d) = &f.dir {
-            t.push_str(&format!("    replay: snapstorm replay {d}\n"));
-        }
-    }
-    for n in notes {
-        t.push_str(&format!("  note: {n}\n"));
-    }
-    t.push_str(&format!(
-        "  campaign: {}\n  report:   {}\n",
-        out.join("campaign.json").display(),
-        out.join(reports::CAMPAIGN_FILE).display()
-    ));
-    t
-}
-
-fn bugs_suffix(bugs: &[String]) -> String {
-    bugs.iter().map(|b| format!(" --bug {b}")).collect()
-}
-
-/// The Markdown summary for a CI job page.
-pub fn markdown(m: &Merged, out: &Path) -> String {
-    let c = &m.campaign;
-    let (a, b) = m.coverage.range;
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut t = format!(
-        "## snapstorm fuzz campaign: {}{}\n\n**{}** — {} seeds of {a}..{b} over {} shards, {} passed, {} failed ({:.1} seeds/s).\n\n",
-        c.scenario,
-        bugs_suffix(&c.bugs),
-        if c.failed() {
-            "FAILED"
-        } else if m.coverage.complete() {
-            "passed"
-        } else {
-            "INCOMPLETE"
-        },
-        c.seeds.len(),
-        m.shards.len(),
-        c.passed,
-        c.failures.len(),
-        c.seeds_per_second
-    );
-    if !m.coverage.complete() {
-        t.push_str(&format!(
-            "Seeds not run (a shard is missing): {}\n\n",
-            reports::campaign::range_list(&m.coverage.missing, 8)
-        ));
-    }
-    if c.failed() {
-        t.push_str("| seed | outcome | checkers | repro |\n| --- | --- | --- | --- |\n");
-        for f in &c.failures {
-            t.push_str(&format!(
-                "| {} | {} | {} | `{}` |\n",
-                f.seed,
-                cell(&f.outcome),
-                cell(&f.failing_checkers.join(", ")),
-                cell(&f.repro)
-            ));
-        }
-        t.push_str(&format!(
-            "\nTo replay a failure byte for byte, download the `{}` artifact and run `snapstorm replay <dir>/seed-N`.\n",
-            out.file_name()
-                .map_or_else(|| out.display().to_string(), |n| n.to_string_lossy().into_owned())
-        ));
-    }
-    t
-}
-
 /// Runs `snapstorm campaign ...`; returns the exit code.
 pub fn main(cmd: CampaignCommand) -> i32 {
     let CampaignCommand::Merge(args) = cmd;
@@ -505,6 +440,7 @@ mod tests {
             probes_declared: 0,
             vacuous: vec![k],
             knobs: Default::default(),
+            interrupted: false,
         };
         (PathBuf::from(format!("shard-{k}")), c)
     }
@@ -552,6 +488,32 @@ mod tests {
         assert_eq!(exit_code(&m), 3);
         assert!(summary(&m, Path::new("o"), &[])
             .contains("coverage INCOMPLETE: 6 of 1..10 ran; not run: 1, 4, 7, 10"));
+    }
+
+    #[test]
+    fn an_interrupted_shard_keeps_its_seeds_done_and_misses_the_rest() {
+        let mut cut = shard(1, 2, (1, 10), &[3]);
+        cut.1.seeds = vec![1, 3];
+        cut.1.passed = 1;
+        cut.1.interrupted = true;
+        let m = merge(&[shard(0, 2, (1, 10), &[4, 8]), cut]).unwrap();
+        let failed: Vec<u64> = m.campaign.failures.iter().map(|f| f.seed).collect();
+        assert_eq!(failed, vec![3, 4, 8], "every shard's failures are kept");
+        assert_eq!(m.coverage.missing, vec![(5, 5), (7, 7), (9, 9)]);
+        assert!(m.shards[1].interrupted && !m.shards[0].interrupted);
+        assert_eq!(exit_code(&m), 1, "failures outrank missing seeds");
+        let text = summary(&m, Path::new("o"), &[]);
+        assert!(
+            text.contains("shard 1/2 (shard-1) was interrupted after 2 seeds: its other seeds count as not run"),
+            "{text}"
+        );
+        assert!(markdown(&m, Path::new("o"))
+            .contains("Interrupted: shard 1/2 (shard-1) after 2 seeds."));
+        // Without failures, the missing seeds make the campaign incomplete.
+        let mut clean = shard(1, 2, (1, 10), &[]);
+        (clean.1.seeds, clean.1.interrupted) = (vec![1], true);
+        let m = merge(&[shard(0, 2, (1, 10), &[]), clean]).unwrap();
+        assert_eq!(exit_code(&m), 3);
     }
 
     #[test]

@@ -197,6 +197,9 @@ fn add_one(e: &Regression, run: &Path, args: &AddArgs) -> (String, Result<bool, 
 /// that a checker judged (crashed and hung seeds have no verdict to expect:
 /// they are listed as skipped).
 fn run_dirs(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
+    if let Some(e) = crate::merge::unfinished_campaign(dir) {
+        return Err(e);
+    }
     if !reports::is_campaign_dir(dir) {
         return Ok((vec![dir.to_path_buf()], Vec::new()));
     }
@@ -205,9 +208,17 @@ fn run_dirs(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     let mut skipped = Vec::new();
     for f in &c.failures {
         let run = dir.join(format!("seed-{}", f.seed));
-        if matches!(f.outcome.as_str(), "invalid" | "unknown") && run.join("results.json").is_file()
-        {
+        let judged = matches!(f.outcome.as_str(), "invalid" | "unknown");
+        if judged && run.join("results.json").is_file() {
             runs.push(run);
+        } else if judged {
+            skipped.push(format!(
+                "seed {} ({}): {} is missing, so there is no recorded run to add; repro: {}",
+                f.seed,
+                f.outcome,
+                run.join("results.json").display(),
+                f.repro
+            ));
         } else {
             skipped.push(format!(
                 "seed {} ({}): no verdict to keep; repro: {}",

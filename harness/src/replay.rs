@@ -1,7 +1,7 @@
 //! `snapstorm replay DIR`: repeat a recorded run from its `results.json` and prove
 //! it is the same run — history, trace and nemesis log byte-identical — before
 //! trusting its verdict.
-use crate::results::{Results, Verdict};
+use crate::results::{Hashes, Results, Verdict};
 use crate::run::{self, RunConfig};
 use std::path::Path;
 
@@ -68,23 +68,65 @@ pub fn load_config(dir: &Path) -> Result<(Results, RunConfig), String> {
     Ok((recorded, cfg))
 }
 
-/// Re-runs the recorded run and writes the new files to `dir/replay/`.
+/// Reads the recorded files and checks each against the digest `results.json`
+/// records for it. A file missing or changed since the run wrote it is a
+/// damaged recording, an input error (exit 2), not a determinism failure:
+/// the error names every such file. Returns the files' bytes, in
+/// [`Hashes::files`] order.
+pub fn verify_recording(dir: &Path, recorded: &Results) -> Result<Vec<Vec<u8>>, String> {
+    let results = dir.join("results.json");
+    let mut bytes = Vec::new();
+    let mut damaged = Vec::new();
+    for (name, digest) in recorded.hashes.files() {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(b) if Hashes::digest(&b) == digest => bytes.push(b),
+            Ok(b) => damaged.push(format!(
+                "{}: changed since the run wrote it: its digest is {}, {} records {digest} \
+                 (a line added, removed or edited)",
+                path.display(),
+                Hashes::digest(&b),
+                results.display()
+            )),
+            Err(e) => damaged.push(format!("{}: cannot read: {e}", path.display())),
+        }
+    }
+    if damaged.is_empty() {
+        Ok(bytes)
+    } else {
+        Err(format!(
+            "the recording in {} is damaged, so it cannot be replayed (restore the files or \
+             record the run again):\n  {}",
+            dir.display(),
+            damaged.join("\n  ")
+        ))
+    }
+}
+
+/// Re-runs the recorded run and writes the new files to `dir/replay/`. The
+/// recording's files must match their digests first; the re-run must then
+/// match both the digests and the files' bytes.
 pub fn replay(dir: &Path) -> Result<Replay, String> {
     let (recorded, cfg) = load_config(dir)?;
+    let on_disk = verify_recording(dir, &recorded)?;
     let outcome =
         run::run(&cfg).map_err(|e| format!("{}: {e}", dir.join("results.json").display()))?;
     let out = dir.join("replay");
     run::write(&outcome, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let (a, b) = (&recorded.hashes, &outcome.results.hashes);
     let mut differing = Vec::new();
-    if a.history != b.history {
-        differing.push("history.jsonl");
-    }
-    if a.trace != b.trace {
-        differing.push("trace.jsonl");
-    }
-    if a.nemesis != b.nemesis {
-        differing.push("nemesis.jsonl");
+    let replayed = outcome.results.hashes.files();
+    for (((name, a), (_, b)), disk) in recorded
+        .hashes
+        .files()
+        .into_iter()
+        .zip(replayed)
+        .zip(&on_disk)
+    {
+        let again = std::fs::read(out.join(name))
+            .map_err(|e| format!("{}: {e}", out.join(name).display()))?;
+        if a != b || &again != disk {
+            differing.push(name);
+        }
     }
     // Probes count code paths, so another revision may count differently;
     // the same revision must count the same run the same.

@@ -127,6 +127,22 @@ pub struct Hashes {
     pub nemesis: String,
 }
 
+impl Hashes {
+    /// The digest of a file's bytes, as `results.json` records it.
+    pub fn digest(bytes: &[u8]) -> String {
+        format!("{:016x}", raftkv::trace::fnv64(bytes))
+    }
+
+    /// Each recorded file's name with its digest.
+    pub fn files(&self) -> [(&'static str, &str); 3] {
+        [
+            ("history.jsonl", &self.history),
+            ("trace.jsonl", &self.trace),
+            ("nemesis.jsonl", &self.nemesis),
+        ]
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Results {
     pub scenario: String,

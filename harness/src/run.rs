@@ -619,7 +619,7 @@ pub fn write(outcome: &RunOutcome, dir: &Path) -> std::io::Result<()> {
 
 /// Digests of exactly the bytes `write` puts in the files.
 pub fn hashes(history: &[Event], trace: &[TraceRecord], nemesis: &[FaultRecord]) -> Hashes {
-    let h = |s: String| format!("{:016x}", raftkv::trace::fnv64(s.as_bytes()));
+    let h = |s: String| Hashes::digest(s.as_bytes());
     Hashes {
         history: h(to_jsonl(history)),
         trace: h(jsonl(trace)),

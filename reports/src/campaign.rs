@@ -62,6 +62,9 @@ struct Campaign {
     /// Seeds that passed without reaching the scenario's target.
     #[serde(default)]
     vacuous: Vec<u64>,
+    /// A signal stopped the campaign: `seeds` are the seeds done.
+    #[serde(default)]
+    interrupted: bool,
 }
 
 /// A code probe of the system that no run of the campaign hit.
@@ -261,6 +264,8 @@ fn verdict(c: &Campaign) -> (&'static str, String) {
     let missing = c.coverage.as_ref().is_some_and(|v| !v.missing.is_empty());
     if !c.failures.is_empty() {
         ("v-invalid", format!("{} FAILED", c.failures.len()))
+    } else if c.interrupted {
+        ("v-unknown", "INTERRUPTED".to_string())
     } else if missing {
         ("v-unknown", "INCOMPLETE".to_string())
     } else {
@@ -309,6 +314,9 @@ fn header(c: &Campaign) -> String {
         c.determinism_checked.to_string(),
     );
     out.push_str("</div>");
+    if c.interrupted {
+        out.push_str(r#"<p class="warn">Interrupted (Ctrl-C or SIGTERM): only the seeds listed were run.</p>"#);
+    }
     if let Some(cov) = &c.coverage {
         let (a, b) = cov.range;
         if cov.missing.is_empty() {
@@ -320,7 +328,7 @@ fn header(c: &Campaign) -> String {
             let n: u64 = cov.missing.iter().map(|(x, y)| y - x + 1).sum();
             let _ = write!(
                 out,
-                r#"<p class="warn">Coverage incomplete: {n} seeds of {a}..{b} were not run ({}). A shard is missing or failed before writing its campaign.</p>"#,
+                r#"<p class="warn">Coverage incomplete: {n} seeds of {a}..{b} were not run ({}). A shard is missing, was interrupted, or failed before writing its campaign.</p>"#,
                 esc(&range_list(&cov.missing, 8))
             );
         }
