@@ -1,19 +1,22 @@
 //! `cargo bench --bench fuzz`: seeds per second of a `snapstorm fuzz` campaign over
 //! `swarm` (the real thing: one child process per seed, the determinism replays of
 //! every failure and every tenth pass), with one worker and with two (the 2-core
-//! machine's budget). Measured, not asserted.
+//! machine's budget), at the default 50 simulated seconds of main phase.
+//! Measured, not asserted.
 use harness::fuzz::{run_campaign, FuzzConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 
 const FIRST: u64 = 1;
 const LAST: u64 = 40;
+/// `fuzz`'s default `--duration`.
+const DURATION_SECS: f64 = 50.0;
 
 fn main() {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_snapstorm"));
     let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-fuzz");
     println!(
-        "snapstorm fuzz --scenario swarm --seeds {FIRST}..{LAST} (10 simulated seconds each), {} cores here",
+        "snapstorm fuzz --scenario swarm --seeds {FIRST}..{LAST} ({DURATION_SECS} simulated seconds each), {} cores here",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
@@ -31,7 +34,7 @@ fn main() {
             jobs,
             bugs: Vec::new(),
             knobs: Default::default(),
-            duration_secs: 10.0,
+            duration_secs: DURATION_SECS,
             out,
             seed_timeout: Duration::from_secs(300),
             keep_passing: false,
