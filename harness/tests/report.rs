@@ -162,3 +162,48 @@ fn passing_and_failing_reports_render_in_chromium() {
     reports::browser::screenshot(&chromium, &report, &fail.join("report.png"), 1400, 2400).unwrap();
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
 }
+
+/// A real mutant (the snapshot leaves out the session table): both fidelity
+/// checkers fail with lists of violations, and every one of them is shown
+/// with a jump link that brings its pin on the snapshot lifecycle into view.
+#[test]
+fn fidelity_failures_of_a_mutant_pin_every_violation() {
+    use raftkv::bugs::{Bug, Bugs};
+    let chromium = reports::browser::chromium().expect("headless Chromium is needed");
+    let dir = fresh("snapshot-omits-sessions");
+    let mut config = RunConfig::new("lagging-follower", 1);
+    config.bugs = Bugs::NONE.with(Bug::parse("snapshot-omits-sessions").unwrap());
+    let outcome = run::run(&config).unwrap();
+    run::write(&outcome, &dir).unwrap();
+    let report = reports::write_report(&dir).unwrap();
+    let html = std::fs::read_to_string(&report).unwrap();
+    let mut pinned = 0;
+    for name in ["snapshot-fidelity", "restore-fidelity"] {
+        let c = &outcome.results.checkers[name];
+        assert_eq!(c.verdict, Verdict::Invalid, "{name}: {}", c.detail);
+        let n = c
+            .data
+            .as_ref()
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        assert!(n > 1, "{name} has a list of violations");
+        for i in 1..=n.min(20) {
+            assert!(
+                html.contains(&format!(r#"<div class="violation" id="{name}-{i}">"#)),
+                "{name} violation {i} is shown"
+            );
+        }
+        pinned += n.min(20);
+    }
+    // Sessions missing from the snapshot are shown as absent, not as digests.
+    assert!(html.contains(r#"<i class="absent">absent</i>"#));
+    let v = reports::browser::selftest(&chromium, &report).unwrap();
+    assert_drawn(&v, &["tl", "plot-snapshots"]);
+    let pins: Vec<&Value> = (v["links"].as_array().unwrap().iter())
+        .filter(|l| l["href"].as_str().unwrap_or("").starts_with("#pin-"))
+        .collect();
+    assert_eq!(pins.len(), pinned, "{v}");
+    for l in pins {
+        assert_eq!(l["inView"], true, "{l} in {v}");
+    }
+}

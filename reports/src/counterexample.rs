@@ -2,7 +2,7 @@
 //! prefix, the operations that could not be placed, drawn on their own and
 //! marked on the timeline), the node/index/diff of snapshot and invariant
 //! checkers, and any checker's data as JSON.
-use crate::diff::NodeDiff;
+use crate::diff;
 use crate::load::{CheckerResult, TraceLine};
 use crate::ops::Op;
 use crate::snapshots::Pin;
@@ -90,6 +90,7 @@ pub fn analyse(
     checkers: &BTreeMap<String, CheckerResult>,
     ops: &[Op],
     trace: &[TraceLine],
+    nodes: &BTreeSet<u64>,
 ) -> Failures {
     let mut f = Failures {
         html: String::new(),
@@ -108,8 +109,9 @@ pub fn analyse(
         );
         if let Ok(cx) = Counterexample::deserialize(data) {
             f.html.push_str(&linearizability(&cx, ops, &mut f.marks));
-        } else if let Ok(d) = NodeDiff::deserialize(data) {
-            f.html.push_str(&d.render(trace, &mut f.pins, name));
+        } else if let Some(entries) = diff::entries(data) {
+            f.html
+                .push_str(&diff::render(&entries, trace, nodes, &mut f.pins, name));
         }
         let mut json = serde_json::to_string_pretty(data).unwrap_or_default();
         if json.len() > JSON_LIMIT {

@@ -60,7 +60,8 @@ pub fn render(run_dir: &Path) -> Result<String, ReportError> {
     let ops = ops::pair(&run_dir.join("history.jsonl"), &run.history)?;
     let end = end_time(&run, &ops);
     let lives = nodes::lives(&run.trace, &run.faults, end);
-    let failures = counterexample::analyse(&run.results.checkers, &ops, &run.trace);
+    let nodes = lives.keys().copied().collect();
+    let failures = counterexample::analyse(&run.results.checkers, &ops, &run.trace, &nodes);
 
     let mut sections = Vec::new();
     if !failures.html.is_empty() {

@@ -21,10 +21,12 @@ fn panel_height() -> f64 {
     INDEX_H + 4.0 + LOG_H + 4.0 + ROW * ROWS.len() as f64
 }
 
-/// A marker that a checker's data points at: node, time, text.
+/// A marker that a checker's data points at: node, time, a short label
+/// drawn beside it and the whole text on hover.
 pub struct Pin {
     pub node: u64,
     pub time: u64,
+    pub label: String,
     pub text: String,
 }
 
@@ -182,8 +184,9 @@ pub fn render(
             r#"<g id="pin-{i}" class="pin"><line x1="{x}" x2="{x}" y1="{}" y2="{}"/><text x="{x}" y="{}" dx="4">{}</text><title>{}</title></g>"#,
             px(top),
             px(top + ph),
-            px(top + 10.0),
-            esc(&pin.text),
+            // Staggered, so that pins close together keep readable labels.
+            px(top + 10.0 + (i % 4) as f64 * 11.0),
+            esc(&pin.label),
             esc(&pin.text)
         );
     }

@@ -69,6 +69,96 @@ fn shows_header_timeline_plots_snapshots_and_checker_data() {
     assert!(!html.contains(r#"id="counterexample""#));
 }
 
+/// The part of `html` from `start` to the first `end` after it.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("no {start:?}"));
+    let rest = &html[from..];
+    let to = rest[start.len()..]
+        .find(end)
+        .map_or(rest.len(), |i| i + start.len());
+    &rest[..to]
+}
+
+#[test]
+fn every_fidelity_violation_has_its_table_and_pin() {
+    let html = render(&fixture()).unwrap();
+    // The fixture's restore-fidelity data is a list of three violations.
+    for (n, want) in [
+        (
+            1,
+            vec![
+                "Node <b>n2</b>, index <b>12</b>, term 1: 2 differing keys",
+                "session 1",
+                "<i class=\"absent\">absent</i>",
+                "&quot;x 1 1 y&quot;",
+            ],
+        ),
+        (
+            2,
+            vec!["Node <b>n3</b>, index <b>9</b>.", "reports applied = 7"],
+        ),
+        (
+            3,
+            vec!["Node <b>n1</b>", "(49 chars)", "&quot;x 0 2 y&quot;"],
+        ),
+    ] {
+        let entry = between(
+            &html,
+            &format!(r#"<div class="violation" id="restore-fidelity-{n}">"#),
+            "</div>",
+        );
+        for w in want {
+            assert!(entry.contains(w), "entry {n} lacks {w:?}: {entry}");
+        }
+        assert_eq!(entry.contains("<table"), n != 2, "entry {n}: {entry}");
+        // Its jump link goes to a pin drawn on the node's lifecycle panel.
+        let href = between(entry, "href=\"#pin-", "\"");
+        let pin = &href["href=\"#".len()..];
+        let drawn = between(&html, &format!(r#"<g id="{pin}" class="pin">"#), "</g>");
+        assert!(drawn.contains(&format!("restore-fidelity #{n}")), "{drawn}");
+    }
+    // The single-object shape still renders, with its pin found from the trace.
+    let single = between(
+        &html,
+        r#"<div class="violation" id="snapshot-1">"#,
+        "</div>",
+    );
+    assert!(
+        single.contains("Node <b>n2</b>, index <b>12</b>, term 1"),
+        "{single}"
+    );
+    assert!(
+        single.contains(r##"href="#pin-3""##) && html.contains(r#"<g id="pin-3""#),
+        "{single}"
+    );
+}
+
+#[test]
+fn many_violations_are_capped_with_a_note() {
+    let dir = copy_of_fixture("many-violations");
+    let mut results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    let entries: Vec<serde_json::Value> = (0..25)
+        .map(|i| serde_json::json!({"node": 1 + i % 3, "index": 4, "time": 185_000_000 + i,
+            "message": format!("violation {i}"), "diff": [{"key": format!("k{i}"), "expected": "\"a\"", "actual": "\"b\""}]}))
+        .collect();
+    results["checkers"]["snapshot-fidelity"] =
+        serde_json::json!({"verdict": "invalid", "detail": "25 violations", "data": entries});
+    std::fs::write(dir.join("results.json"), results.to_string()).unwrap();
+    let html = render(&dir).unwrap();
+    let section = between(&html, r#"id="checker-snapshot-fidelity""#, "</section>");
+    assert!(
+        section.contains("25 violations, the first 20 shown"),
+        "{section}"
+    );
+    assert_eq!(section.matches(r#"<div class="violation""#).count(), 20);
+    assert_eq!(
+        section.matches(r##"<a class="jump" href="#pin-"##).count(),
+        20
+    );
+    assert!(section.contains("violation 19") && !section.contains("violation 20</p>"));
+}
+
 #[test]
 fn is_self_contained() {
     let html = render(&fixture()).unwrap();
