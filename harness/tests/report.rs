@@ -141,6 +141,27 @@ fn passing_and_failing_reports_render_in_chromium() {
     let v = reports::browser::selftest(&chromium, &report).unwrap();
     assert_drawn(&v, &[&plots[..], &["cx-diagram"]].concat());
     assert_eq!(v["counterexample"], true, "{v}");
+    // The prefix table and the diagram carry the model state before and
+    // after each prefix operation; hovering outlines the partial
+    // linearization and says the states.
+    assert!(html.contains("<th>state before</th><th>state after</th>"));
+    let hover = &v["cxHover"];
+    assert!(
+        hover["stuck"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot follow #1–#"),
+        "{v}"
+    );
+    let prefix = hover["prefix"].as_str().unwrap_or("");
+    assert!(prefix.contains(": state ") && prefix.contains(" → "), "{v}");
+    assert!(hover["prefixShown"].as_u64() > Some(0), "{v}");
+    assert_eq!(hover["withStates"], hover["prefixShown"], "{v}");
+    assert_eq!(hover["prefixOutlined"], hover["prefixShown"], "{v}");
+    assert!(
+        hover["stuckOutlined"].as_u64() > hover["prefixShown"].as_u64(),
+        "{v}"
+    );
     let jump = &v["jump"];
     assert_eq!(
         jump["inView"], true,

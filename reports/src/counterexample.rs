@@ -22,6 +22,23 @@ struct Counterexample {
     #[serde(default)]
     state_after_prefix: String,
     stuck: Vec<Stuck>,
+    /// The state before the first covered prefix operation, then after each
+    /// to the end of the prefix (newer checkers; may be empty).
+    #[serde(default)]
+    prefix_states: Vec<String>,
+}
+
+impl Counterexample {
+    /// The model state before and after the prefix operation at `position`,
+    /// when the checker recorded it.
+    fn states_at(&self, position: usize) -> Option<(&str, &str)> {
+        let from = (self.longest_prefix.len() + 1).checked_sub(self.prefix_states.len())?;
+        let i = position.checked_sub(from)?;
+        Some((
+            self.prefix_states.get(i)?.as_str(),
+            self.prefix_states.get(i + 1)?.as_str(),
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -216,6 +233,7 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
         }
     );
     out.push_str(&diagram(cx, &by_id, &stuck, t0, t1));
+    out.push_str(r#"<div id="cx-hover" class="cx-hover">Hover an operation above: its place in the linearization (the partial linearization up to it is outlined) and the model state before and after it.</div>"#);
     out.push_str("<h3>Operations that could not be placed</h3><table class=\"cx-table\"><tr><th>op</th><th>process</th><th>invoked</th><th>completed</th><th>why not</th></tr>");
     for s in &cx.stuck {
         let Some(o) = by_id.get(&s.op) else { continue };
@@ -232,21 +250,24 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
     out.push_str("</table>");
     let _ = write!(
         out,
-        "<h3>End of the longest linearizable prefix ({} of {})</h3><table class=\"cx-table\"><tr><th>#</th><th>op</th><th>process</th><th>invoked</th><th>completed</th></tr>",
+        "<h3>End of the longest linearizable prefix ({} of {})</h3><table class=\"cx-table\"><tr><th>#</th><th>op</th><th>process</th><th>invoked</th><th>completed</th><th>state before</th><th>state after</th></tr>",
         tail.len(),
         cx.longest_prefix.len()
     );
     let base = cx.longest_prefix.len() - tail.len();
     for (i, id) in tail.iter().enumerate() {
         let Some(o) = by_id.get(id) else { continue };
+        let (before, after) = cx.states_at(base + i).unwrap_or(("?", "?"));
         let _ = write!(
             out,
-            "<tr><td>{}</td><td><code>{}</code></td><td>p{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>p{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
             base + i + 1,
             esc(&o.text()),
             o.process,
             fmt_time(o.call),
-            o.ret.map(fmt_time).unwrap_or_else(|| "never".into())
+            o.ret.map(fmt_time).unwrap_or_else(|| "never".into()),
+            esc(before),
+            esc(after)
         );
     }
     out.push_str("</table></div>");
@@ -323,26 +344,54 @@ fn diagram(
             None => GUTTER + WIDTH,
         };
         let y = 24.0 + lanes[&o.process] as f64 * LANE + 2.0;
-        let (class, prefix, why) = if stuck.contains(&o.id) {
+        let n = cx.longest_prefix.len();
+        // What hovering shows: the place in the linearization and the model
+        // state before and after (for a stuck one, the state it failed in).
+        let (class, prefix, why, data) = if stuck.contains(&o.id) {
             let reason = cx
                 .stuck
                 .iter()
                 .find(|s| s.op == o.id)
                 .map(|s| s.reason.as_str())
                 .unwrap_or("");
-            ("cx-stuck", "✗ ".to_string(), format!(": {reason}"))
-        } else if let Some(n) = order.get(&o.id) {
-            ("cx-prefix", format!("#{n} "), String::new())
+            let data = format!(
+                r#" data-n="{}" data-before="{}" data-why="{}""#,
+                n + 1,
+                esc(&cx.state_after_prefix),
+                esc(reason)
+            );
+            ("cx-stuck", "✗ ".to_string(), format!(": {reason}"), data)
+        } else if let Some(&k) = order.get(&o.id) {
+            let data = match cx.states_at(k - 1) {
+                Some((b, a)) => format!(
+                    r#" data-n="{k}" data-before="{}" data-after="{}""#,
+                    esc(b),
+                    esc(a)
+                ),
+                None => format!(r#" data-n="{k}""#),
+            };
+            let states = cx
+                .states_at(k - 1)
+                .map(|(b, a)| format!("; state {b} → {a}"))
+                .unwrap_or_default();
+            ("cx-prefix", format!("#{k} "), states, data)
         } else {
-            ("cx-later", String::new(), " (not reached)".to_string())
+            let data = r#" data-n="0""#.to_string();
+            (
+                "cx-later",
+                String::new(),
+                " (not reached)".to_string(),
+                data,
+            )
         };
         let _ = write!(
             out,
-            r#"<svg x="{}" y="{}" width="{}" height="{}" class="{class}"><rect width="100%" height="100%" rx="3"/><text x="4" y="15">{}</text><title>p{} {}{}, {} – {}</title></svg>"#,
+            r#"<svg x="{}" y="{}" width="{}" height="{}" class="cx-op {class}" data-op="{}"{data}><rect width="100%" height="100%" rx="3"/><text x="4" y="15">{}</text><title>p{} {}{}, {} – {}</title></svg>"#,
             px(x0),
             px(y),
             px(x1 - x0),
             LANE - 4.0,
+            esc(&o.text()),
             esc(&format!("{prefix}{}", o.short(cx.partition.as_deref()))),
             o.process,
             esc(&o.text()),

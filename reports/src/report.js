@@ -118,6 +118,32 @@
     });
   });
 
+  // Linearizability diagram: hovering an operation outlines the partial
+  // linearization up to it and says the model state before and after it.
+  var cxHover = document.getElementById('cx-hover');
+  function showCxOp(el) {
+    var n = +el.dataset.n, d = el.dataset;
+    document.querySelectorAll('#cx-diagram .cx-op').forEach(function (o) {
+      var k = +o.dataset.n;
+      o.classList.toggle('cx-lin', o === el || (k > 0 && k < n) || (k === n && o.classList.contains('cx-prefix')));
+    });
+    var text;
+    if (el.classList.contains('cx-stuck')) {
+      text = d.op + ' cannot follow #1–#' + (n - 1) + ' (state ' + d.before + '): ' + d.why;
+    } else if (n > 0) {
+      text = '#' + n + ' ' + d.op + (d.before !== undefined ? ': state ' + d.before + ' → ' + d.after : '') +
+        '; #1–#' + n + ' linearize (outlined)';
+    } else {
+      text = d.op + ': not reached; the linearization stops before it';
+    }
+    cxHover.textContent = text;
+  }
+  if (cxHover) {
+    document.querySelectorAll('#cx-diagram .cx-op').forEach(function (el) {
+      el.addEventListener('mouseenter', function () { showCxOp(el); });
+    });
+  }
+
   function selftest() {
     var nav = performance.getEntriesByType('navigation')[0];
     var r = { sizes: {}, ops: 0, counterexample: false, jump: null, loadMs: nav ? Math.round(nav.loadEventEnd || nav.loadEventStart) : null };
@@ -130,6 +156,20 @@
     if (cx) {
       var cb = cx.getBoundingClientRect();
       r.counterexample = cb.width > 0 && cb.height > 0;
+    }
+    // Hover the first stuck operation, then the last prefix one, of the diagram.
+    var stuckOp = document.querySelector('#cx-diagram .cx-stuck');
+    var prefixOps = document.querySelectorAll('#cx-diagram .cx-prefix');
+    if (stuckOp && prefixOps.length) {
+      var lastOp = prefixOps[0];
+      prefixOps.forEach(function (o) { if (+o.dataset.n > +lastOp.dataset.n) lastOp = o; });
+      stuckOp.dispatchEvent(new Event('mouseenter'));
+      r.cxHover = { stuck: cxHover.textContent, stuckOutlined: document.querySelectorAll('#cx-diagram .cx-lin').length };
+      lastOp.dispatchEvent(new Event('mouseenter'));
+      r.cxHover.prefix = cxHover.textContent;
+      r.cxHover.prefixOutlined = document.querySelectorAll('#cx-diagram .cx-lin').length;
+      r.cxHover.prefixShown = prefixOps.length;
+      r.cxHover.withStates = document.querySelectorAll('#cx-diagram .cx-prefix[data-before]').length;
     }
     // Zoom in and back: the timeline must widen and its bars move.
     if (tl) {

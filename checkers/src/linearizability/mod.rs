@@ -127,7 +127,20 @@ pub struct Counterexample {
     pub longest_prefix: Vec<usize>,
     pub state_after_prefix: String,
     pub stuck: Vec<Stuck>,
+    /// The model state around the end of the prefix, for a reader who wants
+    /// every step: `prefix_states[0]` is the state before operation
+    /// `longest_prefix[longest_prefix.len() + 1 - prefix_states.len()]`, and
+    /// each next one the state after the next operation, to the end of the
+    /// prefix. At most [`PREFIX_STATES`] operations are covered, each state
+    /// cut to its last [`STATE_CHARS`] characters.
+    #[serde(default)]
+    pub prefix_states: Vec<String>,
 }
+
+/// Prefix operations whose states a counterexample carries.
+pub const PREFIX_STATES: usize = 1000;
+/// Characters of a state a counterexample keeps (the end of it).
+pub const STATE_CHARS: usize = 200;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OpRecord {

@@ -1,7 +1,7 @@
 //! Builds the counterexample of a failed partition.
 use super::search::Plan;
 use super::states::Stepper;
-use super::{Counterexample, OpRecord, Operation, Stuck};
+use super::{Counterexample, OpRecord, Operation, Stuck, PREFIX_STATES, STATE_CHARS};
 use crate::model::Model;
 
 pub(super) struct Part<'a, M: Model> {
@@ -21,12 +21,15 @@ impl<M: Model> Part<'_, M> {
     ) -> Counterexample {
         let plan = self.plan;
         let mut placed = vec![false; plan.call.len()];
-        let mut sid = stepper.init();
+        // The state before each prefix operation, and after the last.
+        let mut sids = vec![stepper.init()];
         for &op in prefix {
             placed[op as usize] = true;
+            let sid = sids[sids.len() - 1];
             // The prefix was reached by the search, so every step is allowed.
-            sid = stepper.step(sid, op).unwrap_or(sid);
+            sids.push(stepper.step(sid, op).unwrap_or(sid));
         }
+        let sid = sids[sids.len() - 1];
         let state = stepper.describe(sid);
         // Everything called before the earliest pending return could go next.
         let first_return = (0..plan.completed)
@@ -83,12 +86,15 @@ impl<M: Model> Part<'_, M> {
                 }
             })
             .collect();
+        let covered = &sids[sids.len() - (prefix.len().min(PREFIX_STATES) + 1)..];
+        let prefix_states = covered.iter().map(|&s| cut(stepper.describe(s))).collect();
         Counterexample {
             partition: self.key.clone(),
             ops,
             longest_prefix: prefix.iter().map(|&i| self.local[i as usize]).collect(),
             state_after_prefix: state,
             stuck,
+            prefix_states,
         }
     }
 }
@@ -97,4 +103,14 @@ impl<M: Model> Part<'_, M> {
 /// [`Counterexample::renumbered`] rewrites the number.
 pub(super) fn must_follow(what: &str, after: usize) -> String {
     format!("{what}: must come after op {after}, which the reads show took effect first")
+}
+
+/// A state's last [`STATE_CHARS`] characters, with its length when cut.
+fn cut(state: String) -> String {
+    let n = state.chars().count();
+    if n <= STATE_CHARS {
+        return state;
+    }
+    let tail: String = state.chars().skip(n - STATE_CHARS).collect();
+    format!("({n} chars) …{tail}")
 }
