@@ -114,7 +114,13 @@ fn passing_and_failing_reports_render_in_chromium() {
     let results = passing_run(&pass);
     let fail = fresh("fail");
     let altered = failing_copy(&pass, &fail);
-    let plots = ["tl", "plot-latency", "plot-rate", "plot-snapshots"];
+    let plots = [
+        "tl",
+        "plot-latency-raw",
+        "plot-latency",
+        "plot-rate",
+        "plot-snapshots",
+    ];
 
     let report = reports::write_report(&pass).unwrap();
     let first = std::fs::read(&report).unwrap();

@@ -23,6 +23,7 @@ mod load;
 mod nodes;
 mod ops;
 mod plots;
+mod scatter;
 mod snapshots;
 mod svg;
 mod timeline;
@@ -71,12 +72,14 @@ pub fn render(run_dir: &Path) -> Result<String, ReportError> {
             body: failures.html,
         });
     }
+    let keys = ops::Keys::of(&ops);
     let timeline = timeline::Timeline {
         ops: &ops,
         faults: &run.faults,
         lives: &lives,
         end,
         marks: &failures.marks,
+        keys: &keys,
     };
     sections.push(html::Section {
         id: "timeline",
@@ -92,8 +95,9 @@ pub fn render(run_dir: &Path) -> Result<String, ReportError> {
         id: "latency",
         title: "Latency and throughput".to_string(),
         body: [
-            plots::latency(&ops, &run.faults, end),
-            plots::rate(&ops, &run.faults, end),
+            scatter::latency_raw(&ops, &keys, &run.faults, end),
+            plots::latency(&ops, &keys, &run.faults, end),
+            plots::rate(&ops, &keys, &run.faults, end),
             plots::latency_table(&ops),
         ]
         .concat(),

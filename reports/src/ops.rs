@@ -148,3 +148,38 @@ pub fn pair(path: &Path, events: &[(usize, Event)]) -> Result<Vec<Op>, ReportErr
     }
     Ok(ops)
 }
+
+/// The keys of the operations, sorted, each with its number: the per-key
+/// filter of the page refers to keys by number (`data-k`).
+pub struct Keys {
+    pub names: Vec<String>,
+    index: BTreeMap<String, usize>,
+}
+
+/// Beyond this many keys the plots are not split per key (the timeline's
+/// operations still are): each key's series would make the page too big.
+pub const KEYS_PLOTTED: usize = 32;
+
+impl Keys {
+    pub fn of(ops: &[Op]) -> Self {
+        let index: BTreeMap<String, usize> = ops
+            .iter()
+            .map(|o| (o.key.clone(), 0))
+            .collect::<BTreeMap<_, _>>()
+            .into_keys()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let names = index.keys().cloned().collect();
+        Keys { names, index }
+    }
+
+    pub fn of_op(&self, op: &Op) -> usize {
+        self.index.get(&op.key).copied().unwrap_or(0)
+    }
+
+    /// Whether the plots carry one series per key.
+    pub fn plotted(&self) -> bool {
+        self.names.len() > 1 && self.names.len() <= KEYS_PLOTTED
+    }
+}

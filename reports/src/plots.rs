@@ -1,8 +1,8 @@
 //! Latency quantiles and throughput over simulated time, from hdrhistogram
 //! per time window, with fault windows shaded (Jepsen's latency-quantiles and
-//! rate plots).
+//! rate plots), each also per key for the page's key filter.
 use crate::load::Fault;
-use crate::ops::{Op, Outcome};
+use crate::ops::{Keys, Op, Outcome};
 use crate::svg::{esc, fault_bands, nice_step, num, px, time_axis, Scale, GUTTER, RIGHT, WIDTH};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -23,48 +23,64 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
 }
 
-struct Series<'a> {
-    name: &'a str,
-    class: &'a str,
+pub(crate) struct Series {
+    pub name: String,
+    /// CSS classes: colour (and dash) of the line.
+    pub class: String,
     /// One value per window; `None` leaves a gap.
-    values: Vec<Option<f64>>,
+    pub values: Vec<Option<f64>>,
+    /// The key (by number) the series is of, or `None` for all keys; the
+    /// page's key filter shows one key's series at a time.
+    pub key: Option<usize>,
 }
 
-/// The latency plot (p50, p99, max per window, by invocation time, log scale).
-pub fn latency(ops: &[Op], faults: &[Fault], end: u64) -> String {
-    let step = window(end);
-    let n = (end / step + 1) as usize;
+/// Latency p50, p99 and max per window of the operations `pick` keeps.
+fn quantiles(
+    ops: &[Op],
+    step: u64,
+    n: usize,
+    pick: impl Fn(&Op) -> bool,
+    key: Option<usize>,
+) -> Vec<Series> {
     let mut windows: Vec<Option<Histogram<u64>>> = (0..n).map(|_| None).collect();
-    for op in ops {
+    for op in ops.iter().filter(|o| pick(o)) {
         let Some(lat) = op.latency() else { continue };
         let w = ((op.call / step) as usize).min(n - 1);
         windows[w]
             .get_or_insert_with(histogram)
             .saturating_record((lat / 1000).max(1));
     }
-    let q = |f: fn(&Histogram<u64>) -> u64| -> Vec<Option<f64>> {
+    let q = |f: &dyn Fn(&Histogram<u64>) -> u64| -> Vec<Option<f64>> {
         windows
             .iter()
             .map(|h| h.as_ref().map(|h| f(h) as f64 / 1000.0))
             .collect()
     };
-    let series = [
-        Series {
-            name: "p50",
-            class: "s-p50",
-            values: q(|h| h.value_at_quantile(0.5)),
-        },
-        Series {
-            name: "p99",
-            class: "s-p99",
-            values: q(|h| h.value_at_quantile(0.99)),
-        },
-        Series {
-            name: "max",
-            class: "s-max",
-            values: q(|h| h.max()),
-        },
-    ];
+    let series = |name: &str, class: &str, values| Series {
+        name: name.to_string(),
+        class: class.to_string(),
+        values,
+        key,
+    };
+    vec![
+        series("p50", "s-p50", q(&|h| h.value_at_quantile(0.5))),
+        series("p99", "s-p99", q(&|h| h.value_at_quantile(0.99))),
+        series("max", "s-max", q(&|h| h.max())),
+    ]
+}
+
+/// The latency plot (p50, p99, max per window, by invocation time, log
+/// scale: Jepsen's latency-quantiles), for all keys and, hidden until the
+/// key filter picks one, per key.
+pub fn latency(ops: &[Op], keys: &Keys, faults: &[Fault], end: u64) -> String {
+    let step = window(end);
+    let n = (end / step + 1) as usize;
+    let mut series = quantiles(ops, step, n, |_| true, None);
+    if keys.plotted() {
+        for k in 0..keys.names.len() {
+            series.extend(quantiles(ops, step, n, |o| keys.of_op(o) == k, Some(k)));
+        }
+    }
     let all: Vec<f64> = series
         .iter()
         .flat_map(|s| s.values.iter().flatten().copied())
@@ -72,50 +88,93 @@ pub fn latency(ops: &[Op], faults: &[Fault], end: u64) -> String {
     if all.is_empty() {
         return empty("latency", "no completed operations");
     }
-    let lo = all.iter().copied().fold(f64::MAX, f64::min).max(0.001);
-    let hi = all.iter().copied().fold(0.0, f64::max).max(lo * 10.0);
-    let (lo, hi) = (lo.log10().floor(), hi.log10().ceil());
+    let (lo, hi) = log_range(&all);
     let y = move |v: f64| TOP + HEIGHT * (1.0 - (v.max(1e-3).log10() - lo) / (hi - lo));
-    let mut ticks = Vec::new();
-    for e in lo as i32..=hi as i32 {
-        let v = 10f64.powi(e);
-        ticks.push((y(v), format!("{} ms", num(v, 3))));
-    }
+    let ticks = log_ticks(lo, hi, &y);
     let caption = format!(
-        "latency by invocation time (ms, log scale), {} windows",
+        "latency quantiles by invocation time (ms, log scale), {} windows",
         crate::svg::fmt_time(step)
     );
     chart("latency", &caption, &series, &ticks, y, step, faults, end)
 }
 
-/// The throughput plot: completions per second per window, by outcome.
-pub fn rate(ops: &[Op], faults: &[Fault], end: u64) -> String {
-    let step = window(end);
-    let n = (end / step + 1) as usize;
-    let mut counts: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
-    for op in ops {
-        let (Some(ret), Outcome::Ok | Outcome::Fail | Outcome::Info) = (op.ret, op.outcome) else {
+/// Decades spanning `values` (ms), at least one.
+pub(crate) fn log_range(values: &[f64]) -> (f64, f64) {
+    let lo = values.iter().copied().fold(f64::MAX, f64::min).max(0.001);
+    let hi = values.iter().copied().fold(0.0, f64::max).max(lo * 10.0);
+    (lo.log10().floor(), hi.log10().ceil())
+}
+
+pub(crate) fn log_ticks(lo: f64, hi: f64, y: &impl Fn(f64) -> f64) -> Vec<(f64, String)> {
+    (lo as i32..=hi as i32)
+        .map(|e| {
+            let v = 10f64.powi(e);
+            (y(v), format!("{} ms", num(v, 3)))
+        })
+        .collect()
+}
+
+/// Line dash of the n-th function (`f`), as the rate plot draws them.
+pub(crate) const DASHES: [&str; 4] = ["d0", "d1", "d2", "d3"];
+
+/// Completions per second per window of each function × outcome that
+/// `pick` keeps.
+fn rates(
+    ops: &[Op],
+    fs: &[&str],
+    step: u64,
+    n: usize,
+    pick: impl Fn(&Op) -> bool,
+    key: Option<usize>,
+) -> Vec<Series> {
+    let mut counts: BTreeMap<(usize, usize), Vec<u64>> = BTreeMap::new();
+    for op in ops.iter().filter(|o| pick(o)) {
+        let Some(ret) = op.ret else { continue };
+        let Some(outcome) = OUTCOMES.iter().position(|o| *o == op.outcome) else {
             continue;
         };
+        let f = fs.iter().position(|f| *f == op.f).unwrap_or(0);
         let w = ((ret / step) as usize).min(n - 1);
-        counts
-            .entry(op.outcome.class())
-            .or_insert_with(|| vec![0; n])[w] += 1;
-    }
-    if counts.is_empty() {
-        return empty("rate", "no completed operations");
+        counts.entry((f, outcome)).or_insert_with(|| vec![0; n])[w] += 1;
     }
     let per_s = 1e9 / step as f64;
-    let series: Vec<Series> = [("ok", "s-ok"), ("fail", "s-fail"), ("info", "s-info")]
+    counts
         .into_iter()
-        .filter_map(|(name, class)| {
-            counts.get(name).map(|c| Series {
-                name,
-                class,
-                values: c.iter().map(|&v| Some(v as f64 * per_s)).collect(),
-            })
+        .map(|((f, o), c)| Series {
+            name: format!("{} {}", fs[f], OUTCOMES[o].class()),
+            class: format!("s-{} {}", OUTCOMES[o].class(), DASHES[f % DASHES.len()]),
+            values: c.iter().map(|&v| Some(v as f64 * per_s)).collect(),
+            key,
         })
-        .collect();
+        .collect()
+}
+
+/// The outcomes of completed operations, in the order plots list them.
+pub(crate) const OUTCOMES: [Outcome; 3] = [Outcome::Ok, Outcome::Fail, Outcome::Info];
+
+/// The functions of the operations, sorted.
+pub(crate) fn functions(ops: &[Op]) -> Vec<&str> {
+    let mut fs: Vec<&str> = ops.iter().map(|o| o.f.as_str()).collect();
+    fs.sort_unstable();
+    fs.dedup();
+    fs
+}
+
+/// The throughput plot: completions per second per window, one line per
+/// function × outcome (Jepsen's rate): colour by outcome, dash by function.
+pub fn rate(ops: &[Op], keys: &Keys, faults: &[Fault], end: u64) -> String {
+    let step = window(end);
+    let n = (end / step + 1) as usize;
+    let fs = functions(ops);
+    let mut series = rates(ops, &fs, step, n, |_| true, None);
+    if series.is_empty() {
+        return empty("rate", "no completed operations");
+    }
+    if keys.plotted() {
+        for k in 0..keys.names.len() {
+            series.extend(rates(ops, &fs, step, n, |o| keys.of_op(o) == k, Some(k)));
+        }
+    }
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().flatten().copied())
@@ -127,7 +186,7 @@ pub fn rate(ops: &[Op], faults: &[Fault], end: u64) -> String {
         .map(|i| (y(i as f64 * tick), num(i as f64 * tick, 2)))
         .collect();
     let caption = format!(
-        "completions per second by outcome, {} windows",
+        "completions per second by function and outcome, {} windows",
         crate::svg::fmt_time(step)
     );
     chart("rate", &caption, &series, &ticks, y, step, faults, end)
@@ -196,29 +255,34 @@ fn chart(
             }
             let _ = write!(d, "{}{x} {yy}", if before { "L" } else { "M" });
         }
-        out.push_str(&dots);
+        // Per-key series start hidden; the key filter swaps them in.
+        let (key, hidden) = match s.key {
+            Some(k) => (k.to_string(), " hid"),
+            None => ("*".to_string(), ""),
+        };
         let _ = write!(
             out,
-            r#"<path class="series {}" d="{d}"><title>{}</title></path>"#,
-            s.class, s.name
+            r#"<g class="kser{hidden}" data-key="{key}">{dots}<path class="series {}" d="{d}"><title>{}</title></path></g>"#,
+            s.class,
+            esc(&s.name)
         );
     }
-    // Legend, top right.
-    let mut x = GUTTER + WIDTH - 70.0 * series.len() as f64;
-    for s in series {
+    // Legend, top right, in rows of four.
+    let shown: Vec<&Series> = series.iter().filter(|s| s.key.is_none()).collect();
+    let per_row = shown.len().min(4);
+    for (i, s) in shown.iter().enumerate() {
+        let x = GUTTER + WIDTH - 100.0 * (per_row - i % 4) as f64;
+        let yy = TOP + 10.0 + 13.0 * (i / 4) as f64;
         let _ = write!(
             out,
-            r#"<line class="series {}" x1="{}" x2="{}" y1="{}" y2="{}"/><text class="tick" x="{}" y="{}">{}</text>"#,
+            r#"<line class="series {}" x1="{}" x2="{}" y1="{yy}" y2="{yy}"/><text class="tick" x="{}" y="{}">{}</text>"#,
             s.class,
             px(x),
             px(x + 18.0),
-            TOP + 10.0,
-            TOP + 10.0,
             px(x + 22.0),
-            TOP + 14.0,
-            s.name
+            px(yy + 4.0),
+            esc(&s.name)
         );
-        x += 70.0;
     }
     let _ = write!(
         out,

@@ -144,6 +144,25 @@
     });
   }
 
+  // The key filter: one key's operations on the timeline and its series in
+  // the plots (the per-key series of the quantile and rate plots replace
+  // the all-keys ones; the scatter's are its own).
+  var kf = document.getElementById('key-filter');
+  function filterKey(k) {
+    document.querySelectorAll('#tl rect.op').forEach(function (el) {
+      el.classList.toggle('kh', k !== '' && el.dataset.k !== k);
+    });
+    if (document.querySelector('.kser:not([data-key="*"])')) {
+      document.querySelectorAll('.kser').forEach(function (g) {
+        g.classList.toggle('hid', k === '' ? g.dataset.key !== '*' : g.dataset.key !== k);
+      });
+    }
+    document.querySelectorAll('path.pt[data-key]').forEach(function (p) {
+      p.classList.toggle('hid', k !== '' && p.dataset.key !== '*' && p.dataset.key !== k);
+    });
+  }
+  if (kf) kf.addEventListener('change', function () { filterKey(kf.value); });
+
   function selftest() {
     var nav = performance.getEntriesByType('navigation')[0];
     var r = { sizes: {}, ops: 0, counterexample: false, jump: null, loadMs: nav ? Math.round(nav.loadEventEnd || nav.loadEventStart) : null };
@@ -170,6 +189,31 @@
       r.cxHover.prefixOutlined = document.querySelectorAll('#cx-diagram .cx-lin').length;
       r.cxHover.prefixShown = prefixOps.length;
       r.cxHover.withStates = document.querySelectorAll('#cx-diagram .cx-prefix[data-before]').length;
+    }
+    // Pick the first key: only its operations and series stay drawn.
+    if (kf && kf.options.length > 1) {
+      kf.value = kf.options[1].value;
+      kf.dispatchEvent(new Event('change'));
+      // Drawn: laid out with a size (bars), or not inside anything hidden (a
+      // path of single points may have an empty box).
+      var drawn = function (sel) {
+        return Array.prototype.filter.call(document.querySelectorAll(sel), function (el) {
+          if (el.tagName === 'rect') return el.getBoundingClientRect().height > 0;
+          return !el.closest('.hid, .kh') && getComputedStyle(el).display !== 'none';
+        });
+      };
+      var visible = drawn('#tl rect.op');
+      r.keyFilter = {
+        key: kf.value,
+        visible: visible.length,
+        ofKey: document.querySelectorAll('#tl rect.op[data-k="' + kf.value + '"]').length,
+        otherVisible: visible.filter(function (el) { return el.dataset.k !== kf.value; }).length,
+        series: drawn('.kser path.series').map(function (p) { return p.closest('.kser').dataset.key; }),
+        points: drawn('path.pt[data-key]').map(function (p) { return p.dataset.key; })
+      };
+      kf.value = '';
+      kf.dispatchEvent(new Event('change'));
+      r.keyFilter.after = drawn('#tl rect.op').length;
     }
     // Zoom in and back: the timeline must widen and its bars move.
     if (tl) {

@@ -4,7 +4,7 @@
 //! The page's script zooms it by rescaling x (see `report.js`).
 use crate::load::Fault;
 use crate::nodes::NodeLife;
-use crate::ops::{Op, Outcome};
+use crate::ops::{Keys, Op, Outcome};
 use crate::svg::{
     esc, fault_bands, fault_color, fault_end, fault_legend, fault_title, fmt_time, node_color, px,
     time_axis, Scale, RIGHT, WIDTH,
@@ -32,6 +32,7 @@ pub struct Timeline<'a> {
     pub lives: &'a BTreeMap<u64, NodeLife>,
     pub end: u64,
     pub marks: &'a Marks,
+    pub keys: &'a Keys,
 }
 
 /// Greedy interval packing: the row of each fault.
@@ -206,9 +207,10 @@ impl Timeline<'_> {
             };
             let _ = write!(
                 body,
-                r#"<rect{id} class="op {}{}" x="{}" y="{}" width="{}" height="{}"><title>p{} {}, {} – {} ({}){}</title></rect>"#,
+                r#"<rect{id} class="op {}{}" data-k="{}" x="{}" y="{}" width="{}" height="{}"><title>p{} {}, {} – {} ({}){}</title></rect>"#,
                 op.outcome.class(),
                 mark.map(|m| format!(" {m}")).unwrap_or_default(),
+                self.keys.of_op(op),
                 px(x0),
                 px(y),
                 px(w),
@@ -237,9 +239,10 @@ impl Timeline<'_> {
 
         let w = WIDTH + RIGHT;
         format!(
-            r##"<div class="tl-controls"><button type="button" data-zoom="out" title="zoom out">−</button><button type="button" data-zoom="in" title="zoom in">+</button><button type="button" data-zoom="fit">fit</button><span class="note" id="tl-zoom">zoom 1×</span><span class="note">Ctrl + wheel zooms at the pointer; scroll sideways to pan; hover a bar for details.</span></div>
+            r##"<div class="tl-controls"><button type="button" data-zoom="out" title="zoom out">−</button><button type="button" data-zoom="in" title="zoom in">+</button><button type="button" data-zoom="fit">fit</button><span class="note" id="tl-zoom">zoom 1×</span><span class="note">Ctrl + wheel zooms at the pointer; scroll sideways to pan; hover a bar for details.</span>{}</div>
 <div class="legend">{}<span class="legend-item"><span class="swatch op ok"></span>ok</span><span class="legend-item"><span class="swatch op fail"></span>fail</span><span class="legend-item"><span class="swatch op info"></span>info (indeterminate)</span><span class="legend-item"><span class="swatch op pending"></span>pending</span><span class="legend-item"><span class="swatch r-leader"></span>leader</span><span class="legend-item"><span class="swatch r-candidate"></span>candidate</span><span class="legend-item"><span class="swatch r-follower"></span>follower</span><span class="legend-item"><span class="swatch r-down"></span>down</span>{}</div>
 <div class="tl-wrap"><svg id="tl-labels" width="{g}" height="{h}" viewBox="0 0 {g} {h}">{labels}</svg><div class="tl-scroll" id="tl-scroll"><svg id="tl" width="{w}" height="{h}" viewBox="0 0 {w} {h}" data-end="{end}" data-w="{WIDTH}">{body}</svg></div></div>"##,
+            self.key_filter(),
             fault_legend(self.faults),
             if self.marks.classes.is_empty() {
                 ""
@@ -250,6 +253,28 @@ impl Timeline<'_> {
             h = px(height),
             end = self.end,
         )
+    }
+}
+
+impl Timeline<'_> {
+    /// The per-key filter: a choice of key that hides the other keys'
+    /// operations here and their series in the latency and rate plots.
+    fn key_filter(&self) -> String {
+        let names = &self.keys.names;
+        if names.len() < 2 {
+            return String::new();
+        }
+        let mut out = String::from(
+            r#"<label class="key-filter">key <select id="key-filter"><option value="">all keys</option>"#,
+        );
+        for (i, k) in names.iter().enumerate() {
+            let _ = write!(out, r#"<option value="{i}">{}</option>"#, esc(k));
+        }
+        out.push_str("</select></label>");
+        if !self.keys.plotted() {
+            out.push_str(r#"<span class="note">(the plots below show all keys: too many to draw each)</span>"#);
+        }
+        out
     }
 }
 

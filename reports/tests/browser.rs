@@ -10,13 +10,22 @@ use reports::browser;
 use serde_json::Value;
 use std::time::Instant;
 
+/// Operations on key k1, the fixture's first key.
+const K1_OPS: u64 = 5;
+
 fn check(verdict: &Value, ops: u64) {
     assert_eq!(
         verdict["errors"],
         Value::Array(vec![]),
         "console errors: {verdict}"
     );
-    for id in ["tl", "plot-latency", "plot-rate", "plot-snapshots"] {
+    for id in [
+        "tl",
+        "plot-latency-raw",
+        "plot-latency",
+        "plot-rate",
+        "plot-snapshots",
+    ] {
         let size = &verdict["sizes"][id];
         let (w, h) = (
             size[0].as_f64().unwrap_or(0.0),
@@ -34,6 +43,22 @@ fn check(verdict: &Value, ops: u64) {
     assert!(zoomed > before * 1.8 && after == before, "zoom: {verdict}");
 }
 
+/// The key filter picked the first key: only that key's operations stayed
+/// on the timeline, and only its series in the plots; all came back after.
+fn check_key_filter(verdict: &Value, of_key: u64, ops: u64) {
+    let k = &verdict["keyFilter"];
+    assert_eq!(k["key"], "0", "{verdict}");
+    assert_eq!(k["ofKey"].as_u64(), Some(of_key), "{verdict}");
+    assert_eq!(k["visible"].as_u64(), Some(of_key), "{verdict}");
+    assert_eq!(k["otherVisible"].as_u64(), Some(0), "{verdict}");
+    for plotted in ["series", "points"] {
+        let keys = k[plotted].as_array().expect("drawn series");
+        assert!(!keys.is_empty(), "{plotted}: {verdict}");
+        assert!(keys.iter().all(|key| key == "0"), "{plotted}: {verdict}");
+    }
+    assert_eq!(k["after"].as_u64(), Some(ops), "{verdict}");
+}
+
 #[test]
 fn fixture_and_10k_reports_render_in_chromium() {
     let chromium = browser::chromium().expect("headless Chromium is needed");
@@ -45,6 +70,7 @@ fn fixture_and_10k_reports_render_in_chromium() {
     let report = reports::write_report(&dir).unwrap();
     let v = browser::selftest(&chromium, &report).unwrap();
     check(&v, 10);
+    check_key_filter(&v, K1_OPS, 10);
     assert_eq!(v["counterexample"], false, "{v}");
     let links = v["links"].as_array().expect("links");
     // Three restore-fidelity violations and the snapshot checker's one, each
@@ -71,4 +97,6 @@ fn fixture_and_10k_reports_render_in_chromium() {
         start.elapsed().as_secs_f64()
     );
     check(&v, 10_000);
+    // The synthetic run spreads its operations over five keys.
+    check_key_filter(&v, 2_000, 10_000);
 }

@@ -160,6 +160,46 @@ fn many_violations_are_capped_with_a_note() {
 }
 
 #[test]
+fn latency_raw_rate_and_key_filter_split_by_key_function_and_outcome() {
+    let html = render(&fixture()).unwrap();
+    // Jepsen's latency-raw: one series of points per key × function ×
+    // outcome, each marked with its key for the filter.
+    let raw = between(&html, r#"<svg id="plot-latency-raw""#, "</svg>");
+    for want in [
+        r#"data-key="0""#,
+        r#"data-key="1""#,
+        r#"data-key="2""#,
+        "<title>append ok</title>",
+        "<title>cas fail</title>",
+        "pt-circle",
+        "pt-square",
+    ] {
+        assert!(raw.contains(want), "latency-raw lacks {want:?}");
+    }
+    // Jepsen's rate: a line per function × outcome for all keys, and the
+    // same per key, hidden until the filter picks that key.
+    let rate = between(&html, r#"<svg id="plot-rate""#, "</svg>");
+    assert!(rate.contains(r#"<g class="kser" data-key="*"><path class="series s-ok d0""#));
+    assert!(rate.contains("<title>get ok</title>") && rate.contains("<title>append info</title>"));
+    assert_eq!(
+        rate.matches(r#"<g class="kser hid" data-key="2">"#).count(),
+        2,
+        "k3: delete ok and put ok"
+    );
+    let quantiles = between(&html, r#"<svg id="plot-latency""#, "</svg>");
+    assert_eq!(
+        quantiles
+            .matches(r#"<g class="kser hid" data-key="0">"#)
+            .count(),
+        3,
+        "p50, p99, max of k1"
+    );
+    // The filter lists the keys, and every operation on the timeline says its key.
+    assert!(html.contains(r#"<select id="key-filter"><option value="">all keys</option><option value="0">k1</option><option value="1">k2</option><option value="2">k3</option></select>"#));
+    assert_eq!(html.matches(r#"<rect class="op ok" data-k=""#).count(), 7);
+}
+
+#[test]
 fn is_self_contained() {
     let html = render(&fixture()).unwrap();
     for bad in ["src=", "<link", "@import", "url(", "http://", "https://"] {
@@ -269,6 +309,29 @@ fn truncated_files_never_panic() {
         }
         std::fs::write(dir.join(f), &full).unwrap();
     }
+}
+
+/// Porcupine's visualisation grows to 1.5 GB at 3k operations; this page
+/// must stay well under 50 MB at 100k.
+#[test]
+fn a_hundred_thousand_operations_stay_under_25_mb() {
+    let dir = scratch("100k");
+    let start = std::time::Instant::now();
+    common::synthetic_run(&dir, 100_000);
+    let made = start.elapsed();
+    let path = write_report(&dir).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(html.matches("<rect class=\"op ").count(), 100_000);
+    println!(
+        "100k-operation report: {size} bytes (run files made in {:.1} s, report in {:.1} s)",
+        made.as_secs_f64(),
+        (start.elapsed() - made).as_secs_f64()
+    );
+    assert!(
+        size < 25_000_000,
+        "report of 100k operations is {size} bytes"
+    );
 }
 
 #[test]
