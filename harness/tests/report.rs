@@ -67,11 +67,14 @@ fn failing_copy(from: &Path, to: &Path) -> u64 {
     std::fs::write(to.join("history.jsonl"), &history).unwrap();
 
     use checkers::linearizability::{check, CheckOptions, Verdict as Lin};
-    let ops = checkers::parse::parse_snapstorm(history.as_bytes()).unwrap();
-    let Lin::NotLinearizable(cx) = check(&checkers::model::Kv, &ops, &CheckOptions::default())
+    let parsed = checkers::parse::parse_snapstorm_numbered(history.as_bytes()).unwrap();
+    let Lin::NotLinearizable(cx) =
+        check(&checkers::model::Kv, &parsed.ops, &CheckOptions::default())
     else {
         panic!("the altered history must not be linearizable");
     };
+    // Named as the harness names them: by their invocation's index.
+    let cx = cx.renumbered(&parsed.numbers);
     let mut results: Results =
         serde_json::from_str(&std::fs::read_to_string(from.join("results.json")).unwrap()).unwrap();
     let mut lin = CheckerResult::invalid(format!(
@@ -156,7 +159,7 @@ fn passing_and_failing_reports_render_in_chromium() {
         hover["stuck"]
             .as_str()
             .unwrap_or("")
-            .contains("cannot follow #1–#"),
+            .contains("cannot follow places 1.–"),
         "{v}"
     );
     let prefix = hover["prefix"].as_str().unwrap_or("");
@@ -181,10 +184,23 @@ fn passing_and_failing_reports_render_in_chromium() {
         jump["zoom"].as_f64().unwrap_or(0.0) > 1.0,
         "the jump zooms in: {v}"
     );
-    // The altered read is among the operations that could not be placed.
+    // The altered read is among the operations that could not be placed,
+    // named by one number on the timeline, in the table and on hover: its
+    // invocation's index in history.jsonl.
     assert!(
         html.contains(&format!(r#"id="op-{altered}" class="op ok cxs""#)),
         "the altered read is marked as not placeable on the timeline"
+    );
+    assert!(
+        html.contains(&format!(
+            r##"<a class="oplink" href="#op-{altered}">op {altered}</a>"##
+        )),
+        "the table names the altered read op {altered} and links to its bar"
+    );
+    assert!(html.contains(&format!(r#"data-id="{altered}""#)));
+    assert!(
+        hover["stuck"].as_str().unwrap_or("").starts_with("op "),
+        "{v}"
     );
     reports::browser::screenshot(&chromium, &report, &fail.join("report.png"), 1400, 2400).unwrap();
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);

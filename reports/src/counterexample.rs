@@ -234,12 +234,13 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
     );
     out.push_str(&diagram(cx, &by_id, &stuck, t0, t1));
     out.push_str(r#"<div id="cx-hover" class="cx-hover">Hover an operation above: its place in the linearization (the partial linearization up to it is outlined) and the model state before and after it.</div>"#);
-    out.push_str("<h3>Operations that could not be placed</h3><table class=\"cx-table\"><tr><th>op</th><th>process</th><th>invoked</th><th>completed</th><th>why not</th></tr>");
+    out.push_str("<h3>Operations that could not be placed</h3><table class=\"cx-table\"><tr><th>op</th><th>operation</th><th>process</th><th>invoked</th><th>completed</th><th>why not</th></tr>");
     for s in &cx.stuck {
         let Some(o) = by_id.get(&s.op) else { continue };
         let _ = write!(
             out,
-            "<tr class=\"stuck\"><td><code>{}</code></td><td>p{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"stuck\"><td>{}</td><td><code>{}</code></td><td>p{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            op_link(o.id),
             esc(&o.text()),
             o.process,
             fmt_time(o.call),
@@ -250,7 +251,7 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
     out.push_str("</table>");
     let _ = write!(
         out,
-        "<h3>End of the longest linearizable prefix ({} of {})</h3><table class=\"cx-table\"><tr><th>#</th><th>op</th><th>process</th><th>invoked</th><th>completed</th><th>state before</th><th>state after</th></tr>",
+        "<h3>End of the longest linearizable prefix ({} of {})</h3><table class=\"cx-table\"><tr><th>place</th><th>op</th><th>operation</th><th>process</th><th>invoked</th><th>completed</th><th>state before</th><th>state after</th></tr>",
         tail.len(),
         cx.longest_prefix.len()
     );
@@ -260,8 +261,9 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
         let (before, after) = cx.states_at(base + i).unwrap_or(("?", "?"));
         let _ = write!(
             out,
-            "<tr><td>{}</td><td><code>{}</code></td><td>p{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            "<tr><td>{}.</td><td>{}</td><td><code>{}</code></td><td>p{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
             base + i + 1,
+            op_link(o.id),
             esc(&o.text()),
             o.process,
             fmt_time(o.call),
@@ -272,6 +274,13 @@ fn linearizability(cx: &Counterexample, ops: &[Op], marks: &mut Marks) -> String
     }
     out.push_str("</table></div>");
     out
+}
+
+/// `op N`, linking to the operation's bar on the timeline (`op-N`: the
+/// counterexample and the timeline both number an operation by its
+/// invocation's index in history.jsonl).
+fn op_link(id: usize) -> String {
+    format!(r##"<a class="oplink" href="#op-{id}">op {id}</a>"##)
 }
 
 /// The operations on the key around the failure, one lane per process,
@@ -324,7 +333,7 @@ fn diagram(
     let h = 24.0 + lanes.len() as f64 * LANE + 10.0;
     let w = GUTTER + WIDTH + RIGHT;
     let mut out = format!(
-        r#"<svg id="cx-diagram" class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><text class="tick" x="{GUTTER}" y="14">The key's operations around the failure, {} – {}: left to right in real-time order of calls and returns (not to scale); #n is the position in the linearization.</text>"#,
+        r#"<svg id="cx-diagram" class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><text class="tick" x="{GUTTER}" y="14">The key's operations around the failure, {} – {}: left to right in real-time order of calls and returns (not to scale); n. is the operation's place in the linearization, op N (on hover) its number in history.jsonl.</text>"#,
         fmt_time(t0),
         fmt_time(t1),
         h = px(h)
@@ -374,7 +383,7 @@ fn diagram(
                 .states_at(k - 1)
                 .map(|(b, a)| format!("; state {b} → {a}"))
                 .unwrap_or_default();
-            ("cx-prefix", format!("#{k} "), states, data)
+            ("cx-prefix", format!("{k}. "), states, data)
         } else {
             let data = r#" data-n="0""#.to_string();
             (
@@ -386,13 +395,15 @@ fn diagram(
         };
         let _ = write!(
             out,
-            r#"<svg x="{}" y="{}" width="{}" height="{}" class="cx-op {class}" data-op="{}"{data}><rect width="100%" height="100%" rx="3"/><text x="4" y="15">{}</text><title>p{} {}{}, {} – {}</title></svg>"#,
+            r#"<svg x="{}" y="{}" width="{}" height="{}" class="cx-op {class}" data-id="{}" data-op="{}"{data}><rect width="100%" height="100%" rx="3"/><text x="4" y="15">{}</text><title>op {} p{} {}{}, {} – {}</title></svg>"#,
             px(x0),
             px(y),
             px(x1 - x0),
             LANE - 4.0,
+            o.id,
             esc(&o.text()),
             esc(&format!("{prefix}{}", o.short(cx.partition.as_deref()))),
+            o.id,
             o.process,
             esc(&o.text()),
             esc(&why),

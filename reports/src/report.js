@@ -127,14 +127,16 @@
       var k = +o.dataset.n;
       o.classList.toggle('cx-lin', o === el || (k > 0 && k < n) || (k === n && o.classList.contains('cx-prefix')));
     });
-    var text;
+    // "op N" is the operation's number (its invocation's index in
+    // history.jsonl); "1.–n." are places in the linearization.
+    var text, op = 'op ' + d.id + ' ' + d.op;
     if (el.classList.contains('cx-stuck')) {
-      text = d.op + ' cannot follow #1–#' + (n - 1) + ' (state ' + d.before + '): ' + d.why;
+      text = op + ' cannot follow places 1.–' + (n - 1) + '. (state ' + d.before + '): ' + d.why;
     } else if (n > 0) {
-      text = '#' + n + ' ' + d.op + (d.before !== undefined ? ': state ' + d.before + ' → ' + d.after : '') +
-        '; #1–#' + n + ' linearize (outlined)';
+      text = n + '. ' + op + (d.before !== undefined ? ': state ' + d.before + ' → ' + d.after : '') +
+        '; places 1.–' + n + '. linearize (outlined)';
     } else {
-      text = d.op + ': not reached; the linearization stops before it';
+      text = op + ': not reached; the linearization stops before it';
     }
     cxHover.textContent = text;
   }

@@ -207,7 +207,7 @@ impl Timeline<'_> {
             };
             let _ = write!(
                 body,
-                r#"<rect{id} class="op {}{}" data-k="{}" x="{}" y="{}" width="{}" height="{}"><title>p{} {}, {} – {} ({}){}</title></rect>"#,
+                r#"<rect{id} class="op {}{}" data-k="{}" x="{}" y="{}" width="{}" height="{}"><title>op {} p{} {}, {} – {} ({}){}</title></rect>"#,
                 op.outcome.class(),
                 mark.map(|m| format!(" {m}")).unwrap_or_default(),
                 self.keys.of_op(op),
@@ -215,6 +215,7 @@ impl Timeline<'_> {
                 px(y),
                 px(w),
                 OP_ROW - 5.0,
+                op.index,
                 op.process,
                 esc(&op.text()),
                 fmt_time(op.call),
