@@ -9,6 +9,7 @@ mod election;
 mod exactly_once;
 mod log;
 mod membership;
+mod reads;
 mod reference;
 mod restore;
 mod safety;
@@ -149,7 +150,7 @@ impl Finding {
 }
 
 /// The check names, in the order `check_all` reports them.
-pub const CHECKS: [&str; 12] = [
+pub const CHECKS: [&str; 13] = [
     "state-machine-safety",
     "snapshot-fidelity",
     "restore-fidelity",
@@ -162,6 +163,7 @@ pub const CHECKS: [&str; 12] = [
     "size-bounds",
     "membership",
     "availability",
+    "reads-answered",
 ];
 
 pub fn check_all(run: &RunData) -> Vec<Finding> {
@@ -180,6 +182,7 @@ pub fn check_all(run: &RunData) -> Vec<Finding> {
         size::size_bounds(run, &refs),
         membership::membership(run, &log),
         availability::availability(run),
+        reads::reads_answered(run),
     ]
 }
 

@@ -32,6 +32,7 @@ pub enum Bug {
     DeposedLeaderReads,
     SessionDropsOutcome,
     CommitQuorumOfTwo,
+    NewLeaderDropsReads,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -281,6 +282,15 @@ pub const BUGS: &[BugInfo] = &[
         scenario: "lagging-follower",
         checker: "snapshot-fidelity",
         seed: 1,
+    },
+    BugInfo {
+        bug: Bug::NewLeaderDropsReads,
+        name: "new-leader-drops-reads",
+        mechanism: "a new leader takes the reads it gets before its term's first commit and forgets them: no read point, no answer, no refusal (each client times out and retries elsewhere)",
+        models: "read queues lost on a leadership change or before the leader's no-op commits (etcd's pending ReadIndex requests before the leader commits in its term, raft-rs #187); invisible to linearizability and to durability: only the missing answer shows",
+        scenario: "election-crash",
+        checker: "reads-answered",
+        seed: 2,
     },
 ];
 

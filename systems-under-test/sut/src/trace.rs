@@ -174,6 +174,18 @@ pub enum TraceEvent {
         applied: Index,
         state_digest: u64,
     },
+    /// As leader, the node took a client's linearizable read (ReadIndex or
+    /// lease) as `request`, a number of its own for this boot. It owes an
+    /// answer: [`TraceEvent::ReadAnswered`].
+    ReadAccepted {
+        request: u64,
+    },
+    /// The node answered read `request`: `served` with a value, or refused
+    /// (it lost the leadership before the read point was confirmed).
+    ReadAnswered {
+        request: u64,
+        served: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

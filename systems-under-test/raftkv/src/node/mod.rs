@@ -341,6 +341,7 @@ impl Node {
                 let rid = self.next_read;
                 self.raft.read_index(rid).map(|()| {
                     self.reads.insert(rid, PendingRead { from, id, key });
+                    self.trace(TraceEvent::ReadAccepted { request: rid });
                 })
             }
             Request::Admin(cc) => self.raft.propose(Payload::ConfChange(cc)).map(|index| {
@@ -486,6 +487,10 @@ impl Node {
         }
         for rid in dropped_reads {
             if let Some(r) = self.reads.remove(&rid) {
+                self.trace(TraceEvent::ReadAnswered {
+                    request: rid,
+                    served: false,
+                });
                 let leader = self.raft.leader();
                 self.respond(r.from, r.id, Response::NotLeader { leader });
             }
@@ -658,6 +663,10 @@ impl Node {
                 continue;
             }
             if let Some(r) = self.reads.remove(&rid) {
+                self.trace(TraceEvent::ReadAnswered {
+                    request: rid,
+                    served: true,
+                });
                 let value = self.read_value(&r.key);
                 hit(Probe::ReadServed);
                 hit_if(value.is_none(), Probe::KvReadAbsent);

@@ -297,6 +297,10 @@ impl Raft {
         // cluster's (Raft §6.4): the read waits for the no-op to commit.
         if !self.committed_in_current_term() {
             hit(Probe::ReadWaitedForTermCommit);
+            if self.cfg.bugs.has(Bug::NewLeaderDropsReads) {
+                // Bug mutant: the read is taken and never queued.
+                return Ok(());
+            }
             self.reads.wait_for_commit(request);
             return Ok(());
         }
