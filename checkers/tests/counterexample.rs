@@ -168,3 +168,54 @@ fn long_prefixes_and_long_states_are_cut() {
         .collect();
     assert_eq!(*last, format!("({} chars) …{tail}", full.chars().count()));
 }
+
+/// Porcupine's partial linearizations: each one given for an operation the
+/// longest prefix leaves out contains it, is a linearization of what it
+/// holds (model steps and real-time order), holds everything that returned
+/// before any of its operations was called, and is no longer than the
+/// longest prefix. Some of them are not empty (a test that cannot fail is
+/// no test).
+#[test]
+fn partial_linearizations_of_left_out_operations_are_real_ones() {
+    let mut rng = Rng(0xfeed_5eed);
+    let options = CheckOptions {
+        threads: 1,
+        ..CheckOptions::default()
+    };
+    let (mut failing, mut shown) = (0, 0);
+    for _ in 0..600 {
+        let ops = history(&mut rng);
+        let Verdict::NotLinearizable(cx) = check(&Register, &ops, &options) else {
+            continue;
+        };
+        failing += 1;
+        let left_out = (0..ops.len())
+            .filter(|i| !cx.longest_prefix.contains(i))
+            .count();
+        assert_eq!(cx.partials.len(), left_out.min(64), "{cx:?}");
+        for p in &cx.partials {
+            assert!(!cx.longest_prefix.contains(&p.op), "{cx:?}");
+            if p.linearization.is_empty() {
+                continue;
+            }
+            shown += 1;
+            assert!(p.linearization.contains(&p.op), "{p:?}");
+            assert!(
+                p.linearization.len() <= cx.longest_prefix.len(),
+                "{p:?} {cx:?}"
+            );
+            assert!(replay(&ops, &p.linearization).is_some(), "{p:?} {cx:?}");
+            for &a in &p.linearization {
+                for (b, o) in ops.iter().enumerate() {
+                    if o.ret.as_ref().is_some_and(|r| r.0 < ops[a].call) {
+                        assert!(p.linearization.contains(&b), "{b} precedes {a}: {p:?}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failing > 50 && shown > 0,
+        "{failing} failing, {shown} partials shown"
+    );
+}

@@ -99,6 +99,7 @@ fn renumbering_rewrites_the_operation_a_stuck_one_must_follow() {
         longest_prefix: vec![],
         state_after_prefix: "nil".into(),
         prefix_states: vec!["nil".into()],
+        partials: Vec::new(),
         stuck: vec![Stuck {
             op: 0,
             reason: "get: must come after op 1, which the reads show took effect first".into(),

@@ -202,6 +202,17 @@ fn passing_and_failing_reports_render_in_chromium() {
         hover["stuck"].as_str().unwrap_or("").starts_with("op "),
         "{v}"
     );
+    // Porcupine's partial linearizations: every operation the prefix leaves
+    // out carries the longest the checker found that includes it, and the
+    // hover says what it is.
+    assert!(html.contains("data-partial="), "partials in the diagram");
+    assert!(
+        hover["stuck"]
+            .as_str()
+            .unwrap_or("")
+            .contains("partial linearization"),
+        "{v}"
+    );
     reports::browser::screenshot(&chromium, &report, &fail.join("report.png"), 1400, 2400).unwrap();
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
 }

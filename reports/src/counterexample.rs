@@ -26,9 +26,32 @@ struct Counterexample {
     /// to the end of the prefix (newer checkers; may be empty).
     #[serde(default)]
     prefix_states: Vec<String>,
+    /// Porcupine's partial linearizations of operations left out of the
+    /// prefix (newer checkers; may be empty).
+    #[serde(default)]
+    partials: Vec<Partial>,
+}
+
+#[derive(Deserialize)]
+struct Partial {
+    op: usize,
+    linearization: Vec<usize>,
 }
 
 impl Counterexample {
+    /// ` data-partial="a b c"`: the longest partial linearization the checker
+    /// found that includes operation `id` (empty when none does), for hover;
+    /// nothing when the checker did not look for one.
+    fn partial_attr(&self, id: usize) -> String {
+        match self.partials.iter().find(|p| p.op == id) {
+            Some(p) => {
+                let ids: Vec<String> = p.linearization.iter().map(usize::to_string).collect();
+                format!(r#" data-partial="{}""#, ids.join(" "))
+            }
+            None => String::new(),
+        }
+    }
+
     /// The model state before and after the prefix operation at `position`,
     /// when the checker recorded it.
     fn states_at(&self, position: usize) -> Option<(&str, &str)> {
@@ -364,10 +387,11 @@ fn diagram(
                 .map(|s| s.reason.as_str())
                 .unwrap_or("");
             let data = format!(
-                r#" data-n="{}" data-before="{}" data-why="{}""#,
+                r#" data-n="{}" data-before="{}" data-why="{}"{}"#,
                 n + 1,
                 esc(&cx.state_after_prefix),
-                esc(reason)
+                esc(reason),
+                cx.partial_attr(o.id)
             );
             ("cx-stuck", "✗ ".to_string(), format!(": {reason}"), data)
         } else if let Some(&k) = order.get(&o.id) {
@@ -385,7 +409,7 @@ fn diagram(
                 .unwrap_or_default();
             ("cx-prefix", format!("{k}. "), states, data)
         } else {
-            let data = r#" data-n="0""#.to_string();
+            let data = format!(r#" data-n="0"{}"#, cx.partial_attr(o.id));
             (
                 "cx-later",
                 String::new(),

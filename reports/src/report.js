@@ -123,20 +123,31 @@
   var cxHover = document.getElementById('cx-hover');
   function showCxOp(el) {
     var n = +el.dataset.n, d = el.dataset;
+    // Left out of the prefix: the checker's partial linearization that
+    // includes it (Porcupine's), when it found one, is outlined instead.
+    var partial = d.partial ? d.partial.split(' ') : null;
     document.querySelectorAll('#cx-diagram .cx-op').forEach(function (o) {
       var k = +o.dataset.n;
-      o.classList.toggle('cx-lin', o === el || (k > 0 && k < n) || (k === n && o.classList.contains('cx-prefix')));
+      var lin = partial ? partial.indexOf(o.dataset.id) >= 0 :
+        o === el || (k > 0 && k < n) || (k === n && o.classList.contains('cx-prefix'));
+      o.classList.toggle('cx-lin', lin);
     });
     // "op N" is the operation's number (its invocation's index in
     // history.jsonl); "1.–n." are places in the linearization.
     var text, op = 'op ' + d.id + ' ' + d.op;
+    var part = '';
+    if (partial) {
+      part = '. Its longest partial linearization: ' + partial.length + ' operations (outlined), op ' + partial.join(', op ');
+    } else if (d.partial !== undefined) {
+      part = '. No partial linearization the search found includes it';
+    }
     if (el.classList.contains('cx-stuck')) {
-      text = op + ' cannot follow places 1.–' + (n - 1) + '. (state ' + d.before + '): ' + d.why;
+      text = op + ' cannot follow places 1.–' + (n - 1) + '. (state ' + d.before + '): ' + d.why + part;
     } else if (n > 0) {
       text = n + '. ' + op + (d.before !== undefined ? ': state ' + d.before + ' → ' + d.after : '') +
         '; places 1.–' + n + '. linearize (outlined)';
     } else {
-      text = op + ': not reached; the linearization stops before it';
+      text = op + ': not reached; the linearization stops before it' + part;
     }
     cxHover.textContent = text;
   }

@@ -135,7 +135,27 @@ pub struct Counterexample {
     /// cut to its last [`STATE_CHARS`] characters.
     #[serde(default)]
     pub prefix_states: Vec<String>,
+    /// Porcupine's partial linearizations: for operations left out of the
+    /// longest prefix (at most [`PARTIALS`], in call order), the longest
+    /// linearizable sequence the search found that includes each, in order
+    /// (empty when no sequence does). Found by a second search of the
+    /// failed partition within [`PARTIAL_STEPS`] steps; none past that.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partials: Vec<Partial>,
 }
+
+/// One operation's longest partial linearization.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Partial {
+    pub op: usize,
+    pub linearization: Vec<usize>,
+}
+
+/// Operations outside the prefix whose partial linearizations are sought.
+pub const PARTIALS: usize = 64;
+/// The second search's step budget (its verdict is known; this only bounds
+/// the extra work, the same on every machine).
+pub const PARTIAL_STEPS: u64 = 20_000_000;
 
 /// Prefix operations whose states a counterexample carries.
 pub const PREFIX_STATES: usize = 1000;
@@ -176,6 +196,12 @@ impl Counterexample {
         }
         for id in &mut self.longest_prefix {
             *id = n(*id);
+        }
+        for p in &mut self.partials {
+            p.op = n(p.op);
+            for id in &mut p.linearization {
+                *id = n(*id);
+            }
         }
         for s in &mut self.stuck {
             s.op = n(s.op);
@@ -446,8 +472,45 @@ fn solve<'h, M: Model, S: Stepper>(
         // Not reached with an unlimited cap; kept total.
         Outcome::GaveUp => unknown(budget.out_of_steps(), note),
         Outcome::Violation(prefix) => {
-            Verdict::NotLinearizable(Box::new(part.counterexample(&mut stepper, &prefix)))
+            let mut cx = part.counterexample(&mut stepper, &prefix);
+            cx.partials = partials(part, &mut stepper, &prefix);
+            Verdict::NotLinearizable(Box::new(cx))
         }
+    }
+}
+
+/// The partial linearizations of the first [`PARTIALS`] operations (in call
+/// order) that the longest prefix leaves out, by history index; none when the
+/// second search runs out of its own budget.
+fn partials<M: Model, S: Stepper>(
+    part: &report::Part<'_, M>,
+    stepper: &mut S,
+    prefix: &[u32],
+) -> Vec<Partial> {
+    let plan = part.plan;
+    let mut placed = vec![false; plan.call.len()];
+    for &op in prefix {
+        placed[op as usize] = true;
+    }
+    let mut left: Vec<u32> = (0..plan.call.len() as u32)
+        .filter(|&op| !placed[op as usize])
+        .collect();
+    left.sort_by_key(|&op| (plan.call[op as usize], op));
+    left.truncate(PARTIALS);
+    let budget = Budget::new(
+        None,
+        Arc::new(AtomicBool::new(false)),
+        Some(PARTIAL_STEPS),
+        Some(DEFAULT_MEMORY_LIMIT),
+    );
+    match search::search_watched(plan, stepper, &budget, &left) {
+        (Outcome::Violation(_), found) => (left.iter().zip(found))
+            .map(|(&op, lin)| Partial {
+                op: part.local[op as usize],
+                linearization: lin.iter().map(|&l| part.local[l as usize]).collect(),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

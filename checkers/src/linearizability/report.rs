@@ -95,6 +95,7 @@ impl<M: Model> Part<'_, M> {
             state_after_prefix: state,
             stuck,
             prefix_states,
+            partials: Vec::new(),
         }
     }
 }

@@ -173,6 +173,50 @@ struct Search<'a, S: Stepper> {
     /// Steps taken, and what the partition's work budget leaves it.
     ticks: u64,
     allowance: u64,
+    /// Operations whose longest partial linearization is wanted.
+    watch: Option<Watch>,
+}
+
+/// Porcupine's per-operation partial linearizations: for each watched
+/// operation, the longest search path found that includes it. Only watched
+/// operations on the path are looked at, so the cost per step is their
+/// number on it, and a path is copied only when it beats a watched one's
+/// best.
+struct Watch {
+    watched: Vec<bool>,
+    /// Path positions (level indices) holding a watched operation.
+    on_path: Vec<usize>,
+    best: Vec<Vec<u32>>,
+}
+
+impl Watch {
+    fn pushed(&mut self, levels: &[Level]) {
+        let depth = levels.len() - 1;
+        let op = levels[depth].op;
+        if op != ROOT && self.watched[op as usize] {
+            self.on_path.push(depth);
+        }
+        for &p in &self.on_path {
+            let op = levels[p].op as usize;
+            if self.best[op].len() < depth {
+                self.best[op] = levels[1..].iter().map(|l| l.op).collect();
+            }
+        }
+    }
+
+    fn popped(&mut self, depth: usize) {
+        if self.on_path.last() == Some(&depth) {
+            self.on_path.pop();
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.best
+            .iter()
+            .map(super::budget::vec_bytes)
+            .sum::<usize>()
+            + super::budget::vec_bytes(&self.best)
+    }
 }
 
 /// `cap`: configurations to explore before giving up ([`Outcome::GaveUp`]).
@@ -188,6 +232,37 @@ pub(crate) fn search<S: Stepper>(
     budget.release(s.memory_reported);
     budget.spend(s.ticks);
     outcome
+}
+
+/// The complete search, recording for each operation in `watched` the
+/// longest partial linearization it found that includes it (empty when none
+/// does: the operation was never placed).
+pub(crate) fn search_watched<S: Stepper>(
+    plan: &Plan,
+    stepper: &mut S,
+    budget: &Budget,
+    watched: &[u32],
+) -> (Outcome, Vec<Vec<u32>>) {
+    let mut s = Search::new(plan, stepper, budget, Mode::Full, usize::MAX);
+    let n = plan.call.len();
+    let mut flags = vec![false; n];
+    for &op in watched {
+        flags[op as usize] = true;
+    }
+    s.watch = Some(Watch {
+        watched: flags,
+        on_path: Vec::new(),
+        best: vec![Vec::new(); n],
+    });
+    let outcome = s.run();
+    budget.release(s.memory_reported);
+    budget.spend(s.ticks);
+    let mut best = s.watch.take().map(|w| w.best).unwrap_or_default();
+    let partials = watched
+        .iter()
+        .map(|&op| std::mem::take(&mut best[op as usize]))
+        .collect();
+    (outcome, partials)
 }
 
 /// splitmix64: a fixed pseudo-random 64-bit value per operation.
@@ -267,6 +342,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             },
             ticks: 0,
             allowance: budget.steps_left(),
+            watch: None,
         }
     }
 
@@ -294,6 +370,9 @@ impl<'a, S: Stepper> Search<'a, S> {
             }
             let Some(op) = self.next_candidate(sid) else {
                 // Every candidate failed: backtrack.
+                if let Some(w) = &mut self.watch {
+                    w.popped(self.levels.len() - 1);
+                }
                 let Some(level) = self.levels.pop().filter(|l| l.op != ROOT) else {
                     return Outcome::Violation(std::mem::take(&mut self.best));
                 };
@@ -310,6 +389,9 @@ impl<'a, S: Stepper> Search<'a, S> {
                 return Outcome::Linearizable(self.levels[1..].iter().map(|l| l.op).collect());
             }
             sid = new_sid;
+            if let Some(w) = &mut self.watch {
+                w.pushed(&self.levels);
+            }
             let depth = self.levels.len() - 1;
             if depth > self.best.len() {
                 self.best.truncate(self.clean);
@@ -512,7 +594,8 @@ impl<'a, S: Stepper> Search<'a, S> {
             + self.stepper.bytes()
             + super::budget::vec_bytes(&self.levels)
             + self.bits.bytes()
-            + super::budget::vec_bytes(&self.best);
+            + super::budget::vec_bytes(&self.best)
+            + self.watch.as_ref().map_or(0, Watch::bytes);
         self.budget.update(&mut self.memory_reported, now);
         self.budget.check()
     }
