@@ -107,38 +107,47 @@ fn nodes(ns: &[u64]) -> String {
 }
 
 /// One fault as the story names it: kind, nodes, its rates, its window and
-/// what the nemesis noted ("clock-drift of n5 at 0.35× true time, 1.500–6.000 s").
+/// what the nemesis noted ("clock-drift of n5 (clock at 0.35× real time),
+/// 1.500–6.000 s").
 pub fn describe(f: &FaultRecord) -> String {
     let mut s = f.fault.name().to_string();
     if !f.nodes.is_empty() {
         s.push_str(&format!(" of {}", nodes(&f.nodes)));
     }
     let params = match &f.fault {
-        Fault::ClockDrift { rate, .. } => Some(format!("(clock at {rate}× real time)")),
-        Fault::Loss { rate } => Some(format!("losing {rate} of messages")),
+        Fault::ClockDrift { rate, .. } => Some(format!("clock at {rate}× real time")),
+        Fault::Loss { rate } => Some(format!("{rate} of messages lost")),
         Fault::Latency { max_ms } => Some(format!("up to {max_ms} ms")),
         Fault::Unreliable {
             duplicate,
             reorder,
             max_delay_ms,
         } => Some(format!(
-            "duplicating {duplicate}, reordering {reorder}, up to {max_delay_ms} ms late"
+            "{duplicate} duplicated, {reorder} reordered, up to {max_delay_ms} ms late"
         )),
         Fault::Disk {
             io_error,
             read_corruption,
             full,
             ..
-        } => Some(format!(
-            "I/O errors {io_error}, corrupt reads {read_corruption}{}",
-            if *full { ", full" } else { "" }
-        )),
+        } => {
+            let mut parts = Vec::new();
+            if *io_error > 0.0 {
+                parts.push(format!("I/O errors at {io_error}"));
+            }
+            if *read_corruption > 0.0 {
+                parts.push(format!("corrupt reads at {read_corruption}"));
+            }
+            if *full {
+                parts.push("full".to_string());
+            }
+            Some(parts.join(", "))
+        }
         Fault::CrashAt { point, .. } => Some(format!("at {point:?}")),
         _ => None,
     };
-    if let Some(p) = params {
-        s.push(' ');
-        s.push_str(&p);
+    if let Some(p) = params.filter(|p| !p.is_empty()) {
+        s.push_str(&format!(" ({p})"));
     }
     let end = f.end.map_or("the end".to_string(), secs);
     s.push_str(&format!(", {}–{end}", secs(f.start).trim_end_matches(" s")));

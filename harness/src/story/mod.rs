@@ -17,6 +17,7 @@ use crate::nemesis::FaultRecord;
 use crate::results::{CheckerResult, Results, Verdict};
 use cluster::{faults_text, leader, secs, state_text, states};
 use raftkv::node::TraceRecord;
+use raftkv::trace::TraceEvent;
 use reads::{missed_write, Op};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,6 +69,8 @@ pub fn build(
     };
     let mut story = if checker == "linearizability" {
         run.linearizability(result)
+    } else if checker == "halts" && result.data.is_none() {
+        run.halt(result)
     } else {
         run.violation(&checker, result)
     };
@@ -114,6 +117,21 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// A checker's message fit for one paragraph: past 200 characters, cut
+/// after its last "; " before them (its list goes on in results.json), and
+/// without a final full stop (the story adds its own).
+fn short_message(m: &str) -> String {
+    let m = m.trim().trim_end_matches('.');
+    if m.chars().count() <= 200 {
+        return m.to_string();
+    }
+    let head: String = m.chars().take(200).collect();
+    match head.rfind("; ") {
+        Some(cut) => format!("{}; … (the rest in results.json)", &head[..cut]),
+        None => format!("{head}… (the rest in results.json)"),
+    }
+}
+
 /// A path as one shell word: as it is when that is safe, else single-quoted.
 fn shell_word(s: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_./-+:=,@%".contains(c);
@@ -143,14 +161,15 @@ fn story(text: String) -> Story {
 }
 
 impl Run<'_> {
-    /// "n5, then a follower in term 1, while n6 was the leader of term 2".
+    /// "n5, at 8.850 s a follower in term 1, while n6 was the leader of term 2".
     fn who(&self, node: u64, time: u64) -> String {
+        format!("n{node}, at {} {}", secs(time), self.then(node, time))
+    }
+
+    /// The node's role and term at `time`, and the leader then.
+    fn then(&self, node: u64, time: u64) -> String {
         let states = states(self.trace, self.faults, time);
-        let mut s = format!(
-            "n{node}, at {} {}",
-            secs(time),
-            state_text(states.get(&node))
-        );
+        let mut s = state_text(states.get(&node));
         match leader(&states) {
             Some((n, _)) if n == node => s.push_str(", the newest leader then"),
             Some((n, term)) => s.push_str(&format!(", while n{n} was the leader of term {term}")),
@@ -188,7 +207,7 @@ impl Run<'_> {
                 "linearizability failed ({}), but its counterexample names no operation \
                  of history.jsonl: which node served it, the leader and the faults then \
                  are unknown.",
-                result.detail
+                short_message(&result.detail)
             ));
         };
         let key = (data.and_then(|d| d.get("partition")))
@@ -246,6 +265,48 @@ impl Run<'_> {
         }
     }
 
+    /// The halts checker lists no data: its first unexplained halt is the
+    /// trace's first halt with no injected disk fault.
+    fn halt(&self, result: &CheckerResult) -> Story {
+        let unexplained: Vec<(&TraceRecord, &str)> = (self.trace.iter())
+            .filter_map(|r| match &r.event {
+                TraceEvent::Halt {
+                    reason,
+                    injected_faults: 0,
+                } => Some((r, reason.as_str())),
+                _ => None,
+            })
+            .collect();
+        let Some((first, reason)) = unexplained.first() else {
+            return story(format!(
+                "halts failed: {}. The trace shows no such halt, so the node, the leader \
+                 and the faults then are unknown.",
+                short_message(&result.detail)
+            ));
+        };
+        let (node, time) = (first.node, first.time);
+        let mut text = format!(
+            "halts failed: n{node} halted at {} with no injected disk fault to explain it \
+             ({}). Until then it was {}.",
+            secs(time),
+            short_message(reason),
+            self.then(node, time.saturating_sub(1)),
+        );
+        text.push_str(&format!(
+            " Faults active then: {}.",
+            faults_text(self.faults, time, time)
+        ));
+        if unexplained.len() > 1 {
+            text.push_str(&format!(" {} more such halts.", unexplained.len() - 1));
+        }
+        text.push_str(" It names no stale read, so no missed write is known.");
+        Story {
+            node: Some(node),
+            time: Some(time),
+            ..story(text)
+        }
+    }
+
     /// A checker whose data lists violations (node, index, term, time,
     /// message): the first one with a time, else the first.
     fn violation(&self, checker: &str, result: &CheckerResult) -> Story {
@@ -260,7 +321,7 @@ impl Run<'_> {
             .and_then(Value::as_str)
             .unwrap_or(&result.detail);
         let (node, time, index) = (field("node"), field("time"), field("index"));
-        let mut text = format!("{checker} failed: {}.", message.trim_end_matches('.'));
+        let mut text = format!("{checker} failed: {}.", short_message(message));
         match (node, time) {
             (Some(n), Some(t)) => text.push_str(&format!(" It shows on {}.", self.who(n, t))),
             (None, Some(t)) => text.push_str(&format!(" It names no node; {}.", self.leader_at(t))),

@@ -105,7 +105,10 @@ fn invalid(checker: &str, data: serde_json::Value) -> Results {
     Results::new(
         "s",
         1,
-        vec![(checker, bad), ("halts", CheckerResult::valid("fine"))],
+        vec![
+            (checker, bad),
+            ("commit-rule", CheckerResult::valid("fine")),
+        ],
         Stats::default(),
         vec![],
         String::new(),
@@ -245,6 +248,54 @@ fn other_checkers_tell_their_violation_node_time_and_faults() {
         t.starts_with("liveness failed: it failed. It names no node and no time"),
         "{t}"
     );
+}
+
+#[test]
+fn an_unexplained_halt_is_found_in_the_trace() {
+    let halt = |time: u64, injected_faults: u64| TraceRecord {
+        time: time * S,
+        node: 1,
+        event: TraceEvent::Halt {
+            reason: "restoring snapshot: bad bytes".into(),
+            injected_faults,
+        },
+    };
+    let mut trace = trace();
+    trace.extend([halt(2, 1), halt(3, 0), halt(4, 0)]);
+    let mut results = invalid("halts", json!(null));
+    results.checkers.get_mut("halts").unwrap().data = None;
+    let story = build(&results, &[], &trace, &drift()).unwrap();
+    let t = &story.text;
+    for part in [
+        "halts failed: n1 halted at 3.000 s with no injected disk fault to explain it (restoring snapshot: bad bytes).",
+        // The halt at 2 s had an injected fault to explain it: not the story's.
+        "Until then it was halted, while n2 was the leader of term 2.",
+        "clock-drift of n1 (clock at 0.35× real time), 1.000–4.500 s",
+        "1 more such halts.",
+    ] {
+        assert!(t.contains(part), "{part:?} not in {t}");
+    }
+    assert_eq!((story.node, story.time), (Some(1), Some(3 * S)));
+    // With no such halt in the trace, the story says so.
+    let t = build(&results, &[], &[], &[]).unwrap().text;
+    assert!(
+        t.contains("The trace shows no such halt, so the node, the leader"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_long_message_is_cut_at_a_list_item() {
+    let long = format!(
+        "nodes halted: {}",
+        vec!["n1 at 5 ns: a reason"; 20].join("; ")
+    );
+    let cut = short_message(&long);
+    assert!(
+        cut.len() < 240 && cut.ends_with("n1 at 5 ns: a reason; … (the rest in results.json)"),
+        "{cut}"
+    );
+    assert_eq!(short_message("short."), "short");
 }
 
 #[test]
