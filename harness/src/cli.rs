@@ -457,6 +457,19 @@ fn print_summary(r: &Results, out: &std::path::Path) {
     for (name, c) in &r.checkers {
         let _ = writeln!(t, "  {name:<22} {:<8} {}", word(c.verdict), c.detail);
     }
+    if let Some(story) = &r.story {
+        let _ = writeln!(
+            t,
+            "  story: {}",
+            crate::story::wrap(&story.text, 100, "    ")
+        );
+        for (what, cmd) in ["shrink it:", "replay it:"]
+            .into_iter()
+            .zip(crate::story::commands(out))
+        {
+            let _ = writeln!(t, "  {what} {cmd}");
+        }
+    }
     let s = &r.stats;
     let _ = writeln!(
         t,

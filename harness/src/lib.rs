@@ -21,4 +21,5 @@ pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
+pub mod story;
 pub mod table;

@@ -165,6 +165,9 @@ pub struct Results {
     /// The system's code probes this run hit, by name, with how often.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub probes: BTreeMap<String, u64>,
+    /// Under an INVALID verdict, the failure story ([`crate::story`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<crate::story::Story>,
 }
 
 impl Results {
@@ -203,6 +206,7 @@ impl Results {
             revision: env!("SNAPSTORM_GIT_REVISION").to_string(),
             hashes: Hashes::default(),
             probes: BTreeMap::new(),
+            story: None,
         }
     }
 }

@@ -400,6 +400,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     results.config = cfg.record();
     results.hashes = hashes(&history, &trace, &nemesis.log);
     results.probes = probes;
+    results.story = crate::story::build(&results, &history, &trace, &nemesis.log);
     Ok(RunOutcome {
         results,
         history,
@@ -613,7 +614,12 @@ pub fn write(outcome: &RunOutcome, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("history.jsonl"), to_jsonl(&outcome.history))?;
     std::fs::write(dir.join("trace.jsonl"), jsonl(&outcome.trace))?;
     std::fs::write(dir.join("nemesis.jsonl"), jsonl(&outcome.nemesis))?;
-    let results = serde_json::to_string_pretty(&outcome.results).expect("results serialise");
+    // The story ends with the commands for this directory.
+    let mut results = outcome.results.clone();
+    if let Some(story) = &mut results.story {
+        story.commands = crate::story::commands(dir);
+    }
+    let results = serde_json::to_string_pretty(&results).expect("results serialise");
     std::fs::write(dir.join("results.json"), results + "\n")
 }
 

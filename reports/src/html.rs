@@ -1,4 +1,4 @@
-//! The page: header (scenario, seed, verdict per checker, repro, key stats,
+//! The page: header (scenario, seed, the failure story, verdict per checker, repro, key stats,
 //! evidence), then the sections, with the inline stylesheet and script.
 use crate::load::Results;
 use crate::svg::esc;
@@ -67,6 +67,17 @@ pub fn header(r: &Results, missing: &[&str]) -> String {
         verdict_class(&r.verdict),
         esc(&r.verdict.to_uppercase())
     );
+    if let Some(story) = &r.story {
+        let _ = write!(
+            out,
+            r#"<div class="story" id="story"><p>{}</p>"#,
+            esc(&story.text)
+        );
+        for cmd in &story.commands {
+            let _ = write!(out, r#"<p class="repro"><code>{}</code></p>"#, esc(cmd));
+        }
+        out.push_str("</div>");
+    }
     out.push_str("<table class=\"checkers\">");
     for (name, c) in &r.checkers {
         let link = if c.data.is_some() {

@@ -24,6 +24,17 @@ pub struct Results {
     pub evidence: BTreeMap<String, bool>,
     #[serde(default)]
     pub repro: String,
+    /// Under an INVALID verdict, the harness's failure story (older files have none).
+    #[serde(default)]
+    pub story: Option<Story>,
+}
+
+/// The failure story: one paragraph, then the commands to shrink and replay the run.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Story {
+    pub text: String,
+    #[serde(default)]
+    pub commands: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

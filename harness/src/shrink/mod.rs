@@ -130,7 +130,7 @@ pub fn default_out(dir: &Path) -> Result<PathBuf, String> {
 /// The checker to keep failing: the one asked for, else the mutant's own
 /// checker, else the first failing one that is not a generic liveness or
 /// simulation failure.
-fn target_checker(r: &Results, asked: Option<&str>) -> Result<String, String> {
+pub(crate) fn target_checker(r: &Results, asked: Option<&str>) -> Result<String, String> {
     let invalid: Vec<&String> = r
         .checkers
         .iter()
