@@ -134,6 +134,11 @@ fn passing_and_failing_reports_render_in_chromium() {
     );
     let v = reports::browser::selftest(&chromium, &report).unwrap();
     assert_drawn(&v, &plots);
+    // Zoomed in with a leader's bar filling the view from off its start,
+    // the bar's label stays in view (it used to stay at the bar's start).
+    let sticky = &v["stickyLabel"];
+    assert_eq!(sticky["shown"], true, "{v}");
+    assert_eq!(sticky["inView"], true, "{v}");
     assert_eq!(v["ops"].as_u64(), Some(results.stats.ops), "{v}");
     assert_eq!(v["counterexample"], false, "{v}");
     assert!(v["jump"].is_null(), "{v}");

@@ -63,18 +63,40 @@
         el.setAttribute('x2', b.x2 * k);
         return;
       }
-      if (b.s !== undefined) {
-        el.setAttribute('x', (b.x - 3) * k + 3);
-        el.classList.toggle('hid', b.s * k < b.need);
-        return;
-      }
+      if (b.s !== undefined) return; // labels: placeLabels, below
+
       el.setAttribute('x', b.x * k);
       if (b.w !== undefined) el.setAttribute('width', b.w * k);
     });
     axis();
     sc.scrollLeft = t / END * W * k - px;
+    placeLabels();
     var label = document.getElementById('tl-zoom');
     if (label) label.textContent = 'zoom ' + (k < 10 ? k.toFixed(1) : Math.round(k)) + '×';
+  }
+
+  // A bar's label stays in view while any of its bar is: it sits at the
+  // bar's start, or at the visible area's left edge when the start has
+  // scrolled out, and never past the bar's end. Hidden where the bar is too
+  // narrow for it.
+  function placeLabels() {
+    if (!base) return;
+    var left = sc.scrollLeft;
+    base.forEach(function (b) {
+      if (b.s === undefined) return;
+      var start = (b.x - 3) * zoom, end = start + b.s * zoom;
+      var x = Math.min(Math.max(start, left), end - b.need) + 3;
+      b.el.setAttribute('x', x.toFixed(2));
+      b.el.classList.toggle('hid', b.s * zoom < b.need);
+    });
+  }
+  var placing = false;
+  if (sc) {
+    sc.addEventListener('scroll', function () {
+      if (placing || !base) return;
+      placing = true;
+      requestAnimationFrame(function () { placing = false; placeLabels(); });
+    });
   }
 
   function centre() {
@@ -235,6 +257,23 @@
       var fit = document.querySelector('[data-zoom="fit"]');
       zin.click();
       var w1 = tl.getBoundingClientRect().width;
+      // Zoomed in, scrolled into the middle of a long labelled bar whose
+      // start is out of view: its label stays in view, inside the bar.
+      zin.click(); zin.click();
+      var sticky = null;
+      base.forEach(function (b) {
+        var span = b.s * zoom;
+        if (sticky || b.s === undefined || span < sc.clientWidth + 2 * b.need) return;
+        sc.scrollLeft = (b.x - 3) * zoom + (span - sc.clientWidth) / 2;
+        placeLabels();
+        var lb = b.el.getBoundingClientRect(), view = sc.getBoundingClientRect();
+        sticky = {
+          text: b.el.textContent,
+          shown: !b.el.classList.contains('hid'),
+          inView: lb.left >= view.left - 1 && lb.right <= view.right + 1
+        };
+      });
+      r.stickyLabel = sticky;
       fit.click();
       r.zoom = { before: Math.round(w0), zoomed: Math.round(w1), after: Math.round(tl.getBoundingClientRect().width) };
     }

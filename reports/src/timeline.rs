@@ -241,7 +241,7 @@ impl Timeline<'_> {
         let w = WIDTH + RIGHT;
         format!(
             r##"<div class="tl-controls"><button type="button" data-zoom="out" title="zoom out">−</button><button type="button" data-zoom="in" title="zoom in">+</button><button type="button" data-zoom="fit">fit</button><span class="note" id="tl-zoom">zoom 1×</span><span class="note">Ctrl + wheel zooms at the pointer; scroll sideways to pan; hover a bar for details.</span>{}</div>
-<div class="legend">{}<span class="legend-item"><span class="swatch op ok"></span>ok</span><span class="legend-item"><span class="swatch op fail"></span>fail</span><span class="legend-item"><span class="swatch op info"></span>info (indeterminate)</span><span class="legend-item"><span class="swatch op pending"></span>pending</span><span class="legend-item"><span class="swatch r-leader"></span>leader</span><span class="legend-item"><span class="swatch r-candidate"></span>candidate</span><span class="legend-item"><span class="swatch r-follower"></span>follower</span><span class="legend-item"><span class="swatch r-down"></span>down</span>{}</div>
+<div class="legend">{}<span class="legend-item"><span class="swatch op ok"></span>ok</span><span class="legend-item"><span class="swatch op fail"></span>fail</span><span class="legend-item"><span class="swatch op info"></span>info (indeterminate)</span><span class="legend-item"><span class="swatch op pending"></span>pending</span>{leader}<span class="legend-item"><span class="swatch r-candidate"></span>candidate</span><span class="legend-item"><span class="swatch r-follower"></span>follower</span><span class="legend-item"><span class="swatch r-down"></span>down</span>{}</div>
 <div class="tl-wrap"><svg id="tl-labels" width="{g}" height="{h}" viewBox="0 0 {g} {h}">{labels}</svg><div class="tl-scroll" id="tl-scroll"><svg id="tl" width="{w}" height="{h}" viewBox="0 0 {w} {h}" data-end="{end}" data-w="{WIDTH}">{body}</svg></div></div>"##,
             self.key_filter(),
             fault_legend(self.faults),
@@ -250,9 +250,36 @@ impl Timeline<'_> {
             } else {
                 r#"<span class="legend-item"><span class="swatch op ok cxp"></span>linearizable prefix</span><span class="legend-item"><span class="swatch op cxs"></span>could not be placed</span>"#
             },
+            leader = self.leader_legend(),
             g = crate::svg::GUTTER,
             h = px(height),
             end = self.end,
+        )
+    }
+
+    /// The leader swatch in the colours the leader bars are drawn in: each
+    /// node leads in its own colour, so the swatch shows every node's.
+    fn leader_legend(&self) -> String {
+        let nodes: Vec<u64> = self.lives.keys().copied().collect();
+        let stops: Vec<String> = (nodes.iter().enumerate())
+            .map(|(i, &n)| {
+                let (a, b) = (i * 100 / nodes.len(), (i + 1) * 100 / nodes.len());
+                format!("{} {a}% {b}%", node_color(n))
+            })
+            .collect();
+        let background = match &stops[..] {
+            [] => String::new(),
+            stops => format!(
+                r#" style="background:linear-gradient(90deg,{})""#,
+                stops.join(",")
+            ),
+        };
+        format!(
+            r#"<span class="legend-item"><span class="swatch r-leader"{background}></span>leader (in its node's colour: {})</span>"#,
+            (nodes.iter())
+                .map(|n| format!("n{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         )
     }
 }

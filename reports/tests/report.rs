@@ -396,3 +396,30 @@ fn extreme_numbers_never_panic() {
         assert!(html.contains(r#"id="tl""#));
     }
 }
+
+/// The legend's leader swatch shows the colours the leader bars are drawn in
+/// (each node leads in its own colour), not one colour of its own.
+#[test]
+fn the_leader_swatch_has_every_leader_bars_colour() {
+    let html = render(&fixture()).unwrap();
+    let legend_at = html
+        .find(r#"<span class="swatch r-leader""#)
+        .expect("leader swatch");
+    let legend = &html[legend_at..legend_at + html[legend_at..].find(")</span>").unwrap()];
+    let mut bars = 0;
+    let bar = r#"class="role r-leader" fill=""#;
+    for (i, _) in html.match_indices(bar) {
+        let colour = &html[i + bar.len()..i + bar.len() + 7];
+        assert!(colour.starts_with('#'), "{colour}");
+        assert!(
+            legend.contains(colour),
+            "bar colour {colour} missing from {legend}"
+        );
+        bars += 1;
+    }
+    assert!(bars > 0, "the fixture has leader bars");
+    assert!(
+        legend.contains("leader (in its node's colour: n1"),
+        "{legend}"
+    );
+}
