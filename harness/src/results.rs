@@ -168,6 +168,10 @@ pub struct Results {
     /// Under an INVALID verdict, the failure story ([`crate::story`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub story: Option<crate::story::Story>,
+    /// The process number of the final reads (Jepsen's final reads after the
+    /// heal), so the report can name its lane.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_reads_process: Option<u64>,
 }
 
 impl Results {
@@ -207,6 +211,7 @@ impl Results {
             hashes: Hashes::default(),
             probes: BTreeMap::new(),
             story: None,
+            final_reads_process: None,
         }
     }
 }

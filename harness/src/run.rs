@@ -398,6 +398,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     );
     let mut results = results;
     results.config = cfg.record();
+    results.final_reads_process = Some(FINAL_READS_PROCESS);
     results.hashes = hashes(&history, &trace, &nemesis.log);
     results.probes = probes;
     results.story = crate::story::build(&results, &history, &trace, &nemesis.log);

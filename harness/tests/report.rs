@@ -134,6 +134,10 @@ fn passing_and_failing_reports_render_in_chromium() {
     );
     let v = reports::browser::selftest(&chromium, &report).unwrap();
     assert_drawn(&v, &plots);
+    // The final reads' lane says what it is, not its process number.
+    let page = std::fs::read_to_string(&report).unwrap();
+    assert!(page.contains(r#"text-anchor="end">final reads</text>"#));
+    assert!(!page.contains(">p1000000<"));
     // Zoomed in with a leader's bar filling the view from off its start,
     // the bar's label stays in view (it used to stay at the bar's start).
     let sticky = &v["stickyLabel"];

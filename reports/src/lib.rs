@@ -80,6 +80,7 @@ pub fn render(run_dir: &Path) -> Result<String, ReportError> {
         end,
         marks: &failures.marks,
         keys: &keys,
+        final_reads: run.results.final_reads_process,
     };
     sections.push(html::Section {
         id: "timeline",

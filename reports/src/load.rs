@@ -27,6 +27,9 @@ pub struct Results {
     /// Under an INVALID verdict, the harness's failure story (older files have none).
     #[serde(default)]
     pub story: Option<Story>,
+    /// The process of the final reads, whose lane is named "final reads".
+    #[serde(default)]
+    pub final_reads_process: Option<u64>,
 }
 
 /// The failure story: one paragraph, then the commands to shrink and replay the run.

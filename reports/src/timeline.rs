@@ -33,6 +33,8 @@ pub struct Timeline<'a> {
     pub end: u64,
     pub marks: &'a Marks,
     pub keys: &'a Keys,
+    /// The final reads' process, whose lane is named for what it is.
+    pub final_reads: Option<u64>,
 }
 
 /// Greedy interval packing: the row of each fault.
@@ -187,12 +189,12 @@ impl Timeline<'_> {
 
         // Client lanes.
         for (&p, &i) in &lane {
-            row_label(
-                &mut labels,
-                ops_top + i as f64 * OP_ROW,
-                OP_ROW,
-                &format!("p{p}"),
-            );
+            let name = if Some(p) == self.final_reads {
+                "final reads".to_string()
+            } else {
+                format!("p{p}")
+            };
+            row_label(&mut labels, ops_top + i as f64 * OP_ROW, OP_ROW, &name);
         }
         for (pos, op) in self.ops.iter().enumerate() {
             let y = ops_top + lane[&op.process] as f64 * OP_ROW + 2.0;
