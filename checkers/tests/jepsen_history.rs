@@ -158,3 +158,14 @@ fn what_it_cannot_read_is_an_error_naming_the_line() {
     assert!(e.message.contains("not closed"), "{e}");
     assert!(err("  \n").message.contains("empty"));
 }
+
+#[test]
+fn the_kv_format_points_a_standard_history_at_the_jepsen_format() {
+    let line = "{:type :invoke, :f :read, :value nil, :process 0, :index 0}\n";
+    let e = checkers::parse::parse_jepsen_kv(line.as_bytes()).expect_err("no :key");
+    assert_eq!(e.line, Some(1));
+    assert!(
+        e.message.contains("missing :key") && e.message.contains("--format jepsen"),
+        "{e}"
+    );
+}

@@ -44,7 +44,17 @@ pub fn parse_jepsen_kv_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutp
             }
         }
         let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-        let field = |k: &str| get(k).ok_or_else(|| error(n, format!("missing :{k}")));
+        let field = |k: &str| {
+            get(k).ok_or_else(|| {
+                // Jepsen's own register and txn histories have no :key.
+                let hint = if k == "key" {
+                    " (a standard Jepsen history.edn, Knossos registers or Elle :txns, is read with --format jepsen)"
+                } else {
+                    ""
+                };
+                error(n, format!("missing :{k}{hint}"))
+            })
+        };
         let process = match field("process")? {
             Edn::Int(p) if *p >= 0 => *p as u64,
             Edn::Keyword(_) => continue, // the nemesis
