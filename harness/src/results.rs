@@ -88,6 +88,12 @@ pub struct Stats {
     pub sim_wall_seconds: f64,
     /// Wall time of the linearizability check.
     pub linearizability_seconds: f64,
+    /// The linearizability check's work, the same on every machine: search
+    /// steps of its hardest partition, and the peak of its memory estimate.
+    #[serde(default)]
+    pub linearizability_steps: u64,
+    #[serde(default)]
+    pub linearizability_memory_bytes: u64,
     /// Wall time of the snapshot, restore and Raft invariant checks together.
     pub invariants_seconds: f64,
     /// Windows of the run (start, end, simulated seconds) in which no client

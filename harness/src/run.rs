@@ -340,10 +340,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let history = recorder.borrow().events().to_vec();
     let trace = cluster.trace.borrow().clone();
     let t = std::time::Instant::now(); // determinism-ok: timing only
-    checkers.push((
-        "linearizability",
-        check_linearizability(&history, cfg.check_timeout),
-    ));
+    let (lin, lin_work) = check_linearizability(&history, cfg.check_timeout);
+    checkers.push(("linearizability", lin));
     let lin_wall = t.elapsed();
     checkers.push(("halts", check_halts(&trace)));
     let run_data = RunData {
@@ -379,6 +377,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let mut stats = stats(&history, &trace, &nemesis, &cluster, wall.elapsed());
     stats.sim_wall_seconds = sim_wall.as_secs_f64();
     stats.linearizability_seconds = lin_wall.as_secs_f64();
+    stats.linearizability_steps = lin_work.steps;
+    stats.linearizability_memory_bytes = lin_work.memory as u64;
     stats.invariants_seconds = inv_wall.as_secs_f64();
     let secs = |ns: u64| ns as f64 / 1e9;
     stats.unavailable_windows = (unavailable.iter())
@@ -500,12 +500,20 @@ fn final_reads_unserved(history: &[Event], keys: usize) -> Option<String> {
     ))
 }
 
-fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult {
+/// The verdict, and what the check spent (the hardest partition's steps and
+/// the peak of the checker's memory estimate).
+fn check_linearizability(
+    history: &[Event],
+    timeout: Duration,
+) -> (CheckerResult, checkers::linearizability::Work) {
     use checkers::linearizability::{check_measured, CheckOptions, Verdict as LinVerdict};
     let bytes = to_jsonl(history);
     let (ops, numbers) = match checkers::parse::parse_snapstorm_numbered(bytes.as_bytes()) {
         Ok(parsed) => (parsed.ops, parsed.numbers),
-        Err(e) => return CheckerResult::unknown(format!("history could not be read: {e}")),
+        Err(e) => {
+            let why = format!("history could not be read: {e}");
+            return (CheckerResult::unknown(why), Default::default());
+        }
     };
     let options = CheckOptions {
         wall_time: Some(timeout),
@@ -536,7 +544,7 @@ fn check_linearizability(history: &[Event], timeout: Duration) -> CheckerResult 
         }
     };
     result.machine_dependent = machine_dependent;
-    result
+    (result, work)
 }
 
 /// A halt is how a node refuses storage it cannot trust; it is a bug only when
