@@ -490,17 +490,31 @@ pub const SCENARIOS: &[Scenario] = &[
             let together = isolations.iter().any(|a| {
                 isolations.iter().any(|b| a.id < b.id && a.end == b.end && a.nodes != b.nodes)
             });
-            // A candidate whose log was longer but of an older term than a voter's.
+            // A candidate whose log was longer but of an older term than a
+            // voter's. Each node's log end is known from its role changes and
+            // from every persist since (a follower that took the newer
+            // leader's entries changes no role).
             let mut last: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
             let mut older_longer = false;
             for r in e.trace {
-                if let TraceEvent::Role { role, last_index, last_term, .. } = r.event {
-                    if matches!(role, Role::PreCandidate | Role::Candidate) {
-                        older_longer |= last.iter().any(|(n, (i, t))| {
-                            *n != r.node && *i < last_index && *t > last_term
-                        });
+                match r.event {
+                    TraceEvent::Role { role, last_index, last_term, .. } => {
+                        if matches!(role, Role::PreCandidate | Role::Candidate) {
+                            older_longer |= last.iter().any(|(n, (i, t))| {
+                                *n != r.node && *i < last_index && *t > last_term
+                            });
+                        }
+                        last.insert(r.node, (last_index, last_term));
                     }
-                    last.insert(r.node, (last_index, last_term));
+                    TraceEvent::Persisted { last: index, last_term, .. } => {
+                        last.insert(r.node, (index, last_term));
+                    }
+                    // A reboot's log end is unknown until its next persist
+                    // or role (Boot gives no last term).
+                    TraceEvent::Boot { .. } => {
+                        last.remove(&r.node);
+                    }
+                    _ => {}
                 }
             }
             vec![
