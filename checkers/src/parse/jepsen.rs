@@ -17,6 +17,7 @@
 //! than one micro-operation is an input error: it is Elle's to check, not a
 //! single-object linearizability question.
 use super::edn::{parse_history, Edn};
+use super::jepsen_op::{get, header};
 use super::pairing::{Completion, Pairing};
 use super::{error, InputError, Numbered};
 use crate::model::{KvInput, KvOp, KvOutput};
@@ -42,31 +43,14 @@ pub fn parse_jepsen_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutput>
     let independent = maps.iter().any(|(_, m)| is_tuple_register_op(m));
     let mut pairing = Pairing::new();
     for (n, map) in maps {
-        let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-        let field = |k: &str| get(k).ok_or_else(|| error(n, format!("missing :{k}")));
-        let process = match field("process")? {
-            Edn::Int(p) if *p >= 0 => *p as u64,
-            Edn::Keyword(_) => continue, // the nemesis
-            other => return Err(error(n, format!("bad :process {}", other.show()))),
-        };
-        let kind = match field("type")? {
-            Edn::Keyword(k) => k.as_str(),
-            other => return Err(error(n, format!("bad :type {}", other.show()))),
-        };
-        let f = match field("f")? {
-            Edn::Keyword(f) => f.as_str(),
-            other => return Err(error(n, format!("bad :f {}", other.show()))),
-        };
-        let value = get("value").unwrap_or(&Edn::Nil);
+        let h = header(&map, n)?;
+        let Some(process) = h.process else { continue }; // the nemesis
+        let (kind, f) = (h.kind, h.f);
+        let value = get(&map, "value").unwrap_or(&Edn::Nil);
         let op = operation(f, value, independent).map_err(|e| error(n, e))?;
         let time = n as u64;
         if kind == "invoke" {
-            let number = match get("index") {
-                None => n as u64,
-                Some(Edn::Int(i)) if *i >= 0 => *i as u64,
-                Some(other) => return Err(error(n, format!("bad :index {}", other.show()))),
-            };
-            pairing.invoke(n, process, op.input, time, number)?;
+            pairing.invoke(n, process, op.input, time, h.number)?;
             continue;
         }
         let input = pairing.pending(n, process)?;
@@ -94,8 +78,7 @@ pub fn parse_jepsen_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutput>
 
 /// A Knossos register operation whose value is a `[key value]` tuple.
 fn is_tuple_register_op(map: &[(String, Edn)]) -> bool {
-    let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-    match (get("f"), get("value")) {
+    match (get(map, "f"), get(map, "value")) {
         (Some(Edn::Keyword(f)), Some(Edn::Vector(v))) if v.len() == 2 => match f.as_str() {
             "read" | "write" => true,
             "cas" => matches!(&v[1], Edn::Vector(ft) if ft.len() == 2),

@@ -1,6 +1,7 @@
 //! Jepsen EDN-map lines over many keys (Porcupine's kv histories):
 //! `{:process 9, :type :ok, :f :get, :key "9", :value "x 2 0 y"}`.
 use super::edn::{parse_map, Edn};
+use super::jepsen_op::{get, header};
 use super::pairing::{Completion, Pairing};
 use super::{error, lines, InputError, Numbered};
 use crate::linearizability::Operation;
@@ -43,32 +44,18 @@ pub fn parse_jepsen_kv_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutp
                 return Err(error(n, format!("field :{k} appears twice")));
             }
         }
-        let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-        let field = |k: &str| {
-            get(k).ok_or_else(|| {
-                // Jepsen's own register and txn histories have no :key.
-                let hint = if k == "key" {
-                    " (a standard Jepsen history.edn, Knossos registers or Elle :txns, is read with --format jepsen)"
-                } else {
-                    ""
-                };
-                error(n, format!("missing :{k}{hint}"))
-            })
-        };
-        let process = match field("process")? {
-            Edn::Int(p) if *p >= 0 => *p as u64,
-            Edn::Keyword(_) => continue, // the nemesis
-            other => return Err(error(n, format!("bad :process {}", other.show()))),
-        };
-        let kind = match field("type")? {
-            Edn::Keyword(k) => k.as_str(),
-            other => return Err(error(n, format!("bad :type {}", other.show()))),
-        };
-        let f = match field("f")? {
-            Edn::Keyword(f) => f.as_str(),
-            other => return Err(error(n, format!("bad :f {}", other.show()))),
-        };
-        let key = match field("key")? {
+        let get = |k: &str| get(&map, k);
+        let h = header(&map, n)?;
+        let Some(process) = h.process else { continue }; // the nemesis
+        let (kind, f) = (h.kind, h.f);
+        // Jepsen's own register and txn histories have no :key.
+        let key = get("key").ok_or_else(|| {
+            error(
+                n,
+                "missing :key (a standard Jepsen history.edn, Knossos registers or Elle :txns, is read with --format jepsen)",
+            )
+        });
+        let key = match key? {
             Edn::Str(k) => k.clone(),
             Edn::Int(k) => k.to_string(),
             other => return Err(error(n, format!("bad :key {}", other.show()))),
@@ -89,12 +76,7 @@ pub fn parse_jepsen_kv_numbered(bytes: &[u8]) -> Result<Numbered<KvInput, KvOutp
                 }
                 (other, _) => return Err(error(n, format!("unknown operation :{other}"))),
             };
-            let number = match get("index") {
-                None => n as u64,
-                Some(Edn::Int(i)) if *i >= 0 => *i as u64,
-                Some(other) => return Err(error(n, format!("bad :index {}", other.show()))),
-            };
-            pairing.invoke(n, process, KvInput { key, op }, time, number)?;
+            pairing.invoke(n, process, KvInput { key, op }, time, h.number)?;
             continue;
         }
         let input = pairing.pending(n, process)?;

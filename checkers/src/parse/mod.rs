@@ -4,6 +4,7 @@ pub mod edn;
 mod etcd;
 mod jepsen;
 mod jepsen_kv;
+mod jepsen_op;
 mod pairing;
 mod snapstorm;
 
