@@ -5,26 +5,10 @@
 //! command; bad shard input is a clear error, and a missing shard is never
 //! called a pass.
 use serde_json::Value;
+mod common;
+
+use common::{s, scratch, snapstorm};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn snapstorm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snapstorm"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Runs shards 0/2 and 1/2 of a campaign into `root/shard-K`.
 fn two_shards(root: &Path, scenario: &str, seeds: &str, extra: &[&str]) -> [PathBuf; 2] {

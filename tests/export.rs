@@ -3,26 +3,11 @@
 //! list-append run as an Elle one, and `snapstorm check --format jepsen`
 //! reads them back to the verdict the run's own history gets, a violation
 //! included. Bad input is an error naming the file.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn snapstorm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snapstorm"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{s, scratch, snapstorm};
+use std::path::Path;
+use std::process::Output;
 
 fn text(o: &Output) -> String {
     format!(

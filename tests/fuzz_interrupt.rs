@@ -6,30 +6,16 @@
 //! interrupted one's undone seeds are missing and every failure is kept. A
 //! campaign directory that a SIGKILL left without `campaign.json` is an
 //! error naming that file.
+mod common;
+
+use common::{s, scratch, snapstorm};
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_snapstorm");
-
-fn snapstorm(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("fuzz-interrupt")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -157,7 +143,7 @@ fn assert_interrupted(out: &Output, dir: &Path, signal: &str, planned: &[u64]) -
 
 #[test]
 fn sigterm_stops_fuzz_and_the_shard_merges_as_missing_seeds() {
-    let root = scratch("sigterm");
+    let root = scratch("fuzz-interrupt/sigterm");
     let common = [
         "--scenario",
         "lagging-follower",
@@ -248,7 +234,7 @@ fn sigterm_stops_fuzz_and_the_shard_merges_as_missing_seeds() {
 
 #[test]
 fn ctrl_c_to_the_process_group_stops_fuzz_the_same_way() {
-    let root = scratch("sigint");
+    let root = scratch("fuzz-interrupt/sigint");
     let dir = root.join("campaign");
     // A terminal's Ctrl-C signals the whole group: fuzz and the seeds it runs.
     let mut child = start_fuzz(&[
@@ -304,7 +290,7 @@ fn ctrl_c_to_the_process_group_stops_fuzz_the_same_way() {
 
 #[test]
 fn a_campaign_killed_before_it_wrote_campaign_json_is_named() {
-    let root = scratch("sigkill");
+    let root = scratch("fuzz-interrupt/sigkill");
     let dir = root.join("campaign");
     // What a SIGKILL leaves: seed directories, one without results.json and
     // one with a truncated one, and no campaign.json.
