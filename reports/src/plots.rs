@@ -200,26 +200,25 @@ fn empty(id: &str, why: &str) -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn chart(
+/// A time plot's opening, for a plot area `height` px tall: the
+/// `<svg id="plot-{id}">`, fault shading, the time axis, the y grid with its
+/// labels and the frame; the caller draws its data and closes the svg.
+pub(crate) fn frame(
     id: &str,
     caption: &str,
-    series: &[Series],
     yticks: &[(f64, String)],
-    y: impl Fn(f64) -> f64,
-    step: u64,
+    scale: &Scale,
     faults: &[Fault],
-    end: u64,
+    height: f64,
 ) -> String {
-    let scale = Scale { end, left: GUTTER };
     let w = GUTTER + WIDTH + RIGHT;
-    let h = TOP + HEIGHT + BOTTOM;
+    let h = TOP + height + BOTTOM;
     let mut out = format!(
         r#"<svg id="plot-{id}" class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
         esc(caption)
     );
-    fault_bands(&mut out, &scale, faults, TOP, HEIGHT);
-    time_axis(&mut out, &scale, TOP, TOP + HEIGHT, TOP + HEIGHT + 14.0);
+    fault_bands(&mut out, scale, faults, TOP, height);
+    time_axis(&mut out, scale, TOP, TOP + height, TOP + height + 14.0);
     for (yy, label) in yticks {
         let _ = write!(
             out,
@@ -233,8 +232,25 @@ fn chart(
     }
     let _ = write!(
         out,
-        r#"<rect class="frame" x="{GUTTER}" y="{TOP}" width="{WIDTH}" height="{HEIGHT}"/>"#
+        r#"<rect class="frame" x="{GUTTER}" y="{TOP}" width="{WIDTH}" height="{height}"/>"#
     );
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chart(
+    id: &str,
+    caption: &str,
+    series: &[Series],
+    yticks: &[(f64, String)],
+    y: impl Fn(f64) -> f64,
+    step: u64,
+    faults: &[Fault],
+    end: u64,
+) -> String {
+    let scale = Scale { end, left: GUTTER };
+    let h = TOP + HEIGHT + BOTTOM;
+    let mut out = frame(id, caption, yticks, &scale, faults, HEIGHT);
     for s in series {
         let mut d = String::new();
         let mut dots = String::new();

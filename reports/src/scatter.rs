@@ -5,8 +5,8 @@
 //! many operations there are; each key has its own series for the key filter.
 use crate::load::Fault;
 use crate::ops::{Keys, Op};
-use crate::plots::{functions, log_range, log_ticks, OUTCOMES};
-use crate::svg::{esc, fault_bands, num, px, time_axis, Scale, GUTTER, RIGHT, WIDTH};
+use crate::plots::{frame, functions, log_range, log_ticks, OUTCOMES};
+use crate::svg::{esc, num, px, Scale, GUTTER, RIGHT, WIDTH};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -59,28 +59,16 @@ pub fn latency_raw(ops: &[Op], keys: &Keys, faults: &[Fault], end: u64) -> Strin
         let at = (scale.x(op.call).round() as i32, y(*lat).round() as i32);
         series.entry((key, f, o)).or_default().insert(at);
     }
-    let h = TOP + HEIGHT + BOTTOM;
     let caption = "latency of every operation by invocation time (ms, log scale): colour by outcome, shape by function";
-    let mut out = format!(
-        r#"<svg id="plot-latency-raw" class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{caption}">"#
+    let mut out = frame(
+        "latency-raw",
+        caption,
+        &log_ticks(lo, hi, &y),
+        &scale,
+        faults,
+        HEIGHT,
     );
-    fault_bands(&mut out, &scale, faults, TOP, HEIGHT);
-    time_axis(&mut out, &scale, TOP, TOP + HEIGHT, TOP + HEIGHT + 14.0);
-    for (yy, label) in log_ticks(lo, hi, &y) {
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{GUTTER}" x2="{}" y1="{y}" y2="{y}"/><text class="tick" x="{}" y="{}" text-anchor="end">{}</text>"#,
-            GUTTER + WIDTH,
-            px(GUTTER - 6.0),
-            px(yy + 4.0),
-            esc(&label),
-            y = px(yy)
-        );
-    }
-    let _ = write!(
-        out,
-        r#"<rect class="frame" x="{GUTTER}" y="{TOP}" width="{WIDTH}" height="{HEIGHT}"/>"#
-    );
+    let h = TOP + HEIGHT + BOTTOM;
     for ((key, f, o), points) in &series {
         let shape = SHAPES[f % SHAPES.len()];
         let mut d = String::with_capacity(points.len() * 12);
