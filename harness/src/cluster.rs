@@ -5,6 +5,8 @@ use raftkv::bugs::Bugs;
 use raftkv::node::{self, host_name, Control, NodeConfig, NodeControl, NodeStatus, TraceSink};
 use raftkv::raft::{self, NodeId, ReadMode};
 use raftkv::trace::Role;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -34,6 +36,9 @@ pub struct ClusterSpec {
     pub bugs: Bugs,
     /// Payload bytes per InstallSnapshot chunk.
     pub snapshot_chunk_size: usize,
+    /// WAL segment size limit of every node (raftkv's default, or a small one
+    /// drawn from the seed so runs cut segments).
+    pub wal_segment_bytes: u64,
 }
 
 impl ClusterSpec {
@@ -60,7 +65,22 @@ impl ClusterSpec {
             fs_block_size: None,
             bugs: Bugs::NONE,
             snapshot_chunk_size: 1024,
+            wal_segment_bytes: raftkv::storage::DEFAULT_SEGMENT_LIMIT,
         }
+    }
+
+    /// Half the runs close WAL segments at 256 B–2 KiB, so segments are cut
+    /// between compactions (a snapshot every few entries would otherwise
+    /// always come first); the other half keep raftkv's default. The draw has
+    /// its own stream, so it moves no other choice of the seed, and the layout
+    /// of files on the simulated disk takes no simulated time.
+    pub fn draw_wal_segment_bytes(&mut self, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e9_3e47_0000_0001);
+        self.wal_segment_bytes = if rng.random_bool(0.5) {
+            rng.random_range(256..=2048)
+        } else {
+            raftkv::storage::DEFAULT_SEGMENT_LIMIT
+        };
     }
 
     pub fn node_ids(&self) -> Vec<NodeId> {
@@ -84,6 +104,7 @@ impl ClusterSpec {
             trailing_logs: self.trailing_logs,
             tick: self.tick,
             bugs: self.bugs,
+            wal_segment_bytes: self.wal_segment_bytes,
         }
     }
 }

@@ -237,6 +237,7 @@ pub fn build(cfg: &RunConfig, scenario: &Scenario) -> Result<Built, String> {
     };
     scenario.build(&mut setup);
     let mut plan = std::mem::take(&mut setup.plan);
+    spec.draw_wal_segment_bytes(cfg.seed);
     // Explicit knobs win over the scenario's (and swarm's) choices.
     if let Some(t) = cfg.snapshot_threshold {
         spec.snapshot_threshold = t.max(1);

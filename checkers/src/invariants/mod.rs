@@ -10,6 +10,7 @@ mod exactly_once;
 mod log;
 mod membership;
 mod reads;
+mod recovery;
 mod reference;
 mod restore;
 mod safety;
@@ -150,7 +151,7 @@ impl Finding {
 }
 
 /// The check names, in the order `check_all` reports them.
-pub const CHECKS: [&str; 13] = [
+pub const CHECKS: [&str; 14] = [
     "state-machine-safety",
     "snapshot-fidelity",
     "restore-fidelity",
@@ -164,6 +165,7 @@ pub const CHECKS: [&str; 13] = [
     "membership",
     "availability",
     "reads-answered",
+    "recovery",
 ];
 
 pub fn check_all(run: &RunData) -> Vec<Finding> {
@@ -183,6 +185,7 @@ pub fn check_all(run: &RunData) -> Vec<Finding> {
         membership::membership(run, &log),
         availability::availability(run),
         reads::reads_answered(run),
+        recovery::recovery(run),
     ]
 }
 

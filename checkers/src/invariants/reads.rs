@@ -275,6 +275,7 @@ mod tests {
             last_index: 0,
             torn_tail_bytes: 0,
             recovering: false,
+            injected_faults: 0,
         };
         reboot.time = 2 * S;
         // n1's read went with its crash (the next boot), n2's with its halt;

@@ -63,6 +63,7 @@ fn boot(node: u64, snapshot_index: u64) -> TraceRecord {
             last_index: 0,
             torn_tail_bytes: 0,
             recovering: false,
+            injected_faults: 0,
         },
     )
 }

@@ -8,6 +8,10 @@ use crate::{Index, NodeId, Term};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One trace event with when and where it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceRecord {
@@ -34,6 +38,9 @@ pub enum TraceEvent {
         torn_tail_bytes: u64,
         /// Booted on an empty disk after the first boot: must catch up before voting.
         recovering: bool,
+        /// Disk faults the harness injected while this boot read the disk.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        injected_faults: u64,
     },
     /// The node could not continue (storage error, failed restore) and halted.
     Halt {

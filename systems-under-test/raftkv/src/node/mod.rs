@@ -49,6 +49,9 @@ pub struct NodeConfig {
     pub tick: Duration,
     /// Bug mutants switched on (empty for the clean system).
     pub bugs: Bugs,
+    /// A WAL segment is closed and the next one started past this many bytes
+    /// (small values make runs cut segments between compactions).
+    pub wal_segment_bytes: u64,
 }
 
 /// Why the event loop stopped.
@@ -179,8 +182,12 @@ impl Node {
                 .and_then(|_| disk.sync_dir())
                 .map_err(|e| halt("writing recovery marker", &e))?;
         }
-        let (storage, rec) =
+        let (mut storage, rec) =
             Storage::open_with_bugs(disk, cfg.bugs).map_err(|e| halt("recovering storage", &e))?;
+        storage.set_segment_limit(cfg.wal_segment_bytes);
+        // Faults that fired while recovery read the disk (a corrupted read of
+        // the last record looks like a torn tail and may cost that record).
+        let boot_faults = control.borrow().disk.borrow().fired;
         let node_trace = |event| push_trace(&trace, cfg.id, event);
         let (snapshot_index, snapshot_term) = rec
             .snapshot
@@ -201,6 +208,7 @@ impl Node {
                 .as_ref()
                 .map_or(0, |t| t.bytes_truncated),
             recovering,
+            injected_faults: boot_faults,
         });
         let mut kv = Kv::with_bugs(cfg.bugs);
         if let Some(snap) = &rec.snapshot {
