@@ -203,6 +203,8 @@ pub struct Nemesis {
     /// Of those, the ones whose re-add is queued: they count as back once the
     /// admin client's queue is empty.
     readding: BTreeSet<NodeId>,
+    /// How each re-add goes (its own stream: drawing it moves no other choice).
+    readd_variants: ChaCha8Rng,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -212,6 +214,8 @@ fn ns(d: Duration) -> u64 {
 impl Nemesis {
     pub fn new(mut plan: Vec<Planned>, rng: ChaCha8Rng, base_max_latency: Duration) -> Self {
         plan.sort_by_key(|p| p.at);
+        let mut readd_variants = rng.clone();
+        readd_variants.set_stream(0x7265_6164_64);
         Nemesis {
             plan,
             next: 0,
@@ -225,6 +229,7 @@ impl Nemesis {
             admin: None,
             out_members: BTreeSet::new(),
             readding: BTreeSet::new(),
+            readd_variants,
         }
     }
 
@@ -661,17 +666,8 @@ impl Nemesis {
             }
             Undo::Readd { node } => {
                 self.readding.insert(node);
-                self.admin(&[
-                    AdminStep::Change(ConfChange {
-                        kind: ConfChangeKind::AddLearner,
-                        node,
-                    }),
-                    AdminStep::Wait(Duration::from_millis(2500)),
-                    AdminStep::Change(ConfChange {
-                        kind: ConfChangeKind::AddVoter,
-                        node,
-                    }),
-                ]);
+                let steps = readd_steps(node, self.readd_variants.random_range(0..8));
+                self.admin(&steps);
             }
             Undo::Quorum(b) => self.end_boundary(c, b),
             Undo::Unpause { node } => c.control(node).borrow_mut().paused = false,
@@ -718,5 +714,36 @@ impl Nemesis {
                 fault: kinds[rng.random_range(0..kinds.len())].clone(),
             })
             .collect()
+    }
+}
+
+/// How a removed member comes back. Mostly as a learner that is promoted once
+/// it has caught up; sometimes as a voter at once, as a learner that is
+/// removed again before it is promoted (and then re-added), or with each change
+/// submitted twice at once (the system must take them one at a time).
+fn readd_steps(node: NodeId, variant: u32) -> Vec<AdminStep> {
+    let cc = |kind| ConfChange { kind, node };
+    let catch_up = AdminStep::Wait(Duration::from_millis(2500));
+    let usual = [
+        AdminStep::Change(cc(ConfChangeKind::AddLearner)),
+        catch_up,
+        AdminStep::Change(cc(ConfChangeKind::AddVoter)),
+    ];
+    match variant {
+        0 => vec![AdminStep::Change(cc(ConfChangeKind::AddVoter))],
+        1 => [
+            AdminStep::Change(cc(ConfChangeKind::AddLearner)),
+            AdminStep::Wait(Duration::from_millis(500)),
+            AdminStep::Change(cc(ConfChangeKind::Remove)),
+        ]
+        .into_iter()
+        .chain(usual)
+        .collect(),
+        2 | 3 => vec![
+            AdminStep::Twice(cc(ConfChangeKind::AddLearner)),
+            catch_up,
+            AdminStep::Twice(cc(ConfChangeKind::AddVoter)),
+        ],
+        _ => usual.to_vec(),
     }
 }
