@@ -215,7 +215,7 @@ impl Nemesis {
     pub fn new(mut plan: Vec<Planned>, rng: ChaCha8Rng, base_max_latency: Duration) -> Self {
         plan.sort_by_key(|p| p.at);
         let mut readd_variants = rng.clone();
-        readd_variants.set_stream(0x7265_6164_64);
+        readd_variants.set_stream(0x5245_4144);
         Nemesis {
             plan,
             next: 0,
