@@ -389,13 +389,24 @@ pub const SCENARIOS: &[Scenario] = &[
             });
             // Boots read the disk: crash nodes now and then so corrupted reads bite.
             s.every(MS(900), MS(1500), MS(300), |_| Fault::Crash { target: Target::Random, lose_disk: false });
+            // And a node that boots while its reads are corrupted: the leader's
+            // disk starts flipping bytes, it crashes 100 ms later and restarts
+            // inside the window, so recovery must tell damage from a torn tail.
+            s.every(MS(1200), MS(3000), MS(900), |_| Fault::Disk { target: Target::Leader, io_error: 0.0, read_corruption: 0.5, full: false });
+            s.every(MS(1300), MS(3000), MS(300), |_| Fault::Crash { target: Target::Leader, lose_disk: false });
         },
         evidence: |e| {
             let fired = e.faults.iter().any(|f| f.fault.name() == "disk" && !f.detail.starts_with("0 faults"));
             let halted = e.count(|ev| matches!(ev, TraceEvent::Halt { injected_faults, .. } if *injected_faults > 0));
+            let corrupted_boot = e.count(|ev| match ev {
+                TraceEvent::Boot { injected_faults, .. } => *injected_faults > 0,
+                TraceEvent::Halt { reason, injected_faults } => *injected_faults > 0 && reason.starts_with("recovering storage"),
+                _ => false,
+            });
             vec![
                 ("injected disk faults fired", fired),
                 ("a node halted on a disk fault and was restarted", halted > 0),
+                ("a node booted while its reads were corrupted", corrupted_boot > 0),
             ]
         },
     },

@@ -33,6 +33,8 @@ pub enum Bug {
     SessionDropsOutcome,
     CommitQuorumOfTwo,
     NewLeaderDropsReads,
+    CorruptionTakenForTornTail,
+    ConfChangesOverlap,
 }
 
 /// What a mutant is, for `snapstorm bugs`.
@@ -182,7 +184,7 @@ pub const BUGS: &[BugInfo] = &[
         models: "rqlite #2759, #2747",
         scenario: "disk-faults",
         checker: "restore-fidelity",
-        seed: 3,
+        seed: 2,
     },
     BugInfo {
         bug: Bug::EmptyDiskVotes,
@@ -290,6 +292,24 @@ pub const BUGS: &[BugInfo] = &[
         models: "read queues lost on a leadership change or before the leader's no-op commits (etcd's pending ReadIndex requests before the leader commits in its term, raft-rs #187); invisible to linearizability and to durability: only the missing answer shows",
         scenario: "election-crash",
         checker: "reads-answered",
+        seed: 2,
+    },
+    BugInfo {
+        bug: Bug::CorruptionTakenForTornTail,
+        name: "corruption-taken-for-torn-tail",
+        mechanism: "boot takes any record that does not fit at the end of the WAL (a length past the end, however implausible) for a torn write and truncates from there, without looking for valid records after it: a damaged length field in the middle of the log cuts away every durable entry behind it",
+        models: "write-ahead-log repair that truncates at the first unreadable record whatever follows it (a torn tail and a damaged record look alike to a length check; etcd's WAL decoder tells them apart by the zeroed sector a torn write leaves); invisible unless a boot's log is compared with what the node had made durable",
+        scenario: "disk-faults",
+        checker: "recovery",
+        seed: 1,
+    },
+    BugInfo {
+        bug: Bug::ConfChangesOverlap,
+        name: "conf-changes-overlap",
+        mechanism: "the leader takes a membership change while the previous one is not yet applied: two single-server changes are in flight at once, so two configurations whose majorities need not overlap can both be in use",
+        models: "Raft thesis §4.1, one change at a time (the single-server change bug Ongaro reported on raft-dev in 2015, fixed by committing an entry of the leader's term first); eBay/NuRaft #67; AxonIQ axon-server-se #120",
+        scenario: "membership-churn",
+        checker: "membership",
         seed: 2,
     },
 ];

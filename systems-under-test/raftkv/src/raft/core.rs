@@ -274,7 +274,10 @@ impl Raft {
             });
         }
         if let Payload::ConfChange(_) = payload {
-            if self.pending_conf_index > self.log.applied {
+            // Bug mutant: the guard is skipped, so a change can be appended
+            // while the previous one is still uncommitted.
+            let overlap = self.cfg.bugs.has(Bug::ConfChangesOverlap);
+            if self.pending_conf_index > self.log.applied && !overlap {
                 hit(Probe::ConfChangePending);
                 return Err(ProposeError::ConfChangePending);
             }

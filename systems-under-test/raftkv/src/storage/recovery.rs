@@ -113,7 +113,7 @@ pub(crate) fn recover<D: Disk>(
         create_first_segment(disk, &mut report)?;
         (Vec::new(), (0, 0))
     } else {
-        read_wal(disk, &segments, &mut report)?
+        read_wal(disk, &segments, &mut report, bugs)?
     };
     report.records_replayed = records.len() as u64;
 
@@ -170,6 +170,7 @@ fn read_wal<D: Disk>(
     disk: &mut D,
     segments: &[(u64, &String)],
     report: &mut RecoveryReport,
+    bugs: Bugs,
 ) -> Result<(Vec<WalRecord>, (u64, u64)), StorageError> {
     let mut records = Vec::new();
     let mut tail = (0, 0);
@@ -180,7 +181,7 @@ fn read_wal<D: Disk>(
             .map_err(StorageError::io("read WAL", file))?;
         let scan = wal::scan_segment(&bytes);
         if let Some((offset, damage)) = &scan.damage {
-            check_tail_damage(file, &bytes, *offset, damage, is_last)?;
+            check_tail_damage(file, &bytes, *offset, damage, is_last, bugs)?;
             // A torn write: the tail was never acknowledged as durable. Cut it off
             // (and make the cut durable) so appends continue from valid records.
             hit(Probe::WalTornTail);
@@ -248,6 +249,7 @@ fn check_tail_damage(
     offset: u64,
     damage: &wal::Damage,
     is_last: bool,
+    bugs: Bugs,
 ) -> Result<(), StorageError> {
     // A crash tears a write short (a cut header or payload); a record that is
     // all there but fails its checksum was corrupted after it was written, and
@@ -260,6 +262,12 @@ fn check_tail_damage(
         format!("{damage}, in a segment that is not the last")
     } else if whole {
         format!("{damage} in a complete record at the end of the log: corruption, not a torn write")
+    } else if bugs.has(Bug::CorruptionTakenForTornTail) {
+        // Bug mutant: whatever does not fit at the end is taken for a tear.
+        return Ok(());
+    } else if let wal::Damage::Implausible { .. } = damage {
+        // No write ever made this header: its length field was damaged.
+        format!("{damage}: a damaged header, not a torn write")
     } else if let Some(next) = wal::find_valid_record_after(bytes, offset as usize + 1) {
         format!("{damage}, and a valid record follows at offset {next}")
     } else {

@@ -247,8 +247,9 @@ fn corrupt_length_in_the_middle_is_not_mistaken_for_a_torn_tail() {
     st.append(&entries(1, 1..=5)).unwrap();
     st.sync().unwrap();
     let rec_len = framed_len(WalRecord::Entry(entry(1, 1)));
-    // The high byte of record 3's length: it now runs past end of file.
-    disk.corrupt_byte(&segment_name(0), 2 * rec_len + 3);
+    // The second byte of record 3's length: it now runs past end of file
+    // (and stays short enough that a torn write could have left it).
+    disk.corrupt_byte(&segment_name(0), 2 * rec_len + 1);
 
     match open_err(&disk) {
         StorageError::CorruptRecord {
@@ -259,6 +260,29 @@ fn corrupt_length_in_the_middle_is_not_mistaken_for_a_torn_tail() {
         }
         other => panic!("expected CorruptRecord, got {other}"),
     }
+}
+
+#[test]
+fn an_implausible_length_in_the_last_record_is_damage_not_a_torn_tail() {
+    let disk = MemDisk::new();
+    let (mut st, _) = open(&disk);
+    st.append(&entries(1, 1..=3)).unwrap();
+    st.sync().unwrap();
+    let rec_len = framed_len(WalRecord::Entry(entry(1, 1)));
+    // The high byte of the last record's length: longer than any record is,
+    // so no torn write left it, and nothing valid follows to say so.
+    disk.corrupt_byte(&segment_name(0), 2 * rec_len + 3);
+
+    match open_err(&disk) {
+        StorageError::CorruptRecord {
+            offset, problem, ..
+        } => {
+            assert_eq!(offset, 2 * rec_len as u64);
+            assert!(problem.contains("a damaged header"), "{problem}");
+        }
+        other => panic!("expected CorruptRecord, got {other}"),
+    }
+    assert_eq!(disk.file_len(&segment_name(0)), Some(3 * rec_len));
 }
 
 #[test]

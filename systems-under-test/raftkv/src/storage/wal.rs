@@ -18,6 +18,11 @@ pub enum WalRecord {
 
 pub const HEADER_LEN: usize = 8;
 
+/// No record the WAL writes is longer (client values fit a datagram). A
+/// length field past this was damaged, not torn: a torn write leaves a real
+/// record's header whose payload is cut short.
+pub const MAX_RECORD_LEN: usize = 1 << 20;
+
 pub fn segment_name(seq: u64) -> String {
     format!("wal-{seq:016x}.log")
 }
@@ -40,10 +45,16 @@ pub fn encode_record(record: &WalRecord, out: &mut Vec<u8>) -> Result<(), Storag
         what: "WAL record",
         problem: e.to_string(),
     })?;
-    let len = u32::try_from(payload.len()).map_err(|_| StorageError::Encode {
-        what: "WAL record",
-        problem: format!("{} bytes do not fit a u32 length", payload.len()),
-    })?;
+    if payload.len() > MAX_RECORD_LEN {
+        return Err(StorageError::Encode {
+            what: "WAL record",
+            problem: format!(
+                "{} bytes are more than a record may hold ({MAX_RECORD_LEN})",
+                payload.len()
+            ),
+        });
+    }
+    let len = payload.len() as u32;
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     out.extend_from_slice(&payload);
@@ -56,6 +67,10 @@ pub enum Damage {
     /// Fewer than [`HEADER_LEN`] bytes left.
     ShortHeader {
         available: usize,
+    },
+    /// The length field is longer than any record the WAL writes.
+    Implausible {
+        len: u32,
     },
     /// The length field points past the end of the file.
     PastEnd {
@@ -78,6 +93,10 @@ impl std::fmt::Display for Damage {
                     "record header cut short ({available} of {HEADER_LEN} bytes)"
                 )
             }
+            Damage::Implausible { len } => write!(
+                f,
+                "record length {len} is more than any record holds ({MAX_RECORD_LEN})"
+            ),
             Damage::PastEnd { len, available } => write!(
                 f,
                 "record length {len} runs past end of file ({available} payload bytes present)"
@@ -142,6 +161,9 @@ fn read_record(bytes: &[u8]) -> Result<(WalRecord, usize), Damage> {
     let len = u32::from_le_bytes(bytes[0..4].try_into().expect("4 bytes"));
     let stored = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
     let available = bytes.len() - HEADER_LEN;
+    if len as usize > MAX_RECORD_LEN {
+        return Err(Damage::Implausible { len });
+    }
     if len as usize > available {
         return Err(Damage::PastEnd { len, available });
     }
