@@ -74,7 +74,11 @@ pub enum Fault {
     },
     /// Remove the node from the cluster's membership; when the fault ends, add it
     /// back as a learner and, once it has caught up, promote it to voter.
-    RemoveMember { target: Target },
+    RemoveMember {
+        target: Target,
+        #[serde(default, skip_serializing_if = "Readd::is_varied")]
+        readd: Readd,
+    },
     /// Cut a follower off until the leader has compacted past its log (etcd's
     /// BlackholeUntilSnapshot), or until the fault's window ends.
     BlackholeUntilSnapshot { target: Target },
@@ -82,6 +86,26 @@ pub enum Fault {
     /// leader commits an entry only they hold, crash (or isolate) it and heal
     /// the cut: the next leader must come from the bare majority.
     QuorumBoundary { crash: bool },
+}
+
+/// How a removed member comes back when its `remove-member` fault ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Readd {
+    /// Drawn per re-add: mostly as a learner promoted once caught up, and
+    /// sometimes as a voter at once, as a learner removed again first, or
+    /// with each change submitted twice at once.
+    #[default]
+    Varied,
+    /// Always as a learner promoted once caught up (a scenario that times
+    /// other faults to the learner's catch-up window).
+    AsLearner,
+}
+
+impl Readd {
+    fn is_varied(&self) -> bool {
+        *self == Readd::Varied
+    }
 }
 
 impl Fault {
@@ -146,6 +170,7 @@ enum Undo {
     },
     Readd {
         node: NodeId,
+        readd: Readd,
     },
     Links(Vec<(NodeId, NodeId)>),
     Loss,
@@ -546,7 +571,7 @@ impl Nemesis {
                 nodes.push(n);
                 Undo::Disk { node: n }
             }
-            Fault::RemoveMember { target } => {
+            Fault::RemoveMember { target, readd } => {
                 let Some(n) = self.resolve(c, *target) else {
                     return;
                 };
@@ -571,7 +596,10 @@ impl Nemesis {
                     node: n,
                 })]);
                 nodes.push(n);
-                Undo::Readd { node: n }
+                Undo::Readd {
+                    node: n,
+                    readd: *readd,
+                }
             }
             Fault::QuorumBoundary { crash } => {
                 let Some((undo, hit, text)) = self.start_boundary(c, *crash) else {
@@ -664,9 +692,13 @@ impl Nemesis {
                     }
                 );
             }
-            Undo::Readd { node } => {
+            Undo::Readd { node, readd } => {
                 self.readding.insert(node);
-                let steps = readd_steps(node, self.readd_variants.random_range(0..8));
+                let variant = match readd {
+                    Readd::Varied => self.readd_variants.random_range(0..8),
+                    Readd::AsLearner => USUAL_READD,
+                };
+                let steps = readd_steps(node, variant);
                 self.admin(&steps);
             }
             Undo::Quorum(b) => self.end_boundary(c, b),
@@ -747,3 +779,6 @@ fn readd_steps(node: NodeId, variant: u32) -> Vec<AdminStep> {
         _ => usual.to_vec(),
     }
 }
+
+/// The `readd_steps` variant of a learner promoted once caught up.
+const USUAL_READD: u32 = 7;

@@ -89,7 +89,7 @@ pub fn targets_mut(fault: &mut Fault) -> Vec<&mut Target> {
         | Fault::ClockDrift { target, .. }
         | Fault::CrashAt { target, .. }
         | Fault::Disk { target, .. }
-        | Fault::RemoveMember { target }
+        | Fault::RemoveMember { target, .. }
         | Fault::BlackholeUntilSnapshot { target } => vec![target],
         Fault::OneWay { from, to } => vec![from, to],
         Fault::RandomHalves

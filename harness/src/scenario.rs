@@ -1,7 +1,7 @@
 //! Named scenarios: each turns (seed, knobs) into a cluster spec, a workload and a
 //! nemesis plan, and says what evidence in the run proves its fault happened.
 use crate::cluster::ClusterSpec;
-use crate::nemesis::{Fault, Nemesis, Planned, Target};
+use crate::nemesis::{Fault, Nemesis, Planned, Readd, Target};
 use raftkv::node::CrashPoint;
 use raftkv::raft::ReadMode;
 use raftkv::trace::{ConfSource, Role, TraceEvent};
@@ -313,7 +313,7 @@ pub const SCENARIOS: &[Scenario] = &[
         summary: "remove a member (sometimes the leader), then add it back as a learner, catch it up and promote it",
         sizes: ANY_SIZE,
         build: |s| {
-            s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random });
+            s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random, readd: Readd::Varied });
         },
         evidence: |e| {
             use raftkv::raft::ConfChangeKind::*;
@@ -332,7 +332,9 @@ pub const SCENARIOS: &[Scenario] = &[
         summary: "membership changes meet crashes and isolations: members removed (sometimes the leader) and added back while the leader crashes or is cut off mid-change, learners present at failovers, nodes rebooting from snapshots taken after a change",
         sizes: ANY_SIZE,
         build: |s| {
-            s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random });
+            // Removed members come back as learners: the isolations below are
+            // timed to their catch-up window.
+            s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random, readd: Readd::AsLearner });
             s.every(MS(1000), MS(3100), MS(600), |rng| {
                 let target = if rng.random_bool(0.6) { Target::Leader } else { Target::Random };
                 Fault::Crash { target, lose_disk: false }

@@ -2,7 +2,7 @@
 //! own (the node count among them, from [3, 3, 5, 5, 7]), so its seeds keep
 //! their runs.
 use super::{Setup, MS, TIME_SCALE};
-use crate::nemesis::{Fault, Nemesis, Target};
+use crate::nemesis::{Fault, Nemesis, Readd, Target};
 use raftkv::node::CrashPoint;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
@@ -76,6 +76,7 @@ pub(super) fn build(s: &mut Setup) {
         },
         Fault::RemoveMember {
             target: Target::Random,
+            readd: Readd::Varied,
         },
         Fault::Disk {
             target: Target::Random,

@@ -144,7 +144,7 @@ probes! {
     /// An install discarded a suffix whose entry at the snapshot index had another term.
     SnapshotInstalledDroppedConflict = "snapshot.installed_dropped_conflict";
     /// A complete snapshot was refused as stale (at or below our commit).
-    SnapshotRefusedStale = "snapshot.refused_stale";
+    SnapshotRefusedStale = "snapshot.refused_stale", unhit = "unreachable in the clean system: it backs up the chunk-level check (snapshot.chunk_stale), and a follower's commit cannot pass a snapshot while its chunks arrive: the leader sends it no entries during the transfer, heartbeats carry at most its match index, and chunks of an older term are refused";
     /// The follower's log already held the snapshot's last entry: commit moved only.
     SnapshotFastForward = "snapshot.fast_forward";
     /// A node restored its state machine from a snapshot on boot.
