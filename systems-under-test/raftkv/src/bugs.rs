@@ -297,7 +297,7 @@ pub const BUGS: &[BugInfo] = &[
     BugInfo {
         bug: Bug::CorruptionTakenForTornTail,
         name: "corruption-taken-for-torn-tail",
-        mechanism: "boot takes any record that does not fit at the end of the WAL (a length past the end, however implausible) for a torn write and truncates from there, without looking for valid records after it: a damaged length field in the middle of the log cuts away every durable entry behind it",
+        mechanism: "boot takes any record that does not fit at the end of the WAL (a length past the end, however implausible) for a torn write and truncates from there, on the strength of one read and without looking for valid records after it: a damaged length field in the middle of the log cuts away every durable entry behind it",
         models: "write-ahead-log repair that truncates at the first unreadable record whatever follows it (a torn tail and a damaged record look alike to a length check; etcd's WAL decoder tells them apart by the zeroed sector a torn write leaves); invisible unless a boot's log is compared with what the node had made durable",
         scenario: "disk-faults",
         checker: "recovery",

@@ -182,6 +182,21 @@ fn read_wal<D: Disk>(
         let scan = wal::scan_segment(&bytes);
         if let Some((offset, damage)) = &scan.damage {
             check_tail_damage(file, &bytes, *offset, damage, is_last, bugs)?;
+            // Truncating destroys what is on disk: cut only a tail that a second
+            // read shows again. A read that garbled a durable record (a fault of
+            // the read, not of the disk) must not cost the record.
+            let again = disk
+                .read(file)
+                .map_err(StorageError::io("read WAL again", file))?;
+            // (Bug mutant: the naive repair trusts its one read.)
+            if again != bytes && !bugs.has(Bug::CorruptionTakenForTornTail) {
+                hit(Probe::WalCorruptRecord);
+                return Err(StorageError::CorruptRecord {
+                    file: file.to_string(),
+                    offset: *offset,
+                    problem: format!("{damage}, but a second read of the segment differs: a read fault, not a torn write"),
+                });
+            }
             // A torn write: the tail was never acknowledged as durable. Cut it off
             // (and make the cut durable) so appends continue from valid records.
             hit(Probe::WalTornTail);
