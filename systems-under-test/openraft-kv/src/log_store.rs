@@ -102,6 +102,14 @@ struct Inner {
     /// Set by the first failed disk operation: the file may then differ from
     /// `data`, so nothing more is written until a reboot replays it.
     poisoned: Option<String>,
+    /// The last log id covered by a durable snapshot (see [`LogStore::purge`]).
+    durable_snapshot: Option<LogId>,
+    /// A purge done in memory but not yet on disk: no durable snapshot covered it.
+    unrecorded_purge: Option<LogId>,
+    /// The log just before the last purge: (purged up to, last index, term at
+    /// the purge point). openraft purges before a snapshot install reaches the
+    /// state machine, whose trace event reports the log it replaced.
+    before_purge: Option<(u64, u64, Option<u64>)>,
 }
 
 impl Inner {
@@ -121,7 +129,27 @@ impl Inner {
         res
     }
 
+    /// Writes the purge to disk once a durable snapshot covers it, and then
+    /// rewrites the file if it has grown past `compact_bytes`.
+    fn record_purge(&mut self) -> io::Result<Option<TraceEvent>> {
+        let Some(upto) = self.unrecorded_purge else {
+            return Ok(None);
+        };
+        if self.durable_snapshot < Some(upto) {
+            return Ok(None);
+        }
+        self.write(&Record::Purge(upto))?;
+        self.unrecorded_purge = None;
+        self.maybe_compact()?;
+        Ok(Some(TraceEvent::Compacted {
+            snapshot_index: upto.index,
+            first_index: self.data.entries.keys().next().copied().unwrap_or(upto.index + 1),
+            last_index: self.data.last_log_id().map_or(0, |l| l.index),
+        }))
+    }
+
     /// Rewrites the file from `data` if it has grown past `compact_bytes`.
+    /// Only called with no unrecorded purge: `data` is then what the file says.
     fn maybe_compact(&mut self) -> io::Result<()> {
         if self.file.as_ref().is_none_or(|f| f.len() <= self.compact_bytes) {
             return Ok(());
@@ -200,6 +228,9 @@ impl LogStore {
             file: Some(file),
             compact_bytes,
             poisoned: None,
+            durable_snapshot: None,
+            unrecorded_purge: None,
+            before_purge: None,
         };
         let store = LogStore {
             inner: Arc::new(Mutex::new(inner)),
@@ -213,10 +244,31 @@ impl LogStore {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The term of the entry at `index`, if the log holds it.
-    pub fn term_at(&self, index: u64) -> Option<u64> {
+    /// The log's last index and the term of its entry at `index`, as they were
+    /// before a purge up to `index` if that was the last purge.
+    pub fn view_at(&self, index: u64) -> (u64, Option<u64>) {
         let inner = self.lock();
-        inner.data.entries.get(&index).map(|e| e.get_log_id().leader_id.term)
+        match inner.before_purge {
+            Some((upto, last, term)) if upto == index => (last, term),
+            _ => {
+                let last = inner.data.last_log_id().map_or(0, |l| l.index);
+                let entry = inner.data.entries.get(&index);
+                (last, entry.map(|e| e.get_log_id().leader_id.term))
+            }
+        }
+    }
+
+    /// The state machine made a snapshot up to `last` durable: a purge it
+    /// covers may now be written to disk.
+    pub fn snapshot_durable(&self, last: Option<LogId>) -> Result<(), StorageError> {
+        let mut inner = self.lock();
+        inner.durable_snapshot = inner.durable_snapshot.max(last);
+        let event = inner.record_purge().map_err(write_err)?;
+        drop(inner);
+        if let Some(e) = event {
+            self.trace.push(self.node, e);
+        }
+        Ok(())
     }
 
     /// The last log id (of an entry, or of the purged prefix).
@@ -355,19 +407,27 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(())
     }
 
+    /// Drops the entries up to `log_id` from memory at once, but records the
+    /// purge on disk only when a durable snapshot covers it. openraft 0.9.25
+    /// purges a follower's log right after *queueing* a received snapshot for
+    /// the state machine, before the snapshot is installed and durable: a crash
+    /// in between would otherwise leave a purged log and no snapshot for it.
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let mut inner = self.lock();
-        let record = Record::Purge(log_id);
-        inner.write(&record).map_err(write_err)?;
-        inner.data.apply(record);
-        inner.maybe_compact().map_err(write_err)?;
-        let event = TraceEvent::Compacted {
-            snapshot_index: log_id.index,
-            first_index: inner.data.entries.keys().next().copied().unwrap_or(log_id.index + 1),
-            last_index: inner.data.last_log_id().map_or(0, |l| l.index),
-        };
+        if let Some(why) = &inner.poisoned {
+            let e = io::Error::other(format!("log store poisoned: {why}"));
+            return Err(write_err(e));
+        }
+        let last = inner.data.last_log_id().map_or(0, |l| l.index);
+        let term = inner.data.entries.get(&log_id.index).map(|e| e.get_log_id().leader_id.term);
+        inner.before_purge = Some((log_id.index, last, term));
+        inner.data.apply(Record::Purge(log_id));
+        inner.unrecorded_purge = Some(log_id);
+        let event = inner.record_purge().map_err(write_err)?;
         drop(inner);
-        self.trace.push(self.node, event);
+        if let Some(e) = event {
+            self.trace.push(self.node, e);
+        }
         Ok(())
     }
 }

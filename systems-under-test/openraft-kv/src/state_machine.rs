@@ -143,6 +143,8 @@ impl StateMachine {
                 state: file.state,
             });
         }
+        log.snapshot_durable(shared.last_applied)
+            .map_err(|e| e.to_string())?;
         let sm = StateMachine {
             shared: Arc::new(Mutex::new(shared)),
             dir,
@@ -277,12 +279,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let index = index_of(meta.last_log_id.as_ref());
         let term = term_of(meta.last_log_id.as_ref());
         // The log as openraft left it before replacing its prefix.
-        let prior_last_index = index_of(self.log.last_log_id().as_ref());
-        let prior_term_at_index = self.log.term_at(index);
+        let (prior_last_index, prior_term_at_index) = self.log.view_at(index);
         let mut shared = lock(&self.shared);
         stored
             .persist(&self.dir)
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
+        self.log.snapshot_durable(meta.last_log_id)?;
         let size = stored.state.len() as u64;
         shared.kv = kv;
         shared.last_applied = meta.last_log_id;
@@ -359,6 +361,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         shared.snapshot = Some(stored.clone());
         drop(shared);
+        sm.log.snapshot_durable(self.meta.last_log_id)?;
         let index = index_of(self.meta.last_log_id.as_ref());
         let term = term_of(self.meta.last_log_id.as_ref());
         let contents = self.kv.contents();

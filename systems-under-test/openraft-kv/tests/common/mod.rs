@@ -87,7 +87,10 @@ impl Cluster {
     pub fn run_until(&mut self, limit: Duration, what: &str, pred: impl Fn(&[TraceRecord]) -> bool) {
         let until = self.sim.elapsed() + limit;
         while !pred(&self.trace.records()) {
-            assert!(self.sim.elapsed() < until, "timed out waiting for {what}");
+            if self.sim.elapsed() >= until {
+                std::fs::write("/tmp/oraft-timeout.jsonl", self.trace.to_json_lines()).ok();
+                panic!("timed out waiting for {what}");
+            }
             self.sim.step().expect("simulation step");
         }
     }
