@@ -61,6 +61,17 @@ impl Cluster {
         F: FnOnce(Client) -> Fut + 'static,
         Fut: std::future::Future<Output = T> + 'static,
     {
+        let slot = self.start_client(work);
+        self.finish(slot)
+    }
+
+    /// Starts `work` as a new client session; [`Cluster::finish`] awaits it.
+    pub fn start_client<T, F, Fut>(&mut self, work: F) -> Rc<RefCell<Option<T>>>
+    where
+        T: 'static,
+        F: FnOnce(Client) -> Fut + 'static,
+        Fut: std::future::Future<Output = T> + 'static,
+    {
         self.clients += 1;
         let id = self.clients;
         let out = Rc::new(RefCell::new(None));
@@ -70,9 +81,25 @@ impl Cluster {
             *slot.borrow_mut() = Some(work(client).await);
             Ok(())
         });
+        out
+    }
+
+    /// Steps until every client finished; returns what `slot`'s produced.
+    pub fn finish<T>(&mut self, slot: Rc<RefCell<Option<T>>>) -> T {
         while !self.sim.step().expect("simulation step") {}
-        let produced = out.borrow_mut().take();
+        let produced = slot.borrow_mut().take();
         produced.expect("client finished")
+    }
+
+    /// The node that most recently reported itself leader.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.trace.records().iter().rev().find_map(|r| match r.event {
+            TraceEvent::Role {
+                role: sut::trace::Role::Leader,
+                ..
+            } => Some(r.node),
+            _ => None,
+        })
     }
 
     /// Steps for `d` of simulated time.
