@@ -148,7 +148,9 @@ pub fn read_frames(bytes: &[u8]) -> Result<Frames<'_>, String> {
             }
             None => {
                 if (at + 1..bytes.len()).any(|p| frame_at(&bytes[p..]).is_some()) {
-                    return Err(format!("damaged record at byte {at} with valid data after it"));
+                    return Err(format!(
+                        "damaged record at byte {at} with valid data after it"
+                    ));
                 }
                 break;
             }
@@ -158,4 +160,43 @@ pub fn read_frames(bytes: &[u8]) -> Result<Frames<'_>, String> {
         payloads,
         valid_len: at as u64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(payloads: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in payloads {
+            frame(p, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_off() {
+        let mut bytes = framed(&[b"one", b"two"]);
+        let whole = bytes.len() as u64;
+        frame(b"three", &mut bytes);
+        bytes.truncate(bytes.len() - 2);
+        let frames = read_frames(&bytes).expect("a torn tail is not an error");
+        assert_eq!(frames.payloads, [b"one".as_slice(), b"two".as_slice()]);
+        assert_eq!(frames.valid_len, whole);
+    }
+
+    #[test]
+    fn damage_before_valid_records_is_refused() {
+        let mut bytes = framed(&[b"one", b"two", b"three"]);
+        bytes[9] ^= 0xff; // inside the first payload
+        assert!(read_frames(&bytes).is_err());
+    }
+
+    #[test]
+    fn zero_fill_is_not_a_record() {
+        let mut bytes = framed(&[b"one"]);
+        bytes.extend_from_slice(&[0; 32]);
+        let frames = read_frames(&bytes).expect("zeros at the end are a torn tail");
+        assert_eq!(frames.payloads.len(), 1);
+    }
 }

@@ -143,7 +143,13 @@ impl Inner {
         self.maybe_compact()?;
         Ok(Some(TraceEvent::Compacted {
             snapshot_index: upto.index,
-            first_index: self.data.entries.keys().next().copied().unwrap_or(upto.index + 1),
+            first_index: self
+                .data
+                .entries
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(upto.index + 1),
             last_index: self.data.last_log_id().map_or(0, |l| l.index),
         }))
     }
@@ -151,7 +157,11 @@ impl Inner {
     /// Rewrites the file from `data` if it has grown past `compact_bytes`.
     /// Only called with no unrecorded purge: `data` is then what the file says.
     fn maybe_compact(&mut self) -> io::Result<()> {
-        if self.file.as_ref().is_none_or(|f| f.len() <= self.compact_bytes) {
+        if self
+            .file
+            .as_ref()
+            .is_none_or(|f| f.len() <= self.compact_bytes)
+        {
             return Ok(());
         }
         // Close the handle before renaming over its path.
@@ -260,10 +270,10 @@ impl LogStore {
 
     /// The state machine made a snapshot up to `last` durable: a purge it
     /// covers may now be written to disk.
-    pub fn snapshot_durable(&self, last: Option<LogId>) -> Result<(), StorageError> {
+    pub fn snapshot_durable(&self, last: Option<LogId>) -> io::Result<()> {
         let mut inner = self.lock();
         inner.durable_snapshot = inner.durable_snapshot.max(last);
-        let event = inner.record_purge().map_err(write_err)?;
+        let event = inner.record_purge()?;
         drop(inner);
         if let Some(e) = event {
             self.trace.push(self.node, e);
@@ -283,7 +293,12 @@ fn write_err(e: io::Error) -> StorageError {
 
 fn read_entries<RB: RangeBounds<u64>>(inner: &Mutex<Inner>, range: RB) -> Vec<Entry> {
     let inner = inner.lock().unwrap_or_else(|e| e.into_inner());
-    inner.data.entries.range(range).map(|(_, e)| e.clone()).collect()
+    inner
+        .data
+        .entries
+        .range(range)
+        .map(|(_, e)| e.clone())
+        .collect()
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
@@ -346,7 +361,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         if committed <= inner.data.committed {
             return Ok(());
         }
-        inner.write(&Record::Committed(committed)).map_err(write_err)?;
+        inner
+            .write(&Record::Committed(committed))
+            .map_err(write_err)?;
         inner.data.committed = committed;
         drop(inner);
         if let Some(c) = committed {
@@ -419,7 +436,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             return Err(write_err(e));
         }
         let last = inner.data.last_log_id().map_or(0, |l| l.index);
-        let term = inner.data.entries.get(&log_id.index).map(|e| e.get_log_id().leader_id.term);
+        let term = inner
+            .data
+            .entries
+            .get(&log_id.index)
+            .map(|e| e.get_log_id().leader_id.term);
         inner.before_purge = Some((log_id.index, last, term));
         inner.data.apply(Record::Purge(log_id));
         inner.unrecorded_purge = Some(log_id);

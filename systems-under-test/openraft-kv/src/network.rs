@@ -88,7 +88,9 @@ impl Peer {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
             let recv = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await;
-            let (n, _) = recv.map_err(|_| Failure::Timeout(wait))?.map_err(Failure::Io)?;
+            let (n, _) = recv
+                .map_err(|_| Failure::Timeout(wait))?
+                .map_err(Failure::Io)?;
             match Wire::decode(&buf[..n]) {
                 Some(Wire::Response { id: got, body }) if got == id => return Ok(body),
                 // An answer to an earlier request that timed out: drop it.

@@ -179,8 +179,7 @@ async fn watch_roles(raft: Raft, log: LogStore, trace: TraceSink, id: NodeId) {
             };
             role.map(|r| (r, m.current_term, m.current_leader))
         };
-        if now.is_some() && now != last {
-            let (role, term, leader) = now.expect("checked");
+        if let Some((role, term, leader)) = now.filter(|_| now != last) {
             let last_log = log.last_log_id();
             let event = TraceEvent::Role {
                 role,

@@ -41,7 +41,9 @@ impl Server {
 
     async fn handle(self, id: u64, body: Request, from: SocketAddr) {
         let body = match body {
-            Request::AppendEntries(rpc) => Response::AppendEntries(self.raft.append_entries(rpc).await),
+            Request::AppendEntries(rpc) => {
+                Response::AppendEntries(self.raft.append_entries(rpc).await)
+            }
             Request::Vote(rpc) => Response::Vote(self.raft.vote(rpc).await),
             Request::InstallSnapshot(rpc) => {
                 let sender = rpc.vote.leader_id().voted_for().unwrap_or(0);

@@ -55,7 +55,10 @@ impl StoredSnapshot {
             state: self.state.clone(),
         };
         let mut bytes = Vec::new();
-        frame(&postcard::to_stdvec(&file).expect("snapshots encode"), &mut bytes);
+        frame(
+            &postcard::to_stdvec(&file).expect("snapshots encode"),
+            &mut bytes,
+        );
         dir.write_durable(SNAPSHOT_FILE, &bytes)
     }
 }
@@ -95,7 +98,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn sm_err(verb: ErrorVerb, e: impl std::fmt::Display) -> StorageError {
-    StorageError::from_io_error(ErrorSubject::StateMachine, verb, io::Error::other(e.to_string()))
+    StorageError::from_io_error(
+        ErrorSubject::StateMachine,
+        verb,
+        io::Error::other(e.to_string()),
+    )
 }
 
 impl StateMachine {
@@ -180,7 +187,13 @@ impl StateMachine {
             EntryPayload::Normal(cmd) => {
                 let applied = shared.kv.apply(&cmd);
                 let digest = cmd.digest();
-                (ApplyKind::Command, applied.outcome, digest, Some(cmd), applied.effective)
+                (
+                    ApplyKind::Command,
+                    applied.outcome,
+                    digest,
+                    Some(cmd),
+                    applied.effective,
+                )
             }
             EntryPayload::Membership(m) => {
                 shared.membership = Membership::new(Some(log_id), m);
@@ -284,7 +297,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         stored
             .persist(&self.dir)
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
-        self.log.snapshot_durable(meta.last_log_id)?;
+        self.log
+            .snapshot_durable(meta.last_log_id)
+            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         let size = stored.state.len() as u64;
         shared.kv = kv;
         shared.last_applied = meta.last_log_id;
@@ -361,7 +376,9 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
             .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         shared.snapshot = Some(stored.clone());
         drop(shared);
-        sm.log.snapshot_durable(self.meta.last_log_id)?;
+        sm.log
+            .snapshot_durable(self.meta.last_log_id)
+            .map_err(|e| sm_err(ErrorVerb::Write, e))?;
         let index = index_of(self.meta.last_log_id.as_ref());
         let term = term_of(self.meta.last_log_id.as_ref());
         let contents = self.kv.contents();

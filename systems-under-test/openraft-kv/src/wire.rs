@@ -40,7 +40,9 @@ pub enum Request {
 pub enum Response {
     AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
     Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
-    InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>),
+    InstallSnapshot(
+        Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>,
+    ),
     Client(ClientResponse),
 }
 
@@ -59,7 +61,9 @@ pub enum ClientResponse {
     /// Not performed: this node is not the leader (`leader` is a hint). For a
     /// write this is also what openraft answers when its entry was cut from
     /// the log by a new leader, so it was never committed either.
-    NotLeader { leader: Option<NodeId> },
+    NotLeader {
+        leader: Option<NodeId>,
+    },
     /// Not performed, for another reason (the node is shutting down, ...).
     Refused(String),
 }

@@ -19,8 +19,13 @@ fn elects_a_leader_and_commits_writes_that_read_back() {
             to: "x".into(),
         };
         let current = Some("value-0".to_string());
-        assert_eq!(client.write(cas).await, Ok(Outcome::CasMismatch { current }));
-        let del = Op::Delete { key: "key-1".into() };
+        assert_eq!(
+            client.write(cas).await,
+            Ok(Outcome::CasMismatch { current })
+        );
+        let del = Op::Delete {
+            key: "key-1".into(),
+        };
         assert_eq!(client.write(del).await, Ok(Outcome::Done));
         let mut reads = Vec::new();
         for key in ["key-0", "key-1", "key-9", "log"] {
@@ -30,7 +35,13 @@ fn elects_a_leader_and_commits_writes_that_read_back() {
         reads.push(client.read("key-9").await.expect("read answered"));
         reads
     });
-    let want = [Some("value-0"), None, Some("value-9"), Some("ab"), Some("nine")];
+    let want = [
+        Some("value-0"),
+        None,
+        Some("value-9"),
+        Some("ab"),
+        Some("nine"),
+    ];
     let want: Vec<Option<String>> = want.iter().map(|v| v.map(String::from)).collect();
     assert_eq!(reads, want);
 
@@ -39,7 +50,11 @@ fn elects_a_leader_and_commits_writes_that_read_back() {
     let leaders: Vec<(u64, u64)> = records
         .iter()
         .filter_map(|r| match r.event {
-            TraceEvent::Role { role: Role::Leader, term, .. } => Some((term, r.node)),
+            TraceEvent::Role {
+                role: Role::Leader,
+                term,
+                ..
+            } => Some((term, r.node)),
             _ => None,
         })
         .collect();
@@ -55,7 +70,12 @@ fn elects_a_leader_and_commits_writes_that_read_back() {
         c.events(node)
             .into_iter()
             .filter_map(|e| match e {
-                TraceEvent::Apply { index, digest, client: Some(_), .. } => Some((index, digest)),
+                TraceEvent::Apply {
+                    index,
+                    digest,
+                    client: Some(_),
+                    ..
+                } => Some((index, digest)),
                 _ => None,
             })
             .collect()

@@ -24,7 +24,12 @@ fn whole_cluster_restarts_from_disk() {
     let values = c.client(|mut client| async move {
         let mut values = Vec::new();
         for i in 0..20 {
-            values.push(client.read(&format!("key-{i}")).await.expect("read answered"));
+            values.push(
+                client
+                    .read(&format!("key-{i}"))
+                    .await
+                    .expect("read answered"),
+            );
         }
         write_keys(&mut client, 20..22).await;
         values
@@ -36,17 +41,27 @@ fn whole_cluster_restarts_from_disk() {
         let second_boot = events
             .iter()
             .find_map(|e| match e {
-                TraceEvent::Boot { generation: 1, snapshot_index, last_index, commit, .. } => {
-                    Some((*snapshot_index, *last_index, *commit))
-                }
+                TraceEvent::Boot {
+                    generation: 1,
+                    snapshot_index,
+                    last_index,
+                    commit,
+                    ..
+                } => Some((*snapshot_index, *last_index, *commit)),
                 _ => None,
             })
             .expect("booted twice");
         let (snapshot_index, last_index, commit) = second_boot;
         // 22 entries were written (membership, blank, 20 puts) and snapshots
         // taken every 8; a follower may have missed the last one.
-        assert!(snapshot_index >= 15, "n{n} booted from snapshot {snapshot_index}");
-        assert!(last_index >= 20 && commit >= 15, "n{n} booted with {second_boot:?}");
+        assert!(
+            snapshot_index >= 15,
+            "n{n} booted from snapshot {snapshot_index}"
+        );
+        assert!(
+            last_index >= 20 && commit >= 15,
+            "n{n} booted with {second_boot:?}"
+        );
         let restored = events.iter().any(|e| {
             matches!(e, TraceEvent::Restored { on_boot: true, index, .. } if *index == snapshot_index)
         });
@@ -65,7 +80,15 @@ fn leader_crash_mid_stream_applies_every_append_once() {
         client.read("log").await.expect("read answered")
     });
     c.run_until(Duration::from_secs(5), "a dozen appends", |rs| {
-        let applied = rs.iter().filter(|r| matches!(r.event, TraceEvent::Apply { client: Some(_), .. }));
+        let applied = rs.iter().filter(|r| {
+            matches!(
+                r.event,
+                TraceEvent::Apply {
+                    client: Some(_),
+                    ..
+                }
+            )
+        });
         applied.count() >= 12
     });
     let leader = c.leader().expect("a leader");
@@ -74,7 +97,11 @@ fn leader_crash_mid_stream_applies_every_append_once() {
     c.sim.bounce(host_name(leader));
     let log = c.finish(slot);
     let want: String = (0..30).map(|i| format!("{i},")).collect();
-    assert_eq!(log.as_deref(), Some(want.as_str()), "each append exactly once, in order");
+    assert_eq!(
+        log.as_deref(),
+        Some(want.as_str()),
+        "each append exactly once, in order"
+    );
 
     // No node applied a (client, seq) twice within one boot (a reboot
     // rebuilds the state: snapshot, then the committed log again).
@@ -84,14 +111,25 @@ fn leader_crash_mid_stream_applies_every_append_once() {
         for e in c.events(n) {
             match e {
                 TraceEvent::Boot { .. } => effective.clear(),
-                TraceEvent::Apply { client: Some(cl), seq: Some(s), effective: true, .. } => {
+                TraceEvent::Apply {
+                    client: Some(cl),
+                    seq: Some(s),
+                    effective: true,
+                    ..
+                } => {
                     *effective.entry((cl, s)).or_insert(0) += 1;
                 }
                 _ => {}
             }
         }
-        assert!(effective.values().all(|&k| k == 1), "n{n} applied a command twice");
+        assert!(
+            effective.values().all(|&k| k == 1),
+            "n{n} applied a command twice"
+        );
     }
-    let reboot = c.events(leader).into_iter().any(|e| matches!(e, TraceEvent::Boot { generation: 1, .. }));
+    let reboot = c
+        .events(leader)
+        .into_iter()
+        .any(|e| matches!(e, TraceEvent::Boot { generation: 1, .. }));
     assert!(reboot, "n{leader} rebooted");
 }

@@ -27,7 +27,10 @@ fn scenario(seed: u64) -> String {
         .iter()
         .filter(|r| matches!(r.event, TraceEvent::SnapshotInstalled { .. }))
         .count();
-    assert!(installs > 0, "seed {seed}: the scenario installs a snapshot");
+    assert!(
+        installs > 0,
+        "seed {seed}: the scenario installs a snapshot"
+    );
     c.trace.to_json_lines()
 }
 
@@ -36,11 +39,25 @@ fn same_seed_same_trace_different_seed_different_trace() {
     let a = scenario(21);
     let b = scenario(21);
     let other = scenario(22);
-    assert!(a.lines().count() > 300, "a substantial trace ({} lines)", a.lines().count());
+    assert!(
+        a.lines().count() > 300,
+        "a substantial trace ({} lines)",
+        a.lines().count()
+    );
     if a != b {
-        let (n, (x, y)) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y).expect("a difference");
+        let (n, (x, y)) = a
+            .lines()
+            .zip(b.lines())
+            .enumerate()
+            .find(|(_, (x, y))| x != y)
+            .expect("a difference");
         panic!("seed 21 diverged at line {n}:\n{x}\n{y}");
     }
     assert_ne!(a, other, "seeds 21 and 22 gave the same trace");
-    eprintln!("seed 21: {} lines, {} bytes, twice identical; seed 22: {} lines", a.lines().count(), a.len(), other.lines().count());
+    eprintln!(
+        "seed 21: {} lines, {} bytes, twice identical; seed 22: {} lines",
+        a.lines().count(),
+        a.len(),
+        other.lines().count()
+    );
 }

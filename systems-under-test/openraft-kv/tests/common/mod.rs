@@ -93,13 +93,17 @@ impl Cluster {
 
     /// The node that most recently reported itself leader.
     pub fn leader(&self) -> Option<NodeId> {
-        self.trace.records().iter().rev().find_map(|r| match r.event {
-            TraceEvent::Role {
-                role: sut::trace::Role::Leader,
-                ..
-            } => Some(r.node),
-            _ => None,
-        })
+        self.trace
+            .records()
+            .iter()
+            .rev()
+            .find_map(|r| match r.event {
+                TraceEvent::Role {
+                    role: sut::trace::Role::Leader,
+                    ..
+                } => Some(r.node),
+                _ => None,
+            })
     }
 
     /// Steps for `d` of simulated time.
@@ -111,7 +115,12 @@ impl Cluster {
     }
 
     /// Steps until `pred` holds on the trace (or panics after `limit`).
-    pub fn run_until(&mut self, limit: Duration, what: &str, pred: impl Fn(&[TraceRecord]) -> bool) {
+    pub fn run_until(
+        &mut self,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&[TraceRecord]) -> bool,
+    ) {
         let until = self.sim.elapsed() + limit;
         while !pred(&self.trace.records()) {
             if self.sim.elapsed() >= until {
@@ -124,7 +133,11 @@ impl Cluster {
 
     pub fn events(&self, node: NodeId) -> Vec<TraceEvent> {
         let records = self.trace.records();
-        records.into_iter().filter(|r| r.node == node).map(|r| r.event).collect()
+        records
+            .into_iter()
+            .filter(|r| r.node == node)
+            .map(|r| r.event)
+            .collect()
     }
 }
 
@@ -145,7 +158,9 @@ pub fn append(key: &str, value: &str) -> Op {
 /// Writes `key-i = value-i` for i in `range`, asserting each is applied.
 pub async fn write_keys(client: &mut Client, range: std::ops::Range<u32>) {
     for i in range {
-        let out = client.write(put(&format!("key-{i}"), &format!("value-{i}"))).await;
+        let out = client
+            .write(put(&format!("key-{i}"), &format!("value-{i}")))
+            .await;
         assert_eq!(out, Ok(sut::ops::Outcome::Done), "write {i}");
     }
 }
