@@ -162,13 +162,14 @@ async fn start(cfg: &NodeConfig, trace: &TraceSink) -> Result<(), String> {
 }
 
 /// Emits a `Role` event whenever openraft's (state, term, leader) changes, as
-/// its metrics report them. Metrics coalesce: a state held only between two
-/// observations (a brief candidacy) can be missed.
+/// its metrics report them, and a `Halt` when openraft stops on a fatal error
+/// (a failed disk write, say). Metrics coalesce: a state held only between
+/// two observations (a brief candidacy) can be missed.
 async fn watch_roles(raft: Raft, log: LogStore, trace: TraceSink, id: NodeId) {
     let mut metrics = raft.metrics();
     let mut last = None;
     loop {
-        let now = {
+        let (now, fatal) = {
             let m = metrics.borrow_and_update();
             let role = match m.state {
                 ServerState::Leader => Some(Role::Leader),
@@ -177,8 +178,17 @@ async fn watch_roles(raft: Raft, log: LogStore, trace: TraceSink, id: NodeId) {
                 ServerState::Follower | ServerState::Learner => Some(Role::Follower),
                 ServerState::Shutdown => None,
             };
-            role.map(|r| (r, m.current_term, m.current_leader))
+            let fatal = m.running_state.as_ref().err().map(|e| e.to_string());
+            (role.map(|r| (r, m.current_term, m.current_leader)), fatal)
         };
+        if let Some(reason) = fatal {
+            let halt = TraceEvent::Halt {
+                reason,
+                injected_faults: 0,
+            };
+            trace.push(id, halt);
+            return;
+        }
         if let Some((role, term, leader)) = now.filter(|_| now != last) {
             let last_log = log.last_log_id();
             let event = TraceEvent::Role {

@@ -145,6 +145,12 @@ impl StateMachine {
                 contents: shared.kv.contents().clone(),
             };
             trace.push(node, restored);
+            let conf = TraceEvent::ConfChanged {
+                index: index_of(file.meta.last_membership.log_id().as_ref()),
+                conf: membership_of(&file.meta.last_membership),
+                source: ConfSource::Boot,
+            };
+            trace.push(node, conf);
             shared.snapshot = Some(StoredSnapshot {
                 meta: file.meta,
                 state: file.state,

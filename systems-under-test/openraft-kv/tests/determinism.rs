@@ -39,6 +39,10 @@ fn same_seed_same_trace_different_seed_different_trace() {
     let a = scenario(21);
     let b = scenario(21);
     let other = scenario(22);
+    // For comparing across processes: `OPENRAFT_KV_TRACE=/tmp/a.jsonl cargo test ...`.
+    if let Some(path) = std::env::var_os("OPENRAFT_KV_TRACE") {
+        std::fs::write(path, &a).expect("write the trace");
+    }
     assert!(
         a.lines().count() > 300,
         "a substantial trace ({} lines)",
