@@ -7,7 +7,7 @@ use openraft_kv::{host_name, Knobs};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use sut::ops::Outcome;
-use sut::trace::TraceEvent;
+use sut::trace::{Role, TraceEvent};
 
 #[test]
 fn whole_cluster_restarts_from_disk() {
@@ -85,8 +85,7 @@ fn leader_crash_mid_stream_applies_every_append_once() {
         |rs| {
             let leader = rs.iter().rev().find_map(|r| match r.event {
                 TraceEvent::Role {
-                    role: sut::trace::Role::Leader,
-                    ..
+                    role: Role::Leader, ..
                 } => Some(r.node),
                 _ => None,
             });
@@ -105,7 +104,20 @@ fn leader_crash_mid_stream_applies_every_append_once() {
     );
     let leader = c.leader().expect("a leader");
     c.sim.crash(host_name(leader));
-    c.run_for(Duration::from_millis(600));
+    // openraft 0.9 followers wait out a leader lease (election_timeout_max)
+    // on top of their election timeout, so failover takes over 450 ms here.
+    c.run_until(Duration::from_secs(3), "a new leader", |rs| {
+        rs.iter().any(|r| {
+            r.node != leader
+                && matches!(
+                    r.event,
+                    TraceEvent::Role {
+                        role: Role::Leader,
+                        ..
+                    }
+                )
+        })
+    });
     c.sim.bounce(host_name(leader));
     let log = c.finish(slot);
     let want: String = (0..30).map(|i| format!("{i},")).collect();

@@ -18,7 +18,8 @@ fn scenario(seed: u64) -> String {
     c.sim.crash(host_name(leader));
     c.sim.repair("n3", "n1");
     c.sim.repair("n3", "n2");
-    c.run_for(Duration::from_millis(400));
+    // Long enough for the survivors to elect a new leader (seeded timeouts).
+    c.run_for(Duration::from_millis(1200));
     c.sim.bounce(host_name(leader));
     c.client(|mut client| async move { write_keys(&mut client, 30..36).await });
     c.run_for(Duration::from_millis(300));
