@@ -172,7 +172,7 @@ probes! {
     /// Boot ignored a snapshot file that no WAL marker names.
     WalUnmarkedSnapshotIgnored = "wal.unmarked_snapshot_ignored";
     /// Boot removed a stale temporary file (a snapshot write cut short).
-    WalStaleTmpRemoved = "wal.stale_tmp_removed";
+    WalStaleTmpRemoved = "wal.stale_tmp_removed", unhit = "unreachable on turmoil's disk: a temp file's directory entry is synced only with its rename (tmp, fsync, rename, fsync dir), so a crash or halt before the rename loses the temp file too (a real file system may keep it)";
     /// Boot found entries before the newest marker (segments whose removal was not durable).
     WalEntriesBeforeMarker = "wal.entries_before_marker";
     /// A full WAL segment was closed and the next one started.
@@ -208,7 +208,7 @@ probes! {
     /// A recovering node caught up and may vote again.
     RecoveringFinished = "recovering.finished";
     /// A leader ignored an answer from an earlier incarnation of a follower.
-    RecoveringOldIncarnationIgnored = "recovering.old_incarnation_ignored";
+    RecoveringOldIncarnationIgnored = "recovering.old_incarnation_ignored", unhit = "beyond the nightly mix: an answer of an earlier incarnation must arrive after the node is back on an empty disk, and a crash with disk loss lasts at least 0.5 s, longer than the transport's reorder delay (at most 0.2 s) or a latency fault (at most 0.4 s) alone: only both at once, around such a crash, can do it";
     /// A leader restarted a follower's progress for its new incarnation.
     RecoveringNewIncarnation = "recovering.new_incarnation";
 
