@@ -384,7 +384,10 @@ fn check_part<M: Model>(
     plan.set_order(to_local(model.implied_order(&views)));
     // Per key only: in the product, other keys' writes change the state too.
     if !product {
-        plan.set_reads_from(to_local(model.reads_from(&views)));
+        plan.set_reads(
+            to_local(model.reads_from(&views)),
+            to_local(model.epochs(&views)),
+        );
         let (late, resets) = model.late_writes(&views);
         let local_of = |ps: Vec<usize>| -> Vec<u32> {
             (ps.into_iter().map(|p| position[p]))

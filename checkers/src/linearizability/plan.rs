@@ -1,6 +1,6 @@
 //! What a partition's search works from: its operations in local order,
 //! their times, and what the model's outputs imply about them (orderings,
-//! and which write each read observes).
+//! which write each read observes, which reads an epoch holds).
 use super::Operation;
 
 /// A partition's operations, in local order: completed ones `0..completed`,
@@ -17,14 +17,16 @@ pub(crate) struct Plan {
     ///
     /// [`Model::implied_order`]: crate::model::Model::implied_order
     after: Lists,
-    /// The reads that observe each write ([`Model::reads_from`]).
+    /// The write each read observes ([`Model::reads_from`]).
     ///
     /// [`Model::reads_from`]: crate::model::Model::reads_from
-    readers: Lists,
-    /// The write each read observes, or [`NO_WRITER`]; empty when none does.
-    writer: Vec<u32>,
-    /// [`LATE`] and [`RESET`] flags ([`Model::late_writes`]); empty when no
-    /// operation is late.
+    pub(crate) reads_from: Links,
+    /// The reset each read's epoch starts with ([`Model::epochs`]).
+    ///
+    /// [`Model::epochs`]: crate::model::Model::epochs
+    pub(crate) epochs: Links,
+    /// [`LATE`] and [`RESET`] flags ([`Model::late_writes`]); empty when
+    /// there are none.
     ///
     /// [`Model::late_writes`]: crate::model::Model::late_writes
     flags: Vec<u8>,
@@ -33,7 +35,41 @@ pub(crate) struct Plan {
 const LATE: u8 = 1;
 const RESET: u8 = 2;
 
-pub(crate) const NO_WRITER: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
+
+/// A many-to-one relation between operations: each *member* has at most
+/// one *source*; each source, its members.
+#[derive(Default)]
+pub(crate) struct Links {
+    source: Vec<u32>,
+    members: Lists,
+}
+
+impl Links {
+    /// From `(source, member)` pairs, for operations `0..n`.
+    fn new(n: usize, pairs: Vec<(u32, u32)>) -> Self {
+        if pairs.is_empty() {
+            return Links::default();
+        }
+        let mut source = vec![NONE; n];
+        for &(s, m) in &pairs {
+            source[m as usize] = s;
+        }
+        Links {
+            source,
+            members: Lists::new(n, pairs),
+        }
+    }
+
+    pub(crate) fn source(&self, op: u32) -> Option<u32> {
+        let s = *self.source.get(op as usize)?;
+        (s != NONE).then_some(s)
+    }
+
+    pub(crate) fn members(&self, op: u32) -> &[u32] {
+        self.members.get(op)
+    }
+}
 
 /// A list of operations per operation, stored flat: `items[start[op]..
 /// start[op + 1]]`; an empty `start` means every list is empty.
@@ -84,8 +120,8 @@ impl Plan {
             ret,
             twin,
             after: Lists::default(),
-            readers: Lists::default(),
-            writer: Vec::new(),
+            reads_from: Links::default(),
+            epochs: Links::default(),
             flags: Vec::new(),
         }
     }
@@ -106,12 +142,19 @@ impl Plan {
             || self.call[op as usize] > self.ret[x as usize]
     }
 
+    /// Whether `op` is a reset ([`Model::late_writes`]).
+    ///
+    /// [`Model::late_writes`]: crate::model::Model::late_writes
+    pub(crate) fn reset(&self, op: u32) -> bool {
+        self.flags.get(op as usize).is_some_and(|f| f & RESET != 0)
+    }
+
     /// Sets the late operations (completed ones only) and the resets.
     pub(crate) fn set_late(&mut self, late: &[u32], resets: &[u32]) {
         let late: Vec<u32> = (late.iter().copied())
             .filter(|&op| (op as usize) < self.completed)
             .collect();
-        if late.is_empty() {
+        if late.is_empty() && resets.is_empty() {
             return;
         }
         self.flags = vec![0; self.call.len()];
@@ -134,29 +177,12 @@ impl Plan {
         self.after = Lists::new(self.call.len(), pairs);
     }
 
-    /// The reads that observe write `op`'s state.
-    pub(crate) fn readers(&self, op: u32) -> &[u32] {
-        self.readers.get(op)
-    }
-
-    /// The write whose state read `op` observes, if known.
-    pub(crate) fn writer(&self, op: u32) -> Option<u32> {
-        let w = *self.writer.get(op as usize)?;
-        (w != NO_WRITER).then_some(w)
-    }
-
-    /// Sets which write each read observes, as `(write, read)` pairs of
-    /// local operations.
-    pub(crate) fn set_reads_from(&mut self, pairs: Vec<(u32, u32)>) {
-        let n = self.call.len();
-        if pairs.is_empty() {
-            return;
-        }
-        self.writer = vec![NO_WRITER; n];
-        for &(w, r) in &pairs {
-            self.writer[r as usize] = w;
-        }
-        self.readers = Lists::new(n, pairs);
+    /// Sets which write each read observes, and the reset each read's
+    /// epoch starts with, as `(write or reset, read)` pairs of local
+    /// operations.
+    pub(crate) fn set_reads(&mut self, reads_from: Vec<(u32, u32)>, epochs: Vec<(u32, u32)>) {
+        self.reads_from = Links::new(self.call.len(), reads_from);
+        self.epochs = Links::new(self.call.len(), epochs);
     }
 }
 

@@ -45,7 +45,7 @@
 //! linearization of a correct history without paying for chains of pending
 //! indeterminate operations at every dead end.
 use super::cache::{Bits, Cache};
-pub(crate) use super::plan::Plan;
+pub(crate) use super::plan::{Links, Plan};
 use super::states::Stepper;
 use super::{Budget, Stop};
 
@@ -108,10 +108,13 @@ struct Search<'a, S: Stepper> {
     iprev: Vec<u32>,
     ihead: u32,
     bits: Bits,
-    /// Placed writes' readers not yet placed ([`Plan::readers`]): while
+    /// Placed writes' readers not yet placed ([`Plan::reads_from`]): while
     /// there are any, nothing may change the state. A function of the
     /// placed set, so the cache stays exact.
     open: u32,
+    /// Placed resets' epoch reads not yet placed ([`Plan::epochs`]): while
+    /// there are any, no reset may be placed. Also a function of the set.
+    epoch_open: u32,
     key: Vec<u64>,
     zobrist: Vec<u64>,
     hash: u64,
@@ -279,6 +282,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             ihead: (n - nc) as u32,
             bits: Bits::new(nc, n - nc),
             open: 0,
+            epoch_open: 0,
             key: Vec::new(),
             zobrist: (0..n as u64).map(mix).collect(),
             hash: 0,
@@ -443,7 +447,7 @@ impl<'a, S: Stepper> Search<'a, S> {
 
     /// Whether read-only `op` may go in state `sid` (where it changes nothing).
     fn read_allowed(&mut self, sid: u32, op: u32) -> bool {
-        match self.stepper.read_state(op) {
+        match self.stepper.needs(op) {
             Some(s) => s == sid,
             None => self.stepper.step(sid, op) == Some(sid),
         }
@@ -457,14 +461,15 @@ impl<'a, S: Stepper> Search<'a, S> {
     /// Steps `op` from `sid` and claims the resulting configuration; on
     /// success the operation's bit is set and its new state returned.
     fn try_place(&mut self, sid: u32, op: u32) -> Option<u32> {
-        if self.stepper.read_state(op).is_some_and(|s| s != sid) {
-            return None; // a read of another state
+        if self.stepper.needs(op).is_some_and(|s| s != sid) {
+            return None; // it cannot take effect in this state
         }
         if !self.follows_all(op) {
             return None; // it would come before an operation it must follow
         }
-        if self.plan.writer(op).is_some_and(|w| !self.bits.contains(w)) {
-            return None; // a read before the write it observes
+        let source_placed = |l: &Links| l.source(op).is_none_or(|w| self.bits.contains(w));
+        if !source_placed(&self.plan.reads_from) || !source_placed(&self.plan.epochs) {
+            return None; // a read before the write it observes, or its epoch
         }
         if self.is_info(op) {
             if let Some(t) = self.plan.twin[op as usize - self.plan.completed] {
@@ -522,8 +527,11 @@ impl<'a, S: Stepper> Search<'a, S> {
         if self.open > 0 && new_sid != sid {
             return false;
         }
-        (self.plan.readers(op).iter())
-            .all(|&r| self.stepper.read_state(r).is_none_or(|s| s == new_sid))
+        if self.epoch_open > 0 && self.plan.reset(op) {
+            return false; // it would end an epoch some read still needs
+        }
+        (self.plan.reads_from.members(op).iter())
+            .all(|&r| self.stepper.needs(r).is_none_or(|s| s == new_sid))
     }
 
     /// Whether `op`, reaching `new_sid` right after the indeterminate
@@ -544,10 +552,12 @@ impl<'a, S: Stepper> Search<'a, S> {
     }
 
     fn lift(&mut self, op: u32) {
-        self.open += self.plan.readers(op).len() as u32;
-        if self.plan.writer(op).is_some() {
-            self.open -= 1; // its writer is placed: it follows it
-        }
+        // A member is placed after its source, so neither count underflows.
+        let (reads, epochs) = (&self.plan.reads_from, &self.plan.epochs);
+        self.open += reads.members(op).len() as u32;
+        self.open -= u32::from(reads.source(op).is_some());
+        self.epoch_open += epochs.members(op).len() as u32;
+        self.epoch_open -= u32::from(epochs.source(op).is_some());
         if self.is_info(op) {
             let k = (op - self.plan.completed as u32) as usize;
             let (p, n) = (self.iprev[k], self.inext[k]);
@@ -564,10 +574,11 @@ impl<'a, S: Stepper> Search<'a, S> {
 
     /// Undoes `lift` (dancing links: relink in reverse order).
     fn unlift(&mut self, op: u32) {
-        self.open -= self.plan.readers(op).len() as u32;
-        if self.plan.writer(op).is_some() {
-            self.open += 1;
-        }
+        let (reads, epochs) = (&self.plan.reads_from, &self.plan.epochs);
+        self.open += u32::from(reads.source(op).is_some());
+        self.open -= reads.members(op).len() as u32;
+        self.epoch_open += u32::from(epochs.source(op).is_some());
+        self.epoch_open -= epochs.members(op).len() as u32;
         self.bits.remove(op);
         self.hash ^= self.zobrist[op as usize];
         if self.is_info(op) {

@@ -21,10 +21,11 @@ pub(crate) trait Stepper {
     /// Whether completed operation `op` leaves every state as it was
     /// ([`Model::read_only`]).
     fn read_only(&self, op: u32) -> bool;
-    /// The one state completed read-only operation `op` is allowed in, if
-    /// the model names it ([`Model::read_state`]): `op` steps from `sid` to
-    /// `sid` if `sid` is it, and is not allowed otherwise.
-    fn read_state(&self, op: u32) -> Option<u32>;
+    /// The one state `op` may be placed in, if the model names it: for a
+    /// completed read-only operation its [`Model::read_state`] (it steps
+    /// from there to there and is not allowed anywhere else), for another
+    /// its [`Model::before_states`] entry.
+    fn needs(&self, op: u32) -> Option<u32>;
     /// Estimated bytes held, from what is stored.
     fn bytes(&self) -> usize;
     /// The one component of the state that `op`'s step reads and writes,
@@ -50,8 +51,8 @@ pub(crate) struct Interned<'a, M: Model> {
     same_hash: Vec<u32>,
     memo: Memo,
     read_only: Vec<bool>,
-    /// Each operation's [`Stepper::read_state`], or `DISALLOWED`.
-    read_state: Vec<u32>,
+    /// Each operation's [`Stepper::needs`], or `DISALLOWED`.
+    needs: Vec<u32>,
     /// What the states hold beyond their inline size.
     state_heap: usize,
 }
@@ -105,7 +106,7 @@ impl<'a, M: Model> Interned<'a, M> {
             model,
             memo: Memo::new(2 * ops.len()),
             read_only,
-            read_state: Vec::new(),
+            needs: Vec::new(),
             state_heap: 0,
             ops,
             states: Vec::new(),
@@ -113,13 +114,19 @@ impl<'a, M: Model> Interned<'a, M> {
             same_hash: Vec::new(),
         };
         this.intern(model.init());
-        for i in 0..this.ops.len() {
+        let views: Vec<_> = (this.ops.iter()).map(|o| (&o.input, o.output())).collect();
+        let mut before: Vec<Option<M::State>> = vec![None; views.len()];
+        for (p, state) in model.before_states(&views) {
+            before[p] = Some(state);
+        }
+        for (i, before) in before.into_iter().enumerate() {
             let o = this.ops[i];
-            let state = (o.output())
-                .filter(|_| this.read_only[i])
-                .and_then(|out| model.read_state(&o.input, out));
+            let state = match o.output() {
+                Some(out) if this.read_only[i] => model.read_state(&o.input, out),
+                _ => before,
+            };
             let id = state.map_or(DISALLOWED, |s| this.intern(s));
-            this.read_state.push(id);
+            this.needs.push(id);
         }
         this
     }
@@ -184,8 +191,8 @@ impl<M: Model> Stepper for Interned<'_, M> {
         self.read_only[op as usize]
     }
 
-    fn read_state(&self, op: u32) -> Option<u32> {
-        let s = self.read_state[op as usize];
+    fn needs(&self, op: u32) -> Option<u32> {
+        let s = self.needs[op as usize];
         (s != DISALLOWED).then_some(s)
     }
 
@@ -204,7 +211,7 @@ impl<M: Model> Stepper for Interned<'_, M> {
             + vec_bytes(&self.same_hash)
             + map_bytes(&self.ids)
             + vec_bytes(&self.read_only)
-            + vec_bytes(&self.read_state)
+            + vec_bytes(&self.needs)
             + self.memo.bytes()
     }
 }
@@ -301,7 +308,7 @@ impl<M: Model> Stepper for Product<'_, M> {
         self.inner.read_only(op)
     }
 
-    fn read_state(&self, _op: u32) -> Option<u32> {
+    fn needs(&self, _op: u32) -> Option<u32> {
         None // the inner ids are per key, not whole states
     }
 

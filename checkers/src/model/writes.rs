@@ -215,6 +215,78 @@ pub(super) fn reads_from(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, u
     pairs
 }
 
+/// The state each shown append takes effect in: `(a, s)` positions in `ops`
+/// and the value before it, such that in every linearization that places
+/// append `a`, the key holds `s` just before it.
+///
+/// With the marker form, a read's pieces are the values appended since the
+/// key was last set, in order; a value written once, by an append, was
+/// appended onto exactly the pieces before it (no later step removes a piece
+/// without removing all, and the read still shows them). Not for a first
+/// piece: it may have been appended onto an absent key or onto `""`.
+pub(super) fn append_states(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, String)> {
+    let mut states: rustc_hash::FxHashMap<usize, String> = Default::default();
+    for positions in by_key(ops).values() {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
+            continue;
+        };
+        let identified = identified(&values);
+        for &r in positions {
+            let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
+                continue;
+            };
+            // Every non-empty state starts with the marker: a read that does
+            // not is never allowed, and nothing it shows matters.
+            if read.as_bytes().first() != Some(&marker) {
+                continue;
+            }
+            let mut start = 0;
+            for piece in pieces_of(read.as_bytes(), marker) {
+                let a = identified.get(piece).copied();
+                if let Some(a) = a.filter(|&a| start > 0 && matches!(ops[a].0.op, KvOp::Append(_)))
+                {
+                    states.entry(a).or_insert_with(|| read[..start].to_string());
+                }
+                start += piece.len();
+            }
+        }
+    }
+    let mut states: Vec<(usize, String)> = states.into_iter().collect();
+    states.sort_unstable();
+    states
+}
+
+/// Each read's epoch: `(p, r)` positions in `ops` where read `r`'s first
+/// piece is a value written once, by a put or cas `p`. In every
+/// linearization no put or delete comes between them: after one, the key
+/// holds that put's value or nothing, and only `p` writes the piece that
+/// `r`'s state starts with.
+pub(super) fn epochs(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for positions in by_key(ops).values() {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
+            continue;
+        };
+        let identified = identified(&values);
+        for &r in positions {
+            let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
+                continue;
+            };
+            let first = pieces_of(read.as_bytes(), marker).next();
+            let root = first.and_then(|piece| identified.get(piece)).copied();
+            if let Some(p) =
+                root.filter(|&p| matches!(ops[p].0.op, KvOp::Put(_) | KvOp::Cas { .. }))
+            {
+                pairs.push((p, r));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
 /// Reads against the writes of their *epoch*: a read whose first piece is
 /// an identified put or cas `P` shows a state last set by `P`. Take the
 /// read of the epoch that shows the most pieces, `P W1 … Wm`: each `Wi` took
