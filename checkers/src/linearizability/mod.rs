@@ -7,6 +7,7 @@ mod budget;
 mod cache;
 mod compose;
 mod parts;
+mod pins;
 mod plan;
 mod report;
 mod search;
@@ -384,10 +385,6 @@ fn check_part<M: Model>(
     plan.set_order(to_local(model.implied_order(&views)));
     // Per key only: in the product, other keys' writes change the state too.
     if !product {
-        plan.set_reads(
-            to_local(model.reads_from(&views)),
-            to_local(model.epochs(&views)),
-        );
         let (late, resets) = model.late_writes(&views);
         let local_of = |ps: Vec<usize>| -> Vec<u32> {
             (ps.into_iter().map(|p| position[p]))
@@ -395,6 +392,10 @@ fn check_part<M: Model>(
                 .collect()
         };
         plan.set_late(&local_of(late), &local_of(resets));
+        plan.set_reads(
+            to_local(model.reads_from(&views)),
+            to_local(model.epochs(&views)),
+        );
     }
     let part = report::Part {
         model,

@@ -45,7 +45,8 @@
 //! linearization of a correct history without paying for chains of pending
 //! indeterminate operations at every dead end.
 use super::cache::{Bits, Cache};
-pub(crate) use super::plan::{Links, Plan};
+use super::pins::Pins;
+pub(crate) use super::plan::Plan;
 use super::states::Stepper;
 use super::{Budget, Stop};
 
@@ -108,13 +109,8 @@ struct Search<'a, S: Stepper> {
     iprev: Vec<u32>,
     ihead: u32,
     bits: Bits,
-    /// Placed writes' readers not yet placed ([`Plan::reads_from`]): while
-    /// there are any, nothing may change the state. A function of the
-    /// placed set, so the cache stays exact.
-    open: u32,
-    /// Placed resets' epoch reads not yet placed ([`Plan::epochs`]): while
-    /// there are any, no reset may be placed. Also a function of the set.
-    epoch_open: u32,
+    /// What reads pin down ([`Pins`]).
+    pins: Pins,
     key: Vec<u64>,
     zobrist: Vec<u64>,
     hash: u64,
@@ -281,8 +277,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             iprev,
             ihead: (n - nc) as u32,
             bits: Bits::new(nc, n - nc),
-            open: 0,
-            epoch_open: 0,
+            pins: Pins::new(plan),
             key: Vec::new(),
             zobrist: (0..n as u64).map(mix).collect(),
             hash: 0,
@@ -467,10 +462,6 @@ impl<'a, S: Stepper> Search<'a, S> {
         if !self.follows_all(op) {
             return None; // it would come before an operation it must follow
         }
-        let source_placed = |l: &Links| l.source(op).is_none_or(|w| self.bits.contains(w));
-        if !source_placed(&self.plan.reads_from) || !source_placed(&self.plan.epochs) {
-            return None; // a read before the write it observes, or its epoch
-        }
         if self.is_info(op) {
             if let Some(t) = self.plan.twin[op as usize - self.plan.completed] {
                 if !self.bits.contains(t) {
@@ -498,7 +489,7 @@ impl<'a, S: Stepper> Search<'a, S> {
                 return None; // the late operation could move past it
             }
         }
-        if !self.keeps_reads(sid, op, new_sid) {
+        if !(self.pins).allow(self.plan, self.stepper, &self.bits, (sid, op, new_sid)) {
             return None;
         }
         let hash = self.hash ^ self.zobrist[op as usize];
@@ -516,22 +507,6 @@ impl<'a, S: Stepper> Search<'a, S> {
         }
         self.hash = hash;
         Some(new_sid)
-    }
-
-    /// Reads-from: whether placing `op` (from `sid` to `new_sid`) leaves
-    /// every placed write's unplaced readers a state they can still read.
-    /// In every linearization the state stays the one a write made until its
-    /// readers are placed, so a change meanwhile, or a write whose readers
-    /// show another state than it makes, leads nowhere.
-    fn keeps_reads(&self, sid: u32, op: u32, new_sid: u32) -> bool {
-        if self.open > 0 && new_sid != sid {
-            return false;
-        }
-        if self.epoch_open > 0 && self.plan.reset(op) {
-            return false; // it would end an epoch some read still needs
-        }
-        (self.plan.reads_from.members(op).iter())
-            .all(|&r| self.stepper.needs(r).is_none_or(|s| s == new_sid))
     }
 
     /// Whether `op`, reaching `new_sid` right after the indeterminate
@@ -552,12 +527,7 @@ impl<'a, S: Stepper> Search<'a, S> {
     }
 
     fn lift(&mut self, op: u32) {
-        // A member is placed after its source, so neither count underflows.
-        let (reads, epochs) = (&self.plan.reads_from, &self.plan.epochs);
-        self.open += reads.members(op).len() as u32;
-        self.open -= u32::from(reads.source(op).is_some());
-        self.epoch_open += epochs.members(op).len() as u32;
-        self.epoch_open -= u32::from(epochs.source(op).is_some());
+        self.pins.update(self.plan, op, true);
         if self.is_info(op) {
             let k = (op - self.plan.completed as u32) as usize;
             let (p, n) = (self.iprev[k], self.inext[k]);
@@ -574,11 +544,7 @@ impl<'a, S: Stepper> Search<'a, S> {
 
     /// Undoes `lift` (dancing links: relink in reverse order).
     fn unlift(&mut self, op: u32) {
-        let (reads, epochs) = (&self.plan.reads_from, &self.plan.epochs);
-        self.open += u32::from(reads.source(op).is_some());
-        self.open -= reads.members(op).len() as u32;
-        self.epoch_open += u32::from(epochs.source(op).is_some());
-        self.epoch_open -= epochs.members(op).len() as u32;
+        self.pins.update(self.plan, op, false);
         self.bits.remove(op);
         self.hash ^= self.zobrist[op as usize];
         if self.is_info(op) {
@@ -602,6 +568,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             + self.stepper.bytes()
             + super::budget::vec_bytes(&self.levels)
             + self.bits.bytes()
+            + self.pins.bytes()
             + super::budget::vec_bytes(&self.best)
             + self.watch.as_ref().map_or(0, Watch::bytes);
         self.budget.update(&mut self.memory_reported, now);

@@ -18,7 +18,7 @@ pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<
 
 /// Completed writes that may move later (see [`Model::late_writes`]): puts
 /// and appends whose value no read shows, on keys with no cas; and the
-/// resets, every put and delete. Why X, one of them, may swap with a
+/// resets, every put and delete, and every cas that matched. Why X, one of them, may swap with a
 /// completed Y right after it that is no reset: Y is then an append (no
 /// completed read can follow X: from X until the next reset every state
 /// holds X's value, which no read shows), so both orders end in states that
@@ -29,7 +29,11 @@ pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<
 /// [`Model::late_writes`]: super::Model::late_writes
 pub(super) fn late_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
     let resets = (0..ops.len())
-        .filter(|&i| matches!(ops[i].0.op, KvOp::Put(_) | KvOp::Delete))
+        .filter(|&i| match (&ops[i].0.op, ops[i].1) {
+            (KvOp::Put(_) | KvOp::Delete, _) => true,
+            (KvOp::Cas { .. }, output) => output == Some(&KvOutput::Ok),
+            _ => false,
+        })
         .collect();
     (unshown_writes(ops, true), resets)
 }
