@@ -67,7 +67,7 @@ pub(crate) enum Found {
     NotLinearizable {
         components: Vec<u32>,
         local: Vec<usize>,
-        plan: Plan,
+        plan: Box<Plan>,
         prefix: Vec<u32>,
     },
     /// No witness; why, for the verdict's reason should the full search
@@ -183,7 +183,7 @@ where
                     return Found::NotLinearizable {
                         components,
                         local: sub.iter().map(|&l| cx.local[l as usize]).collect(),
-                        plan,
+                        plan: Box::new(plan),
                         prefix,
                     };
                 }
