@@ -39,6 +39,20 @@
 //! reached that way is explored only partly, so it is looked up in the cache
 //! but never inserted.
 //!
+//! *Late* operations ([`Model::late_writes`]: kv writes no read shows) are
+//! cut the same way: a late X may swap with a completed non-reset Y right
+//! after it, so some linearization has each X right before a reset, an
+//! indeterminate operation, a later-indexed late one, or an operation called
+//! after X returned (Y after X otherwise moves ahead of it; the rewrite
+//! leaves the indeterminate measure above unchanged and lowers the completed
+//! non-late operations after late ones, then inversions among late ones).
+//! The configuration after X is likewise looked up but not inserted.
+//!
+//! What reads pin (the write each observes, its epoch, the epochs' order)
+//! holds in every linearization, so it only filters; see `pins.rs`.
+//!
+//! [`Model::late_writes`]: crate::model::Model::late_writes
+//!
 //! [`Mode::Pairs`] additionally requires that successor to be a completed
 //! operation (no chains of indeterminate operations). It explores a subset of
 //! linearizations, so only its success is conclusive; it finds a

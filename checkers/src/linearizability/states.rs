@@ -21,10 +21,9 @@ pub(crate) trait Stepper {
     /// Whether completed operation `op` leaves every state as it was
     /// ([`Model::read_only`]).
     fn read_only(&self, op: u32) -> bool;
-    /// The one state `op` may be placed in, if the model names it: for a
-    /// completed read-only operation its [`Model::read_state`] (it steps
-    /// from there to there and is not allowed anywhere else), for another
-    /// its [`Model::before_states`] entry.
+    /// The one state completed read-only operation `op` may be placed in,
+    /// if the model names it ([`Model::read_state`]): it steps from there to
+    /// there and is not allowed anywhere else.
     fn needs(&self, op: u32) -> Option<u32>;
     /// Estimated bytes held, from what is stored.
     fn bytes(&self) -> usize;
@@ -114,17 +113,11 @@ impl<'a, M: Model> Interned<'a, M> {
             same_hash: Vec::new(),
         };
         this.intern(model.init());
-        let views: Vec<_> = (this.ops.iter()).map(|o| (&o.input, o.output())).collect();
-        let mut before: Vec<Option<M::State>> = vec![None; views.len()];
-        for (p, state) in model.before_states(&views) {
-            before[p] = Some(state);
-        }
-        for (i, before) in before.into_iter().enumerate() {
+        for i in 0..this.ops.len() {
             let o = this.ops[i];
-            let state = match o.output() {
-                Some(out) if this.read_only[i] => model.read_state(&o.input, out),
-                _ => before,
-            };
+            let state = (o.output())
+                .filter(|_| this.read_only[i])
+                .and_then(|out| model.read_state(&o.input, out));
             let id = state.map_or(DISALLOWED, |s| this.intern(s));
             this.needs.push(id);
         }

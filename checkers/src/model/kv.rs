@@ -55,16 +55,6 @@ impl Model for Kv {
         super::writes::reads_from(ops)
     }
 
-    fn before_states(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, Option<String>)> {
-        (super::writes::append_states(ops).into_iter())
-            .map(|(a, s)| (a, Some(s)))
-            .collect()
-    }
-
-    fn epochs(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
-        super::writes::epochs(ops)
-    }
-
     fn late_writes(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
         super::writes::late_writes(ops)
     }

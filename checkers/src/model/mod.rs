@@ -70,18 +70,6 @@ pub trait Model: Sync {
         None
     }
 
-    /// Operations that can take effect in one state only: `(p, state)`, `p`
-    /// a position in `ops` (as for [`Model::implied_order`]), such that in
-    /// every linearization that places `p`, its step is from `state`. The
-    /// search never places it elsewhere. Wrong states give wrong verdicts.
-    /// The default claims none.
-    fn before_states(
-        &self,
-        _ops: &[(&Self::Input, Option<&Self::Output>)],
-    ) -> Vec<(usize, Self::State)> {
-        Vec::new()
-    }
-
     /// Bytes a state holds beyond its inline size (a string's capacity), for
     /// the checker's memory estimate. The default: none.
     fn state_bytes(&self, _state: &Self::State) -> usize {

@@ -60,14 +60,6 @@ impl Model for StringKv {
         super::writes::reads_from(ops)
     }
 
-    fn before_states(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, String)> {
-        super::writes::append_states(ops)
-    }
-
-    fn epochs(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
-        super::writes::epochs(ops)
-    }
-
     fn late_writes(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
         super::writes::late_writes(ops)
     }
