@@ -55,6 +55,10 @@ impl Model for Kv {
         super::writes::reads_from(ops)
     }
 
+    fn epochs(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::epochs(ops)
+    }
+
     fn late_writes(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
         super::writes::late_writes(ops)
     }

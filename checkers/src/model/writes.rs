@@ -219,6 +219,36 @@ pub(super) fn reads_from(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, u
     pairs
 }
 
+/// Each read's epoch: `(p, r)` positions in `ops` where read `r`'s first
+/// piece is a value written once, by a put or cas `p`. In every
+/// linearization no put or delete comes between them: after one, the key
+/// holds that put's value or nothing, and only `p` writes the piece that
+/// `r`'s state starts with.
+pub(super) fn epochs(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for positions in by_key(ops).values() {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
+            continue;
+        };
+        let identified = identified(&values);
+        for &r in positions {
+            let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
+                continue;
+            };
+            let first = pieces_of(read.as_bytes(), marker).next();
+            let root = first.and_then(|piece| identified.get(piece)).copied();
+            if let Some(p) =
+                root.filter(|&p| matches!(ops[p].0.op, KvOp::Put(_) | KvOp::Cas { .. }))
+            {
+                pairs.push((p, r));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
 /// Reads against the writes of their *epoch*: a read whose first piece is
 /// an identified put or cas `P` shows a state last set by `P`. Take the
 /// read of the epoch that shows the most pieces, `P W1 … Wm`: each `Wi` took
