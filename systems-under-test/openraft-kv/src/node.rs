@@ -129,6 +129,8 @@ async fn start(cfg: &NodeConfig, trace: &TraceSink) -> Result<(), String> {
         last_index: log_rec.last_index,
         torn_tail_bytes: log_rec.torn_tail_bytes,
         recovering: false,
+        // This crate injects no disk faults yet.
+        injected_faults: 0,
     };
     trace.push(id, boot);
     let socket = Server::bind().await.map_err(|e| format!("bind: {e}"))?;
