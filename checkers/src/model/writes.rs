@@ -198,34 +198,6 @@ fn identified<'a>(values: &[(&'a [u8], usize)]) -> rustc_hash::FxHashMap<&'a [u8
 /// delete leaves no value). So when a read's last piece is a value written
 /// once, by `w`, the last change before the read is `w`.
 pub(super) fn reads_from(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
-    read_pairs(ops, Piece::Last, |_| true)
-}
-
-/// Each read's epoch: `(p, r)` positions in `ops` where read `r`'s first
-/// piece is a value written once, by a put or cas `p`. In every
-/// linearization no put or delete comes between them: after one, the key
-/// holds that put's value or nothing, and only `p` writes the piece that
-/// `r`'s state starts with.
-pub(super) fn epochs(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
-    read_pairs(ops, Piece::First, |p| {
-        matches!(ops[p].0.op, KvOp::Put(_) | KvOp::Cas { .. })
-    })
-}
-
-/// Which of a read's pieces names the write a pair is made with.
-#[derive(Clone, Copy)]
-enum Piece {
-    First,
-    Last,
-}
-
-/// `(w, r)`, sorted, for every read `r` of a key with the marker form whose
-/// first or last piece is a value written once, by `w`, that `keep` accepts.
-fn read_pairs(
-    ops: &[(&KvInput, Option<&KvOutput>)],
-    end: Piece,
-    keep: impl Fn(usize) -> bool,
-) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     for positions in by_key(ops).values() {
         let values = written(ops, positions);
@@ -237,15 +209,39 @@ fn read_pairs(
             let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
                 continue;
             };
-            let mut pieces = pieces_of(read.as_bytes(), marker);
-            let piece = match end {
-                Piece::First => pieces.next(),
-                Piece::Last => pieces.last(),
+            let last = pieces_of(read.as_bytes(), marker).last();
+            if let Some(&w) = last.and_then(|piece| identified.get(piece)) {
+                pairs.push((w, r));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
+/// Each read's epoch: `(p, r)` positions in `ops` where read `r`'s first
+/// piece is a value written once, by a put or cas `p`. In every
+/// linearization no put or delete comes between them: after one, the key
+/// holds that put's value or nothing, and only `p` writes the piece that
+/// `r`'s state starts with.
+pub(super) fn epochs(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for positions in by_key(ops).values() {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
+            continue;
+        };
+        let identified = identified(&values);
+        for &r in positions {
+            let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
+                continue;
             };
-            if let Some(&w) = piece.and_then(|piece| identified.get(piece)) {
-                if keep(w) {
-                    pairs.push((w, r));
-                }
+            let first = pieces_of(read.as_bytes(), marker).next();
+            let root = first.and_then(|piece| identified.get(piece)).copied();
+            if let Some(p) =
+                root.filter(|&p| matches!(ops[p].0.op, KvOp::Put(_) | KvOp::Cas { .. }))
+            {
+                pairs.push((p, r));
             }
         }
     }
