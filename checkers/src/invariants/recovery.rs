@@ -157,7 +157,7 @@ fn lost(node: u64, before: &Durable, b: &Booted) -> Option<(u64, String)> {
             " (only an unsynced tail may be lost)"
         };
         return Some((
-            b.last_index + 1,
+            b.last_index.saturating_add(1),
             format!(
                 "n{node} rebooted with its log ending at {} although entries up to {} were durable{excuse}",
                 b.last_index, before.last_index
