@@ -386,3 +386,28 @@ fn an_order_that_real_time_rules_out_is_refuted() {
     assert!(!with_late_append(&[0, 3, 6, 9, 20, 12]));
     assert!(with_late_append(&[0, 3, 6, 9, 12, 20]));
 }
+
+/// What the kv model says reads pin, on a small history of fresh values:
+/// each read's write (its last piece), its epoch (the put its state starts
+/// with), and the completed writes no read shows (late) with the resets.
+#[test]
+fn kv_reads_pin_their_write_their_epoch_and_leave_unread_writes_late() {
+    use checkers::model::Model;
+    let ops = [
+        (kv("k", KvOp::Put("+1".into())), Some(KvOutput::Ok)),
+        (kv("k", KvOp::Append("+2".into())), Some(KvOutput::Ok)),
+        (
+            kv("k", KvOp::Get),
+            Some(KvOutput::Value(Some("+1+2".into()))),
+        ),
+        (kv("k", KvOp::Get), Some(KvOutput::Value(Some("+1".into())))),
+        (kv("k", KvOp::Put("+3".into())), Some(KvOutput::Ok)),
+        (kv("k", KvOp::Append("+4".into())), None),
+    ];
+    let views: Vec<(&KvInput, Option<&KvOutput>)> =
+        ops.iter().map(|(i, o)| (i, o.as_ref())).collect();
+    assert_eq!(Kv.reads_from(&views), vec![(0, 3), (1, 2)]);
+    assert_eq!(Kv.epochs(&views), vec![(0, 2), (0, 3)]);
+    assert_eq!(Kv.late_writes(&views), (vec![4], vec![0, 4]));
+    assert_eq!(checkers::model::StringKv.epochs(&views), Kv.epochs(&views));
+}

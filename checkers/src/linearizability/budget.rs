@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Search steps a partition may take by default: 26× the most a measured
+/// Search steps a partition may take by default: 37× the most a measured
 /// history needs (one key of the benchmark's generated 100k-operation
-/// register history, 38 M); see the README's "The checker's budget".
+/// register history, 27 M); see the README's "The checker's budget".
 pub const DEFAULT_MAX_STEPS: u64 = 1_000_000_000;
 
 /// Bytes (the checker's estimate) a partition's searches may hold at once by

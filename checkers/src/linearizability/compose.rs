@@ -67,7 +67,7 @@ pub(crate) enum Found {
     NotLinearizable {
         components: Vec<u32>,
         local: Vec<usize>,
-        plan: Plan,
+        plan: Box<Plan>,
         prefix: Vec<u32>,
     },
     /// No witness; why, for the verdict's reason should the full search
@@ -183,7 +183,7 @@ where
                     return Found::NotLinearizable {
                         components,
                         local: sub.iter().map(|&l| cx.local[l as usize]).collect(),
-                        plan,
+                        plan: Box::new(plan),
                         prefix,
                     };
                 }
@@ -332,17 +332,15 @@ where
                 .flatten()
         })
         .collect();
-    let mut sub_plan = Plan {
+    let mut sub_plan = Plan::new(
         completed,
-        call: sub.iter().map(|&l| plan.call[l as usize]).collect(),
-        ret: sub[..completed]
+        sub.iter().map(|&l| plan.call[l as usize]).collect(),
+        sub[..completed]
             .iter()
             .map(|&l| plan.ret[l as usize])
             .collect(),
         twin,
-        after: Vec::new(),
-        after_start: Vec::new(),
-    };
+    );
     // The orderings among the operations kept (dropping one only widens the
     // search).
     let position: FxHashMap<u32, u32> = (sub.iter().enumerate())

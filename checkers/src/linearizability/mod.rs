@@ -7,6 +7,8 @@ mod budget;
 mod cache;
 mod compose;
 mod parts;
+mod pins;
+mod plan;
 mod report;
 mod search;
 mod states;
@@ -16,6 +18,7 @@ mod tests;
 use crate::model::{Model, OpText};
 pub(crate) use budget::{Budget, Stop};
 pub use budget::{OutOf, DEFAULT_MAX_STEPS, DEFAULT_MEMORY_LIMIT};
+use plan::plan_for;
 use search::{Mode, Outcome, Plan};
 use serde::{Deserialize, Serialize};
 use states::{Interned, Product, Stepper};
@@ -360,27 +363,38 @@ fn check_part<M: Model>(
         .collect();
     let mut dropped = model.unobservable(&views);
     dropped.sort_unstable();
-    // Orderings the outputs imply, by history index.
-    let order: Vec<(usize, usize)> = (model.implied_order(&views).into_iter())
-        .filter(|(a, b)| dropped.binary_search(a).is_err() && dropped.binary_search(b).is_err())
-        .map(|(a, b)| (ids[a], ids[b]))
+    let kept: Vec<usize> = (0..ids.len())
+        .filter(|pos| dropped.binary_search(pos).is_err())
         .collect();
-    let ids: Vec<usize> = ids
-        .iter()
-        .enumerate()
-        .filter(|(pos, _)| dropped.binary_search(pos).is_err())
-        .map(|(_, &i)| i)
+    let (local, mut plan) = plan_for(history, &kept.iter().map(|&p| ids[p]).collect::<Vec<_>>());
+    // Partition position to local index.
+    let mut position = vec![u32::MAX; ids.len()];
+    let by_history: rustc_hash::FxHashMap<usize, u32> = (local.iter().enumerate())
+        .map(|(l, &i)| (i, l as u32))
         .collect();
-    let (local, mut plan) = plan_for(history, &ids);
-    if !order.is_empty() {
-        let position: rustc_hash::FxHashMap<usize, u32> = (local.iter().enumerate())
-            .map(|(l, &i)| (i, l as u32))
-            .collect();
-        plan.set_order(
-            order
-                .iter()
-                .map(|(a, b)| (position[a], position[b]))
-                .collect(),
+    for &p in &kept {
+        position[p] = by_history[&ids[p]];
+    }
+    let to_local = |pairs: Vec<(usize, usize)>| -> Vec<(u32, u32)> {
+        (pairs.into_iter())
+            .map(|(a, b)| (position[a], position[b]))
+            .filter(|&(a, b)| a != u32::MAX && b != u32::MAX)
+            .collect()
+    };
+    // Orderings the outputs imply.
+    plan.set_order(to_local(model.implied_order(&views)));
+    // Per key only: in the product, other keys' writes change the state too.
+    if !product {
+        let (late, resets) = model.late_writes(&views);
+        let local_of = |ps: Vec<usize>| -> Vec<u32> {
+            (ps.into_iter().map(|p| position[p]))
+                .filter(|&l| l != u32::MAX)
+                .collect()
+        };
+        plan.set_late(&local_of(late), &local_of(resets));
+        plan.set_reads(
+            to_local(model.reads_from(&views)),
+            to_local(model.epochs(&views)),
         );
     }
     let part = report::Part {
@@ -395,35 +409,6 @@ fn check_part<M: Model>(
     } else {
         solve(&part, &|ops| Interned::new(model, ops), whole, budget)
     }
-}
-
-/// Local order of operations `ids`: completed ones by call time, then
-/// indeterminate ones; and the search plan over them.
-fn plan_for<I: Eq + std::hash::Hash, O>(
-    history: &[Operation<I, O>],
-    ids: &[usize],
-) -> (Vec<usize>, Plan) {
-    let ret = |i: usize| history[i].ret.as_ref().map(|r| r.0);
-    let mut local = ids.to_vec();
-    local.sort_by_key(|&i| (ret(i).is_none(), history[i].call, i));
-    let completed = local.iter().filter(|&&i| ret(i).is_some()).count();
-    // Each indeterminate operation's nearest earlier identical one.
-    let mut last: rustc_hash::FxHashMap<&I, u32> = Default::default();
-    let twin = (completed..local.len())
-        .map(|l| last.insert(&history[local[l]].input, l as u32))
-        .collect();
-    let plan = Plan {
-        twin,
-        completed,
-        call: local.iter().map(|&i| history[i].call).collect(),
-        ret: local[..completed]
-            .iter()
-            .map(|&i| ret(i).unwrap_or(u64::MAX))
-            .collect(),
-        after: Vec::new(),
-        after_start: Vec::new(),
-    };
-    (local, plan)
 }
 
 fn solve<'h, M: Model, S: Stepper>(

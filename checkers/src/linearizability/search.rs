@@ -39,61 +39,30 @@
 //! reached that way is explored only partly, so it is looked up in the cache
 //! but never inserted.
 //!
+//! *Late* operations ([`Model::late_writes`]: kv writes no read shows) are
+//! cut the same way: a late X may swap with a completed non-reset Y right
+//! after it, so some linearization has each X right before a reset, an
+//! indeterminate operation, a later-indexed late one, or an operation called
+//! after X returned (Y after X otherwise moves ahead of it; the rewrite
+//! leaves the indeterminate measure above unchanged and lowers the completed
+//! non-late operations after late ones, then inversions among late ones).
+//! The configuration after X is likewise looked up but not inserted.
+//!
+//! What reads pin (the write each observes, its epoch, the epochs' order)
+//! holds in every linearization, so it only filters; see `pins.rs`.
+//!
+//! [`Model::late_writes`]: crate::model::Model::late_writes
+//!
 //! [`Mode::Pairs`] additionally requires that successor to be a completed
 //! operation (no chains of indeterminate operations). It explores a subset of
 //! linearizations, so only its success is conclusive; it finds a
 //! linearization of a correct history without paying for chains of pending
 //! indeterminate operations at every dead end.
 use super::cache::{Bits, Cache};
+use super::pins::Pins;
+pub(crate) use super::plan::Plan;
 use super::states::Stepper;
 use super::{Budget, Stop};
-
-/// A partition's operations, in local order: completed ones `0..completed`,
-/// then indeterminate ones; each group sorted by call time.
-pub(crate) struct Plan {
-    pub(crate) completed: usize,
-    pub(crate) call: Vec<u64>,
-    /// Return time of each completed operation.
-    pub(crate) ret: Vec<u64>,
-    /// For each indeterminate operation (from `completed` on), the previous
-    /// one with an equal input, if any.
-    pub(crate) twin: Vec<Option<u32>>,
-    /// Operations each one must follow ([`Model::implied_order`]), as
-    /// `after[start[op]..start[op + 1]]`; empty `start` means none.
-    ///
-    /// [`Model::implied_order`]: crate::model::Model::implied_order
-    pub(crate) after: Vec<u32>,
-    pub(crate) after_start: Vec<u32>,
-}
-
-impl Plan {
-    /// The operations `op` must follow.
-    pub(crate) fn after(&self, op: u32) -> &[u32] {
-        match self.after_start.get(op as usize..op as usize + 2) {
-            Some(&[a, b]) => &self.after[a as usize..b as usize],
-            _ => &[],
-        }
-    }
-
-    /// Sets the orderings, as `(before, after)` pairs of local operations.
-    pub(crate) fn set_order(&mut self, mut pairs: Vec<(u32, u32)>) {
-        pairs.sort_unstable_by_key(|&(a, b)| (b, a));
-        pairs.dedup();
-        let n = self.call.len();
-        self.after_start = Vec::with_capacity(n + 1);
-        self.after = pairs.iter().map(|&(a, _)| a).collect();
-        let mut k = 0;
-        for op in 0..=n as u32 {
-            self.after_start.push(k as u32);
-            while k < pairs.len() && pairs[k].1 == op {
-                k += 1;
-            }
-        }
-        if pairs.is_empty() {
-            self.after_start.clear();
-        }
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Mode {
@@ -154,6 +123,8 @@ struct Search<'a, S: Stepper> {
     iprev: Vec<u32>,
     ihead: u32,
     bits: Bits,
+    /// What reads pin down ([`Pins`]).
+    pins: Pins,
     key: Vec<u64>,
     zobrist: Vec<u64>,
     hash: u64,
@@ -320,6 +291,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             iprev,
             ihead: (n - nc) as u32,
             bits: Bits::new(nc, n - nc),
+            pins: Pins::new(plan),
             key: Vec::new(),
             zobrist: (0..n as u64).map(mix).collect(),
             hash: 0,
@@ -429,7 +401,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             level.looked = true;
             // Not right after an indeterminate operation: there only the
             // operations that need it are tried, a different cut.
-            if level.op == ROOT || level.op < completed {
+            if level.op == ROOT || (level.op < completed && !self.plan.late(level.op)) {
                 if let Some(op) = self.read_only_now(sid) {
                     let level = self.levels.last_mut()?;
                     level.forced = true;
@@ -474,15 +446,20 @@ impl<'a, S: Stepper> Search<'a, S> {
         let mut node = self.next[self.head as usize];
         while node & 1 == 0 {
             let op = node / 2;
-            if self.stepper.read_only(op)
-                && self.follows_all(op)
-                && self.stepper.step(sid, op) == Some(sid)
-            {
+            if self.stepper.read_only(op) && self.read_allowed(sid, op) && self.follows_all(op) {
                 return Some(op);
             }
             node = self.next[node as usize];
         }
         None
+    }
+
+    /// Whether read-only `op` may go in state `sid` (where it changes nothing).
+    fn read_allowed(&mut self, sid: u32, op: u32) -> bool {
+        match self.stepper.needs(op) {
+            Some(s) => s == sid,
+            None => self.stepper.step(sid, op) == Some(sid),
+        }
     }
 
     /// Whether every operation `op` must follow is placed.
@@ -493,6 +470,9 @@ impl<'a, S: Stepper> Search<'a, S> {
     /// Steps `op` from `sid` and claims the resulting configuration; on
     /// success the operation's bit is set and its new state returned.
     fn try_place(&mut self, sid: u32, op: u32) -> Option<u32> {
+        if self.stepper.needs(op).is_some_and(|s| s != sid) {
+            return None; // it cannot take effect in this state
+        }
         if !self.follows_all(op) {
             return None; // it would come before an operation it must follow
         }
@@ -519,12 +499,18 @@ impl<'a, S: Stepper> Search<'a, S> {
             {
                 return None;
             }
+            if before != ROOT && self.plan.late(before) && !self.plan.may_follow_late(before, op) {
+                return None; // the late operation could move past it
+            }
+        }
+        if !(self.pins).allow(self.plan, self.stepper, &self.bits, (sid, op, new_sid)) {
+            return None;
         }
         let hash = self.hash ^ self.zobrist[op as usize];
         let key = hash ^ mix(u64::from(new_sid) ^ 0xA5A5_0000_0000);
         self.bits.insert(op);
         self.bits.encode(&mut self.key);
-        let fresh = if self.is_info(op) {
+        let fresh = if self.is_info(op) || self.plan.late(op) {
             !self.cache.contains(key, new_sid, &self.key)
         } else {
             self.cache.insert(key, new_sid, &self.key)
@@ -555,6 +541,7 @@ impl<'a, S: Stepper> Search<'a, S> {
     }
 
     fn lift(&mut self, op: u32) {
+        self.pins.update(self.plan, op, true);
         if self.is_info(op) {
             let k = (op - self.plan.completed as u32) as usize;
             let (p, n) = (self.iprev[k], self.inext[k]);
@@ -571,6 +558,7 @@ impl<'a, S: Stepper> Search<'a, S> {
 
     /// Undoes `lift` (dancing links: relink in reverse order).
     fn unlift(&mut self, op: u32) {
+        self.pins.update(self.plan, op, false);
         self.bits.remove(op);
         self.hash ^= self.zobrist[op as usize];
         if self.is_info(op) {
@@ -594,6 +582,7 @@ impl<'a, S: Stepper> Search<'a, S> {
             + self.stepper.bytes()
             + super::budget::vec_bytes(&self.levels)
             + self.bits.bytes()
+            + self.pins.bytes()
             + super::budget::vec_bytes(&self.best)
             + self.watch.as_ref().map_or(0, Watch::bytes);
         self.budget.update(&mut self.memory_reported, now);

@@ -21,6 +21,10 @@ pub(crate) trait Stepper {
     /// Whether completed operation `op` leaves every state as it was
     /// ([`Model::read_only`]).
     fn read_only(&self, op: u32) -> bool;
+    /// The one state completed read-only operation `op` may be placed in,
+    /// if the model names it ([`Model::read_state`]): it steps from there to
+    /// there and is not allowed anywhere else.
+    fn needs(&self, op: u32) -> Option<u32>;
     /// Estimated bytes held, from what is stored.
     fn bytes(&self) -> usize;
     /// The one component of the state that `op`'s step reads and writes,
@@ -46,6 +50,8 @@ pub(crate) struct Interned<'a, M: Model> {
     same_hash: Vec<u32>,
     memo: Memo,
     read_only: Vec<bool>,
+    /// Each operation's [`Stepper::needs`], or `DISALLOWED`.
+    needs: Vec<u32>,
     /// What the states hold beyond their inline size.
     state_heap: usize,
 }
@@ -99,6 +105,7 @@ impl<'a, M: Model> Interned<'a, M> {
             model,
             memo: Memo::new(2 * ops.len()),
             read_only,
+            needs: Vec::new(),
             state_heap: 0,
             ops,
             states: Vec::new(),
@@ -106,6 +113,14 @@ impl<'a, M: Model> Interned<'a, M> {
             same_hash: Vec::new(),
         };
         this.intern(model.init());
+        for i in 0..this.ops.len() {
+            let o = this.ops[i];
+            let state = (o.output())
+                .filter(|_| this.read_only[i])
+                .and_then(|out| model.read_state(&o.input, out));
+            let id = state.map_or(DISALLOWED, |s| this.intern(s));
+            this.needs.push(id);
+        }
         this
     }
 
@@ -169,6 +184,11 @@ impl<M: Model> Stepper for Interned<'_, M> {
         self.read_only[op as usize]
     }
 
+    fn needs(&self, op: u32) -> Option<u32> {
+        let s = self.needs[op as usize];
+        (s != DISALLOWED).then_some(s)
+    }
+
     fn footprint(&self, _op: u32) -> Option<u32> {
         None
     }
@@ -184,6 +204,7 @@ impl<M: Model> Stepper for Interned<'_, M> {
             + vec_bytes(&self.same_hash)
             + map_bytes(&self.ids)
             + vec_bytes(&self.read_only)
+            + vec_bytes(&self.needs)
             + self.memo.bytes()
     }
 }
@@ -278,6 +299,10 @@ impl<M: Model> Stepper for Product<'_, M> {
 
     fn read_only(&self, op: u32) -> bool {
         self.inner.read_only(op)
+    }
+
+    fn needs(&self, _op: u32) -> Option<u32> {
+        None // the inner ids are per key, not whole states
     }
 
     fn footprint(&self, op: u32) -> Option<u32> {

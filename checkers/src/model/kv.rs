@@ -51,6 +51,18 @@ impl Model for Kv {
         super::writes::revealed_order(ops)
     }
 
+    fn reads_from(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::reads_from(ops)
+    }
+
+    fn epochs(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::epochs(ops)
+    }
+
+    fn late_writes(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
+        super::writes::late_writes(ops)
+    }
+
     fn init(&self) -> Option<String> {
         None
     }
@@ -88,6 +100,13 @@ impl Model for Kv {
 
     fn read_only(&self, input: &KvInput, output: &KvOutput) -> bool {
         read_only(input, output)
+    }
+
+    fn read_state(&self, input: &KvInput, output: &KvOutput) -> Option<Option<String>> {
+        match (&input.op, output) {
+            (KvOp::Get, KvOutput::Value(v)) => Some(v.clone()),
+            _ => None,
+        }
     }
 
     fn state_bytes(&self, state: &Option<String>) -> usize {

@@ -62,6 +62,14 @@ pub trait Model: Sync {
         false
     }
 
+    /// For a read-only operation with this output, the one state it is
+    /// allowed in, when there is exactly one (a read of a whole state): the
+    /// search then compares state ids instead of stepping the model. `None`
+    /// claims nothing. A wrong state gives wrong verdicts.
+    fn read_state(&self, _input: &Self::Input, _output: &Self::Output) -> Option<Self::State> {
+        None
+    }
+
     /// Bytes a state holds beyond its inline size (a string's capacity), for
     /// the checker's memory estimate. The default: none.
     fn state_bytes(&self, _state: &Self::State) -> usize {
@@ -76,6 +84,40 @@ pub trait Model: Sync {
     /// alone. The default claims none.
     fn implied_order(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<(usize, usize)> {
         Vec::new()
+    }
+
+    /// Which write each read observes: `(w, r)` positions in `ops` (as for
+    /// [`Model::implied_order`]) such that in every linearization `r` comes
+    /// after `w` and no operation between them changes the state. The
+    /// search then lets nothing change the state while a placed write has
+    /// readers left to place. Wrong pairs give wrong verdicts. The default
+    /// claims none.
+    fn reads_from(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+
+    /// Each read's *epoch*: `(p, r)` positions in `ops` (as for
+    /// [`Model::implied_order`]) such that in every linearization `r` comes
+    /// after `p` with no reset ([`Model::late_writes`]) between them. The
+    /// search then places no reset while a placed `p` has reads left to
+    /// place. Wrong pairs give wrong verdicts. The default claims none.
+    fn epochs(&self, _ops: &[(&Self::Input, Option<&Self::Output>)]) -> Vec<(usize, usize)> {
+        Vec::new()
+    }
+
+    /// Completed operations that may always move later, and the *resets*
+    /// they may not move past: `(late, resets)`, positions in `ops` (as for
+    /// [`Model::implied_order`]). Each late X must be such that in any
+    /// linearization where X is right before a completed operation Y that
+    /// is not a reset, swapping X and Y leaves every step allowed. The
+    /// search then places a late operation only right before a reset, an
+    /// indeterminate operation, a late one after it in `ops`, or one called
+    /// after it returned. The default claims none.
+    fn late_writes(
+        &self,
+        _ops: &[(&Self::Input, Option<&Self::Output>)],
+    ) -> (Vec<usize>, Vec<usize>) {
+        (Vec::new(), Vec::new())
     }
 
     /// Operation text for reports.

@@ -54,6 +54,13 @@ impl Model for Register {
         }
     }
 
+    fn read_state(&self, input: &RegisterInput, output: &RegisterOutput) -> Option<Option<i64>> {
+        match (input, output) {
+            (RegisterInput::Read, RegisterOutput::Read(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
     fn read_only(&self, input: &RegisterInput, output: &RegisterOutput) -> bool {
         matches!(
             (input, output),

@@ -37,6 +37,13 @@ impl Model for StringKv {
         super::kv::read_only(input, output)
     }
 
+    fn read_state(&self, input: &KvInput, output: &KvOutput) -> Option<String> {
+        match (&input.op, output) {
+            (KvOp::Get, KvOutput::Value(v)) => Some(v.clone().unwrap_or_default()),
+            _ => None,
+        }
+    }
+
     fn state_bytes(&self, state: &String) -> usize {
         state.capacity()
     }
@@ -47,6 +54,18 @@ impl Model for StringKv {
 
     fn implied_order(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
         super::writes::revealed_order(ops)
+    }
+
+    fn reads_from(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::reads_from(ops)
+    }
+
+    fn epochs(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+        super::writes::epochs(ops)
+    }
+
+    fn late_writes(&self, ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
+        super::writes::late_writes(ops)
     }
 
     fn describe_op(&self, input: &KvInput, output: Option<&KvOutput>) -> OpText {

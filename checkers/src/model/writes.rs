@@ -13,6 +13,34 @@ use std::collections::BTreeMap;
 /// with it becomes one without it, and an indeterminate operation may always be
 /// left out. A cas (even a failed one) observes the state, hence the exclusion.
 pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<usize> {
+    unshown_writes(ops, false)
+}
+
+/// Completed writes that may move later (see [`Model::late_writes`]): puts
+/// and appends whose value no read shows, on keys with no cas; and the
+/// resets, every put and delete, and every cas that matched. Why X, one of them, may swap with a
+/// completed Y right after it that is no reset: Y is then an append (no
+/// completed read can follow X: from X until the next reset every state
+/// holds X's value, which no read shows), so both orders end in states that
+/// hold X's value, as do the ones after them until the next reset (only
+/// appends and indeterminate gets can come in between), and the reset sets
+/// the same state either way.
+///
+/// [`Model::late_writes`]: super::Model::late_writes
+pub(super) fn late_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> (Vec<usize>, Vec<usize>) {
+    let resets = (0..ops.len())
+        .filter(|&i| match (&ops[i].0.op, ops[i].1) {
+            (KvOp::Put(_) | KvOp::Delete, _) => true,
+            (KvOp::Cas { .. }, output) => output == Some(&KvOutput::Ok),
+            _ => false,
+        })
+        .collect();
+    (unshown_writes(ops, true), resets)
+}
+
+/// Puts and appends of a non-empty value no read shows, on keys with no cas:
+/// the completed ones or the indeterminate ones.
+fn unshown_writes(ops: &[(&KvInput, Option<&KvOutput>)], completed: bool) -> Vec<usize> {
     let mut dropped = Vec::new();
     for positions in by_key(ops).values() {
         if positions
@@ -45,7 +73,7 @@ pub(super) fn unobservable_writes(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<
             let (KvOp::Put(v) | KvOp::Append(v)) = &ops[i].0.op else {
                 continue;
             };
-            if ops[i].1.is_none() && !v.is_empty() && !shown(v) {
+            if ops[i].1.is_some() == completed && !v.is_empty() && !shown(v) {
                 dropped.push(i);
             }
         }
@@ -110,24 +138,14 @@ fn pieces_of(read: &[u8], marker: u8) -> impl Iterator<Item = &[u8]> {
 /// not have the marker form gets no edges. Reads also come before the writes
 /// of their epoch they do not show (see [`epoch_edges`]).
 pub(super) fn revealed_order(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
-    use rustc_hash::{FxHashMap, FxHashSet};
+    use rustc_hash::FxHashSet;
     let mut edges: FxHashSet<(usize, usize)> = FxHashSet::default();
     for positions in by_key(ops).values() {
         let values = written(ops, positions);
         let Some(marker) = marker_of(&values) else {
             continue;
         };
-        // A value written once, by its write.
-        let mut writers: FxHashMap<&[u8], Option<usize>> = FxHashMap::default();
-        for &(v, i) in &values {
-            writers
-                .entry(v)
-                .and_modify(|w| *w = None)
-                .or_insert(Some(i));
-        }
-        let identified: FxHashMap<&[u8], usize> = (writers.into_iter())
-            .filter_map(|(v, w)| Some((v, w?)))
-            .collect();
+        let identified = identified(&values);
         // Each read's pieces: the identified write, or `None`.
         let mut reads: Vec<(usize, Vec<Option<usize>>)> = Vec::new();
         for &r in positions {
@@ -154,6 +172,81 @@ pub(super) fn revealed_order(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usiz
     let mut edges: Vec<(usize, usize)> = edges.into_iter().collect();
     edges.sort_unstable();
     edges
+}
+
+/// Each value written once, with its write.
+fn identified<'a>(values: &[(&'a [u8], usize)]) -> rustc_hash::FxHashMap<&'a [u8], usize> {
+    let mut writers: rustc_hash::FxHashMap<&[u8], Option<usize>> = Default::default();
+    for &(v, i) in values {
+        writers
+            .entry(v)
+            .and_modify(|w| *w = None)
+            .or_insert(Some(i));
+    }
+    (writers.into_iter())
+        .filter_map(|(v, w)| Some((v, w?)))
+        .collect()
+}
+
+/// Which write each read observes: `(w, r)` positions in `ops` such that in
+/// every linearization `w` is the last operation before `r` that changes the
+/// key's state (so the state stays the one `w` made from `w` to `r`).
+///
+/// With the marker form (see [`revealed_order`]), a non-empty state ends with
+/// the piece its last change wrote: a put, append or cas of a value `v` leaves
+/// a state ending in `v` (a failed cas or an empty append changes nothing, a
+/// delete leaves no value). So when a read's last piece is a value written
+/// once, by `w`, the last change before the read is `w`.
+pub(super) fn reads_from(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for positions in by_key(ops).values() {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
+            continue;
+        };
+        let identified = identified(&values);
+        for &r in positions {
+            let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
+                continue;
+            };
+            let last = pieces_of(read.as_bytes(), marker).last();
+            if let Some(&w) = last.and_then(|piece| identified.get(piece)) {
+                pairs.push((w, r));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
+/// Each read's epoch: `(p, r)` positions in `ops` where read `r`'s first
+/// piece is a value written once, by a put or cas `p`. In every
+/// linearization no put or delete comes between them: after one, the key
+/// holds that put's value or nothing, and only `p` writes the piece that
+/// `r`'s state starts with.
+pub(super) fn epochs(ops: &[(&KvInput, Option<&KvOutput>)]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for positions in by_key(ops).values() {
+        let values = written(ops, positions);
+        let Some(marker) = marker_of(&values) else {
+            continue;
+        };
+        let identified = identified(&values);
+        for &r in positions {
+            let (KvOp::Get, Some(KvOutput::Value(Some(read)))) = (&ops[r].0.op, ops[r].1) else {
+                continue;
+            };
+            let first = pieces_of(read.as_bytes(), marker).next();
+            let root = first.and_then(|piece| identified.get(piece)).copied();
+            if let Some(p) =
+                root.filter(|&p| matches!(ops[p].0.op, KvOp::Put(_) | KvOp::Cas { .. }))
+            {
+                pairs.push((p, r));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
 }
 
 /// Reads against the writes of their *epoch*: a read whose first piece is
