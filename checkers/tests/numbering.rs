@@ -104,6 +104,8 @@ fn renumbering_rewrites_the_operation_a_stuck_one_must_follow() {
             op: 0,
             reason: "get: must come after op 1, which the reads show took effect first".into(),
             after: Some(1),
+            shows: None,
+            missed: None,
         }],
     }
     .renumbered(&[700, 772]);

@@ -160,6 +160,12 @@ pub const PARTIALS: usize = 64;
 /// the extra work, the same on every machine).
 pub const PARTIAL_STEPS: u64 = 20_000_000;
 
+/// The step budget of the search without read pins that finds a failed
+/// partition's longest prefix for the report (`explain`).
+pub const EXPLAIN_STEPS: u64 = 1_000_000;
+/// Its memory budget, in the checker's estimate.
+pub const EXPLAIN_MEMORY: usize = 32 << 20;
+
 /// Prefix operations whose states a counterexample carries.
 pub const PREFIX_STATES: usize = 1000;
 /// Characters of a state a counterexample keeps (the end of it).
@@ -184,6 +190,12 @@ pub struct Stuck {
     /// The operation it must follow, when the reads order them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<usize>,
+    /// For a stale read: the write or reset whose state it shows...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shows: Option<usize>,
+    /// ...and the reset that replaced that state before the read began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<usize>,
 }
 
 impl Counterexample {
@@ -208,6 +220,15 @@ impl Counterexample {
         }
         for s in &mut self.stuck {
             s.op = n(s.op);
+            if let (Some(shows), Some(missed)) = (s.shows, s.missed) {
+                let what = (s.reason)
+                    .strip_suffix(&report::overwritten("", shows, missed))
+                    .map(str::to_string);
+                (s.shows, s.missed) = (Some(n(shows)), Some(n(missed)));
+                if let Some(what) = what {
+                    s.reason = report::overwritten(&what, n(shows), n(missed));
+                }
+            }
             if let Some(a) = s.after {
                 let what = s
                     .reason
@@ -457,10 +478,43 @@ fn solve<'h, M: Model, S: Stepper>(
         // Not reached with an unlimited cap; kept total.
         Outcome::GaveUp => unknown(budget.out_of_steps(), note),
         Outcome::Violation(prefix) => {
+            let unpinned = plan.pinned().then(|| plan.without_pins());
+            let explained = unpinned.as_ref().and_then(|plain| {
+                let prefix = explain(plain, &mut stepper)?;
+                Some((plain, prefix))
+            });
+            let (plan, prefix) = explained.unwrap_or((plan, prefix));
+            let part = report::Part {
+                model: part.model,
+                history: part.history,
+                local: part.local,
+                plan,
+                key: part.key.clone(),
+            };
             let mut cx = part.counterexample(&mut stepper, &prefix);
-            cx.partials = partials(part, &mut stepper, &prefix);
+            cx.partials = partials(&part, &mut stepper, &prefix);
             Verdict::NotLinearizable(Box::new(cx))
         }
+    }
+}
+
+/// The longest prefix of a search without read pins, of a partition known
+/// not to be linearizable: where the history stops making sense to a
+/// reader, which is what the counterexample shows. Bounded by
+/// [`EXPLAIN_STEPS`] and [`EXPLAIN_MEMORY`] (the verdict is known; this
+/// bounds only the extra work, the same on every machine); None past that,
+/// and the pinned search's prefix stands, with the stale reads the pins
+/// reveal ([`Plan::stale_reads`]).
+fn explain<S: Stepper>(plain: &Plan, stepper: &mut S) -> Option<Vec<u32>> {
+    let budget = Budget::new(
+        None,
+        Arc::new(AtomicBool::new(false)),
+        Some(EXPLAIN_STEPS),
+        Some(EXPLAIN_MEMORY),
+    );
+    match decide(plain, stepper, &budget, usize::MAX) {
+        Outcome::Violation(prefix) => Some(prefix),
+        _ => None,
     }
 }
 

@@ -5,6 +5,7 @@ use super::Operation;
 
 /// A partition's operations, in local order: completed ones `0..completed`,
 /// then indeterminate ones; each group sorted by call time.
+#[derive(Clone)]
 pub(crate) struct Plan {
     pub(crate) completed: usize,
     pub(crate) call: Vec<u64>,
@@ -39,7 +40,7 @@ const NONE: u32 = u32::MAX;
 
 /// A many-to-one relation between operations: each *member* has at most
 /// one *source*; each source, its members.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Links {
     source: Vec<u32>,
     members: Lists,
@@ -73,7 +74,7 @@ impl Links {
 
 /// A list of operations per operation, stored flat: `items[start[op]..
 /// start[op + 1]]`; an empty `start` means every list is empty.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Lists {
     items: Vec<u32>,
     start: Vec<u32>,
@@ -164,6 +165,55 @@ impl Plan {
         for &op in resets {
             self.flags[op as usize] |= RESET;
         }
+    }
+
+    /// Whether any read pin is set: reads-from, epochs or late writes.
+    pub(crate) fn pinned(&self) -> bool {
+        !self.flags.is_empty()
+            || !self.reads_from.source.is_empty()
+            || !self.epochs.source.is_empty()
+    }
+
+    /// The same plan without its read pins (the orderings stay). The pins
+    /// prune the search soundly, so a violation is found with or without
+    /// them; but with them it shows early, where a pin first cannot hold,
+    /// not at the operation a reader should see (the stale read).
+    pub(crate) fn without_pins(&self) -> Plan {
+        Plan {
+            reads_from: Links::default(),
+            epochs: Links::default(),
+            flags: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// Reads a reset provably overwrote: `(read, source, overwriter)` for
+    /// each read whose epoch starts at reset `source` (or that observes write
+    /// `source`), while another reset was called after `source` returned and
+    /// returned before the read was called. In every order that keeps real
+    /// time that reset falls between them, which the pin forbids: the read
+    /// is stale. At most one overwriter per read (the earliest to return).
+    pub(crate) fn stale_reads(&self) -> Vec<(u32, u32, u32)> {
+        let resets: Vec<u32> = (0..self.completed as u32)
+            .filter(|&op| self.reset(op))
+            .collect();
+        let mut stale = Vec::new();
+        for read in 0..self.completed as u32 {
+            let sources = [self.epochs.source(read), self.reads_from.source(read)];
+            let found = sources.into_iter().flatten().find_map(|source| {
+                let after = self.ret.get(source as usize).copied()?;
+                (resets.iter().copied())
+                    .filter(|&x| x != source && x != read)
+                    .filter(|&x| self.call[x as usize] > after)
+                    .filter(|&x| self.ret[x as usize] < self.call[read as usize])
+                    .min_by_key(|&x| (self.ret[x as usize], x))
+                    .map(|x| (source, x))
+            });
+            if let Some((source, overwriter)) = found {
+                stale.push((read, source, overwriter));
+            }
+        }
+        stale
     }
 
     /// The operations `op` must follow.

@@ -69,6 +69,34 @@ impl<M: Model> Part<'_, M> {
                 op: self.local[i],
                 reason,
                 after: missing,
+                shows: None,
+                missed: None,
+            });
+        }
+        // Reads a pin shows stale, wherever the prefix stopped: with read pins
+        // the search fails early, where a pin first cannot hold, and the
+        // read that makes it fail may be far from the prefix's end.
+        for (read, source, overwriter) in plan.stale_reads() {
+            let id = self.local[read as usize];
+            if placed[read as usize] || stuck.iter().any(|s| s.op == id) {
+                continue;
+            }
+            let op = &self.history[id];
+            let text = self.model.describe_op(&op.input, op.output());
+            let what = format!(
+                "{} {} -> {}",
+                text.f,
+                text.value_in,
+                text.value_out.as_deref().unwrap_or("?")
+            );
+            let (source, overwriter) =
+                (self.local[source as usize], self.local[overwriter as usize]);
+            stuck.push(Stuck {
+                op: id,
+                reason: overwritten(&what, source, overwriter),
+                after: None,
+                shows: Some(source),
+                missed: Some(overwriter),
             });
         }
         let mut ids = self.local.to_vec();
@@ -104,6 +132,16 @@ impl<M: Model> Part<'_, M> {
 /// [`Counterexample::renumbered`] rewrites the number.
 pub(super) fn must_follow(what: &str, after: usize) -> String {
     format!("{what}: must come after op {after}, which the reads show took effect first")
+}
+
+/// Why read `what` cannot go anywhere: it shows the state op `shows` set,
+/// which op `missed` replaced before the read began.
+/// [`Counterexample::renumbered`] rewrites the numbers.
+pub(super) fn overwritten(what: &str, shows: usize, missed: usize) -> String {
+    format!(
+        "{what}: shows the state op {shows} began, but op {missed} replaced it \
+         and returned before this read was called"
+    )
 }
 
 /// A state's last [`STATE_CHARS`] characters, with its length when cut.

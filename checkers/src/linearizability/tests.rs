@@ -134,3 +134,71 @@ fn a_part_that_owns_its_key_and_fails_alone_refutes_the_whole() {
     assert_eq!(local, vec![8, 9, 10, 11]);
     assert!(local.iter().all(|&i| history[i].input.key == "z"));
 }
+
+/// put a, append b, put c, then a read of "ab": stale, as put c replaced
+/// what it shows before it was called.
+fn stale_history() -> Vec<Operation<KvInput, KvOutput>> {
+    vec![
+        kv("k", KvOp::Put("a".into()), 0, 1, KvOutput::Ok),
+        append("k", 2, 3, "b"),
+        kv("k", KvOp::Put("c".into()), 4, 5, KvOutput::Ok),
+        get("k", 6, 7, "ab"),
+    ]
+}
+
+#[test]
+fn the_pins_show_which_read_a_reset_overwrote() {
+    let history = stale_history();
+    let (_, mut plan) = plan_for(&history, &[0, 1, 2, 3]);
+    // The read's epoch starts at put a (op 0), it reads append b (op 1);
+    // the resets are the two puts.
+    plan.set_late(&[], &[0, 2]);
+    plan.set_reads(vec![(1, 3)], vec![(0, 3)]);
+    assert_eq!(plan.stale_reads(), vec![(3, 0, 2)]);
+    // Without the overwriting put returned before the read, nothing is stale.
+    let (_, mut plan) = plan_for(&history[..3], &[0, 1, 2]);
+    plan.set_late(&[], &[0, 2]);
+    assert_eq!(plan.stale_reads(), vec![]);
+    assert!(!plan.without_pins().pinned());
+}
+
+#[test]
+fn a_counterexample_names_the_stale_read_and_what_it_missed() {
+    use super::{check, CheckOptions, Verdict};
+    let history = stale_history();
+    let Verdict::NotLinearizable(cx) = check(&crate::model::Kv, &history, &CheckOptions::default())
+    else {
+        panic!("a stale read is not linearizable");
+    };
+    let stuck: Vec<usize> = cx.stuck.iter().map(|s| s.op).collect();
+    assert!(stuck.contains(&3), "the read is named: {:?}", cx.stuck);
+}
+
+#[test]
+fn renumbering_keeps_a_stale_reads_reason_in_one_numbering() {
+    use super::{report::overwritten, Counterexample, Stuck};
+    let cx = Counterexample {
+        partition: None,
+        ops: Vec::new(),
+        longest_prefix: vec![0],
+        state_after_prefix: String::new(),
+        stuck: vec![Stuck {
+            op: 3,
+            reason: overwritten("get", 0, 2),
+            after: None,
+            shows: Some(0),
+            missed: Some(2),
+        }],
+        prefix_states: Vec::new(),
+        partials: Vec::new(),
+    }
+    .renumbered(&[10, 11, 12, 13]);
+    let read = &cx.stuck[0];
+    assert_eq!((read.op, read.shows, read.missed), (13, Some(10), Some(12)));
+    assert_eq!(read.reason, overwritten("get", 10, 12));
+    assert!(
+        read.reason.contains("op 10 began, but op 12 replaced it"),
+        "{}",
+        read.reason
+    );
+}
