@@ -5,6 +5,7 @@ use crate::admin::{AdminQueue, AdminStep};
 use crate::cluster::Cluster;
 use raftkv::node::{host_name, CrashPoint, TransportFaults};
 use raftkv::raft::{ConfChange, ConfChangeKind, NodeId};
+use raftkv::trace::Role;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +27,11 @@ pub enum Target {
     /// A random follower that no nemesis cut separates from the leader.
     ConnectedFollower,
     Random,
+    /// The leader of the majority side: a running leader that reaches a
+    /// majority through the active cuts. A fault aimed at it waits, step by step, until
+    /// one is elected (skipped if none is by its planned end), and ends when
+    /// planned: "the moment the next leader is elected, cut it off too".
+    NewLeader,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,6 +115,21 @@ impl Readd {
 }
 
 impl Fault {
+    /// The node target it is aimed at, if it has one.
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            Fault::Isolate { target }
+            | Fault::BlackholeUntilSnapshot { target }
+            | Fault::Crash { target, .. }
+            | Fault::Pause { target }
+            | Fault::ClockDrift { target, .. }
+            | Fault::Disk { target, .. }
+            | Fault::RemoveMember { target, .. }
+            | Fault::CrashAt { target, .. } => Some(*target),
+            _ => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Fault::Isolate { .. } => "isolate",
@@ -213,6 +234,8 @@ impl Undo {
 pub struct Nemesis {
     plan: Vec<Planned>,
     next: usize,
+    /// Planned faults aimed at [`Target::NewLeader`] that found none yet.
+    waiting: Vec<usize>,
     active: Vec<Active>,
     /// How many active faults cut each directed link.
     cuts: BTreeMap<(NodeId, NodeId), u32>,
@@ -244,6 +267,7 @@ impl Nemesis {
         Nemesis {
             plan,
             next: 0,
+            waiting: Vec::new(),
             active: Vec::new(),
             cuts: BTreeMap::new(),
             log: Vec::new(),
@@ -302,11 +326,21 @@ impl Nemesis {
                 i += 1;
             }
         }
+        // Faults waiting for their target, in plan order, until their end.
+        let mut waiting = std::mem::take(&mut self.waiting);
+        waiting.retain(|&i| {
+            let p = self.plan[i].clone();
+            now < p.at + p.hold && !self.start(c, p, i)
+        });
         while self.next < self.plan.len() && self.plan[self.next].at <= now {
             let p = self.plan[self.next].clone();
             self.next += 1;
-            self.start(c, p, self.next - 1);
+            let waits = matches!(p.fault.target(), Some(Target::NewLeader));
+            if !self.start(c, p, self.next - 1) && waits {
+                waiting.push(self.next - 1);
+            }
         }
+        self.waiting = waiting;
         self.strike_boundaries(c);
         // A crash point that fired crashes the node at once (Cluster::step does
         // that); remember it in the record.
@@ -330,6 +364,7 @@ impl Nemesis {
             c.restart_if_halted(n);
         }
         self.next = self.plan.len();
+        self.waiting.clear();
     }
 
     fn condition_met(&self, c: &Cluster, i: usize) -> bool {
@@ -374,6 +409,23 @@ impl Nemesis {
                 pick(&mut self.rng, followers)
             }
             Target::Random => pick(&mut self.rng, up),
+            Target::NewLeader => {
+                let all = c.spec.node_ids();
+                let linked = |a: NodeId, b: NodeId| {
+                    !self.cuts.contains_key(&(a, b)) && !self.cuts.contains_key(&(b, a))
+                };
+                // It and the nodes it reaches both ways are a majority.
+                let majority_side = |n: NodeId| {
+                    let reached = all.iter().filter(|&&m| m == n || linked(n, m)).count();
+                    reached > all.len() / 2
+                };
+                (all.iter().copied())
+                    .filter(|&n| !c.is_crashed(n) && majority_side(n))
+                    .map(|n| (n, c.status(n)))
+                    .filter(|(_, s)| s.running && s.role == Some(Role::Leader))
+                    .max_by_key(|(_, s)| s.term)
+                    .map(|(n, _)| n)
+            }
         }
     }
 
@@ -413,7 +465,8 @@ impl Nemesis {
         out
     }
 
-    fn start(&mut self, c: &mut Cluster, p: Planned, planned: usize) {
+    /// Starts planned fault `p`; false if it could not start now (no target).
+    fn start(&mut self, c: &mut Cluster, p: Planned, planned: usize) -> bool {
         let now = c.elapsed();
         let all = c.spec.node_ids();
         let mut nodes = Vec::new();
@@ -421,7 +474,7 @@ impl Nemesis {
         let undo = match &p.fault {
             Fault::Isolate { target } | Fault::BlackholeUntilSnapshot { target } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 let others: Vec<NodeId> = all.iter().copied().filter(|x| *x != n).collect();
                 let links = Self::between(&[n], &others);
@@ -479,10 +532,10 @@ impl Nemesis {
             }
             Fault::OneWay { from, to } => {
                 let (Some(a), Some(b)) = (self.resolve(c, *from), self.resolve(c, *to)) else {
-                    return;
+                    return false;
                 };
                 if a == b {
-                    return;
+                    return false;
                 }
                 let links = vec![(a, b)];
                 self.cut(c, &links);
@@ -519,10 +572,10 @@ impl Nemesis {
             }
             Fault::Crash { target, lose_disk } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 if c.is_crashed(n) {
-                    return;
+                    return false;
                 }
                 if *lose_disk && c.may_lose_disk(n, &self.out_members, &self.readding) {
                     c.lose_disk(n);
@@ -540,7 +593,7 @@ impl Nemesis {
             }
             Fault::Pause { target } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 c.control(n).borrow_mut().paused = true;
                 nodes.push(n);
@@ -548,7 +601,7 @@ impl Nemesis {
             }
             Fault::ClockDrift { target, rate } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 c.control(n).borrow_mut().clock_rate = *rate;
                 nodes.push(n);
@@ -561,7 +614,7 @@ impl Nemesis {
                 full,
             } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 let disk = c.control(n).borrow().disk.clone();
                 let mut d = disk.borrow_mut();
@@ -573,10 +626,10 @@ impl Nemesis {
             }
             Fault::RemoveMember { target, readd } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 if self.admin.is_none() {
-                    return;
+                    return false;
                 }
                 // An operator does not shrink the membership while a member is
                 // still recovering its disk (the rest could lose their quorum),
@@ -588,7 +641,7 @@ impl Nemesis {
                     || self.out_members.contains(&n)
                     || left < c.spec.nodes / 2 + 1
                 {
-                    return;
+                    return false;
                 }
                 self.out_members.insert(n);
                 self.admin(&[AdminStep::Change(ConfChange {
@@ -603,7 +656,7 @@ impl Nemesis {
             }
             Fault::QuorumBoundary { crash } => {
                 let Some((undo, hit, text)) = self.start_boundary(c, *crash) else {
-                    return;
+                    return false;
                 };
                 (nodes, detail) = (hit, text);
                 undo
@@ -614,7 +667,7 @@ impl Nemesis {
                 lose_disk,
             } => {
                 let Some(n) = self.resolve(c, *target) else {
-                    return;
+                    return false;
                 };
                 c.control(n).borrow_mut().crash_point = Some(*point);
                 nodes.push(n);
@@ -634,11 +687,14 @@ impl Nemesis {
             detail,
             planned,
         });
+        // A fault that waited for its target still ends when planned.
+        let waited = matches!(p.fault.target(), Some(Target::NewLeader));
         self.active.push(Active {
             record,
-            ends: now + p.hold,
+            ends: if waited { p.at + p.hold } else { now + p.hold },
             undo,
         });
+        true
     }
 
     fn undo(&mut self, c: &mut Cluster, a: Active) {

@@ -485,11 +485,13 @@ pub const SCENARIOS: &[Scenario] = &[
             let mut at = MS(800);
             while at + MS(2400) < s.duration {
                 // The first leader is cut off (with its node-bound clients still
-                // writing to it) for 8 s; 1.75 s in, as its successor has just
-                // been elected and holds a short log of the newer term, that one
-                // is cut off too: both rejoin at the same moment...
+                // writing to it) for 8 s; the moment its successor is elected,
+                // holding a short log of the newer term, that one is cut off
+                // too (a fixed delay missed the election on 7 nodes, or let the
+                // successor's log outgrow its predecessor's): both rejoin at the
+                // same moment...
                 s.plan.push(Planned { at, hold: MS(1600), fault: Fault::Isolate { target: Target::Leader } });
-                s.plan.push(Planned { at: at + MS(350), hold: MS(1250), fault: Fault::Isolate { target: Target::Leader } });
+                s.plan.push(Planned { at: at + MS(10), hold: MS(1590), fault: Fault::Isolate { target: Target::NewLeader } });
                 // ...and the leader of the rest crashes right then, so the
                 // deposed ones, with longer logs of older terms, campaign.
                 s.plan.push(Planned { at: at + MS(1600), hold: MS(400), fault: Fault::Crash { target: Target::Leader, lose_disk: false } });

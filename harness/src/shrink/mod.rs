@@ -195,6 +195,7 @@ fn describe_target(t: &Target) -> String {
         Target::Follower => "a follower".into(),
         Target::ConnectedFollower => "a follower the leader can reach".into(),
         Target::Random => "a random node".into(),
+        Target::NewLeader => "the next leader elected".into(),
     }
 }
 
