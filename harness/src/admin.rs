@@ -1,12 +1,13 @@
 //! An operator's console in the simulation: a client that performs membership
 //! changes queued by the nemesis, one at a time, retrying until each is applied
 //! (changes are idempotent, so a retry after an unknown outcome is safe).
-use raftkv::node::Response;
-use raftkv::raft::{ConfChange, NodeId};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
+use sut::client::{ClientProtocol, Reply};
+use sut::trace::ConfChange;
+use sut::NodeId;
 use workloads::client::{CallResult, Client, ClientConfig};
 use workloads::StopFlag;
 
@@ -27,10 +28,11 @@ pub type AdminQueue = Rc<RefCell<VecDeque<AdminStep>>>;
 pub fn spawn_admin(
     sim: &mut turmoil::Sim<'_>,
     nodes: &[NodeId],
+    protocol: &Rc<dyn ClientProtocol>,
     queue: AdminQueue,
     stop: StopFlag,
 ) {
-    let cfg = ClientConfig::new(nodes.to_vec());
+    let cfg = ClientConfig::new(nodes.to_vec(), protocol.clone());
     sim.client("admin", async move {
         let twin_cfg = ClientConfig {
             port: cfg.port + 1,
@@ -68,7 +70,7 @@ async fn until_applied(client: &mut Client, cc: ConfChange) {
     loop {
         match client.admin(cc).await {
             CallResult::Ok {
-                response: Response::AdminDone,
+                response: Reply::AdminDone,
                 ..
             } => return,
             _ => tokio::time::sleep(Duration::from_millis(500)).await,

@@ -300,6 +300,11 @@ impl<'a> Cluster<'a> {
     }
 
     /// The leader with the highest term among running nodes, if any.
+    /// How the workload's clients talk to this cluster's nodes.
+    pub fn client_protocol(&self) -> std::rc::Rc<dyn sut::client::ClientProtocol> {
+        std::rc::Rc::new(raftkv::node::KvClients)
+    }
+
     pub fn leader(&self) -> Option<NodeId> {
         self.controls
             .iter()

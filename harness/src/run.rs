@@ -290,9 +290,11 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let recorder = Recorder::shared();
     let stop = workloads::StopFlag::default();
     let nodes = spec.node_ids();
+    let protocol = cluster.client_protocol();
     spawn_clients(
         &mut cluster.sim,
         &nodes,
+        &protocol,
         &workload,
         cfg.seed,
         recorder.clone(),
@@ -306,7 +308,13 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, String> {
     let admin_stop = workloads::StopFlag::default();
     if nemesis.needs_admin() {
         let queue = crate::admin::AdminQueue::default();
-        crate::admin::spawn_admin(&mut cluster.sim, &nodes, queue.clone(), admin_stop.clone());
+        crate::admin::spawn_admin(
+            &mut cluster.sim,
+            &nodes,
+            &protocol,
+            queue.clone(),
+            admin_stop.clone(),
+        );
         nemesis.set_admin(queue);
     }
 
@@ -454,9 +462,11 @@ fn drive(
     if liveness.verdict == Verdict::Valid {
         let done = workloads::StopFlag::default();
         let process = FINAL_READS_PROCESS;
+        let protocol = cluster.client_protocol();
         spawn_final_reads(
             &mut cluster.sim,
             &cluster.spec.node_ids(),
+            &protocol,
             workload.keys(),
             process,
             recorder.clone(),

@@ -2,11 +2,11 @@
 //! is cut off long enough to need InstallSnapshot; every node must end identical.
 use harness::cluster::{Cluster, ClusterSpec};
 use raftkv::kv::Op;
-use raftkv::node::Response;
 use raftkv::trace::TraceEvent;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
+use sut::client::Reply as Response;
 use workloads::client::{CallResult, Client, ClientConfig};
 
 #[derive(Default)]
@@ -33,7 +33,7 @@ impl Tally {
 fn spawn_writers(cluster: &mut Cluster, clients: u64, ops: u64, tally: Rc<RefCell<Tally>>) {
     let nodes = cluster.spec.node_ids();
     for c in 0..clients {
-        let cfg = ClientConfig::new(nodes.clone());
+        let cfg = ClientConfig::new(nodes.clone(), cluster.client_protocol());
         let tally = tally.clone();
         cluster.client(&format!("c{c}"), async move {
             let mut client = Client::connect(cfg, c + 1, 77 + c).await?;
@@ -105,8 +105,9 @@ fn run_scenario(nodes: u64, seed: u64) {
     // Every acknowledged append is in the final state exactly once.
     let finals: Rc<RefCell<Vec<Option<String>>>> = Rc::default();
     let (nodes, out) = (cluster.spec.node_ids(), finals.clone());
+    let cfg = ClientConfig::new(nodes, cluster.client_protocol());
     cluster.client("final-reader", async move {
-        let mut client = Client::connect(ClientConfig::new(nodes), 1000, 5).await?;
+        let mut client = Client::connect(cfg, 1000, 5).await?;
         for k in 0..3 {
             match client.read(&format!("k{k}")).await {
                 CallResult::Ok {

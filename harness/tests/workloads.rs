@@ -110,9 +110,11 @@ fn a_partitioned_follower_and_a_crashed_leader_give_info_ops_that_still_check() 
         delete_ratio: 0.0,
         ..WorkloadSpec::new(Generator::Kv)
     };
+    let protocol = cluster.client_protocol();
     spawn_clients(
         &mut cluster.sim,
         &nodes,
+        &protocol,
         &spec,
         21,
         recorder.clone(),

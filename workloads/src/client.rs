@@ -4,20 +4,25 @@
 //! (Jepsen's node-bound clients) never follows a redirect: "not leader" from its
 //! node is a fail when no attempt of the operation went unanswered (nothing was
 //! proposed anywhere), and of unknown outcome otherwise.
-use raftkv::kv::{Command, Op};
-use raftkv::node::{host_name, Request, Response, Wire, PORT};
-use raftkv::raft::{ConfChange, NodeId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
+use sut::client::{ClientProtocol, Reply, Request};
+use sut::ops::Op;
+use sut::trace::ConfChange;
+use sut::NodeId;
 use tokio::time::Instant;
 use turmoil::net::UdpSocket;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientConfig {
     pub nodes: Vec<NodeId>,
+    /// The system's client protocol: where a node listens, and its wire
+    /// format.
+    pub protocol: Rc<dyn ClientProtocol>,
     /// How long to wait for one node's answer before trying another.
     pub request_timeout: Duration,
     /// How long one operation may take in all before it is given up.
@@ -31,9 +36,10 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub fn new(nodes: Vec<NodeId>) -> Self {
+    pub fn new(nodes: Vec<NodeId>, protocol: Rc<dyn ClientProtocol>) -> Self {
         ClientConfig {
             nodes,
+            protocol,
             request_timeout: Duration::from_millis(1500),
             op_timeout: Duration::from_secs(10),
             backoff: Duration::from_millis(250),
@@ -47,7 +53,7 @@ impl ClientConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallResult {
     /// Known to have taken effect (or, for a read, a linearizable value).
-    Ok { response: Response, node: NodeId },
+    Ok { response: Reply, node: NodeId },
     /// Known not to have taken effect.
     Fail {
         reason: String,
@@ -102,12 +108,12 @@ impl Client {
     /// A write (put/append/cas/delete). Retries carry the same (client, seq).
     pub async fn write(&mut self, op: Op) -> CallResult {
         self.seq += 1;
-        let cmd = Command {
+        let request = Request::Write {
             client: self.client_id,
             seq: self.seq,
             op,
         };
-        self.call(Request::Command(cmd), true).await
+        self.call(request, true).await
     }
 
     pub async fn read(&mut self, key: &str) -> CallResult {
@@ -177,17 +183,13 @@ impl Client {
             let id = self.next_request;
             attempts.insert(id);
             last_node = Some(target);
-            let addr = SocketAddr::new(turmoil::lookup(host_name(target)), PORT);
-            let bytes = Wire::Request {
-                id,
-                body: req.clone(),
-            }
-            .encode();
+            let addr = self.cfg.protocol.address(target);
+            let bytes = self.cfg.protocol.encode(id, &req);
             let _ = self.socket.send_to(&bytes, addr).await;
             let wait_until = (now + self.cfg.request_timeout).min(deadline);
             match self.await_response(&attempts, wait_until).await {
                 Some((response, from)) => match response {
-                    Response::NotLeader { .. } if self.cfg.bound.is_some() => {
+                    Reply::NotLeader { .. } if self.cfg.bound.is_some() => {
                         let reason = format!("not leader (bound to n{from})");
                         return if maybe_applied {
                             CallResult::Unknown {
@@ -201,7 +203,7 @@ impl Client {
                             }
                         };
                     }
-                    Response::NotLeader { leader } => {
+                    Reply::NotLeader { leader } => {
                         self.leader = None;
                         match leader.filter(|l| *l != target) {
                             Some(l) => target = l,
@@ -211,13 +213,13 @@ impl Client {
                             }
                         }
                     }
-                    Response::Refused(reason) if !maybe_applied => {
+                    Reply::Refused(reason) if !maybe_applied => {
                         return CallResult::Fail {
                             reason,
                             node: Some(from),
                         };
                     }
-                    Response::Refused(_) => {
+                    Reply::Refused(_) => {
                         tokio::time::sleep(self.cfg.backoff).await;
                     }
                     response => {
@@ -248,13 +250,13 @@ impl Client {
         &mut self,
         attempts: &BTreeSet<u64>,
         until: Instant,
-    ) -> Option<(Response, NodeId)> {
+    ) -> Option<(Reply, NodeId)> {
         loop {
             let recv = tokio::time::timeout_at(until, self.socket.recv_from(&mut self.buf)).await;
             let Ok(Ok((n, from))) = recv else {
                 return None;
             };
-            if let Some(Wire::Response { id, body }) = Wire::decode(&self.buf[..n]) {
+            if let Some((id, body)) = self.cfg.protocol.decode(&self.buf[..n]) {
                 if attempts.contains(&id) {
                     let node = self.node_of(from);
                     return Some((body, node));
@@ -268,7 +270,7 @@ impl Client {
             .nodes
             .iter()
             .copied()
-            .find(|n| turmoil::lookup(host_name(*n)) == addr.ip())
+            .find(|n| self.cfg.protocol.address(*n).ip() == addr.ip())
             .unwrap_or(0)
     }
 }

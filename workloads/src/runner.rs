@@ -13,15 +13,15 @@
 use crate::client::{CallResult, Client, ClientConfig};
 use crate::generator::{Generator, OpSource, Planned, Shape};
 use crate::history::{EventKind, Function, SharedRecorder, Value};
-use raftkv::kv::{Op, Outcome};
-use raftkv::node::Response;
-use raftkv::raft::NodeId;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
+use sut::client::{ClientProtocol, Reply};
+use sut::ops::{Op, Outcome};
+use sut::NodeId;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadSpec {
@@ -125,22 +125,27 @@ pub type StopFlag = Rc<Cell<bool>>;
 pub fn spawn_clients(
     sim: &mut turmoil::Sim<'_>,
     nodes: &[NodeId],
+    protocol: &Rc<dyn ClientProtocol>,
     spec: &WorkloadSpec,
     seed: u64,
     recorder: SharedRecorder,
     stop: StopFlag,
 ) {
     let slots = spec.slots();
-    let (nodes, spec) = (nodes.to_vec(), spec.clone());
+    let (nodes, spec, protocol) = (nodes.to_vec(), spec.clone(), protocol.clone());
     sim.client("clients", async move {
         let tasks: Vec<_> = (0..slots)
             .map(|slot| {
                 let following = spec.clients.max(1);
                 let bound = slot.checked_sub(following).map(|b| spec.bound[b as usize]);
-                let (nodes, spec) = (nodes.clone(), spec.clone());
+                let (nodes, spec, protocol) = (nodes.clone(), spec.clone(), protocol.clone());
                 tokio::task::spawn_local(client_slot(
                     slot,
-                    Slot { nodes, bound },
+                    Slot {
+                        nodes,
+                        protocol,
+                        bound,
+                    },
                     spec,
                     seed,
                     recorder.clone(),
@@ -158,13 +163,18 @@ pub fn spawn_clients(
 /// Where a slot sends its operations.
 struct Slot {
     nodes: Vec<NodeId>,
+    protocol: Rc<dyn ClientProtocol>,
     bound: Option<NodeId>,
 }
 
 /// One client slot: operations until told to stop, a new process after an info.
 async fn client_slot(
     slot: u32,
-    Slot { nodes, bound }: Slot,
+    Slot {
+        nodes,
+        protocol,
+        bound,
+    }: Slot,
     spec: WorkloadSpec,
     seed: u64,
     recorder: SharedRecorder,
@@ -176,7 +186,7 @@ async fn client_slot(
         op_timeout: spec.op_timeout,
         port: 9000 + slot as u16,
         bound,
-        ..ClientConfig::new(nodes)
+        ..ClientConfig::new(nodes, protocol)
     };
     let slot_seed = seed ^ (u64::from(slot) + 1).wrapping_mul(0x2545_f491_4f6c_dd1d);
     let mut rng = ChaCha8Rng::seed_from_u64(slot_seed);
@@ -210,6 +220,7 @@ async fn client_slot(
 pub fn spawn_final_reads(
     sim: &mut turmoil::Sim<'_>,
     nodes: &[NodeId],
+    protocol: &Rc<dyn ClientProtocol>,
     keys: Vec<String>,
     process: u64,
     recorder: SharedRecorder,
@@ -217,7 +228,7 @@ pub fn spawn_final_reads(
 ) {
     let cfg = ClientConfig {
         op_timeout: Duration::from_secs(25),
-        ..ClientConfig::new(nodes.to_vec())
+        ..ClientConfig::new(nodes.to_vec(), protocol.clone())
     };
     sim.client(format!("final{process}"), async move {
         let mut client = Client::connect(cfg, process + 1, process).await?;
@@ -248,7 +259,7 @@ async fn perform(
     let (kind, result_value, node, error) = match f {
         Function::Get => match client.read(key).await {
             CallResult::Ok {
-                response: Response::Value(v),
+                response: Reply::Value(v),
                 node,
             } => (EventKind::Ok, v.map(Value::String), Some(node), None),
             // A read that got no answer did not happen: it is safe to call it failed.
@@ -262,11 +273,11 @@ async fn perform(
             let result = client.write(op).await;
             let (kind, node, error) = match result {
                 CallResult::Ok {
-                    response: Response::Applied(Outcome::Done),
+                    response: Reply::Applied(Outcome::Done),
                     node,
                 } => (EventKind::Ok, Some(node), None),
                 CallResult::Ok {
-                    response: Response::Applied(Outcome::CasMismatch { .. }),
+                    response: Reply::Applied(Outcome::CasMismatch { .. }),
                     node,
                 } => (EventKind::Fail, Some(node), None),
                 // Anything else from a node that applied *something* is not a

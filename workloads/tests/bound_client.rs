@@ -2,13 +2,41 @@
 //! and records "not leader" from its node as a fail only when no attempt of
 //! the operation went unanswered (then nothing was proposed anywhere), as
 //! unknown otherwise. A leader-following client follows the same redirect.
-use raftkv::kv::{Op, Outcome};
-use raftkv::node::{host_name, Request, Response, Wire, PORT};
+//! The nodes speak a protocol of this test's own (JSON datagrams): the client
+//! knows no system, only the boundary's requests and replies.
 use std::cell::RefCell;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
+use sut::client::{ClientProtocol, Reply as Response, Request};
+use sut::ops::{Op, Outcome};
 use turmoil::net::UdpSocket;
 use workloads::client::{CallResult, Client, ClientConfig};
+
+const PORT: u16 = 7000;
+
+fn host_name(node: u64) -> String {
+    format!("n{node}")
+}
+
+/// `(id, request)` and `(id, reply)` as JSON, to port [`PORT`] of `n{id}`.
+struct Json;
+
+impl ClientProtocol for Json {
+    fn address(&self, node: u64) -> SocketAddr {
+        SocketAddr::new(turmoil::lookup(host_name(node)), PORT)
+    }
+    fn encode(&self, id: u64, request: &Request) -> Vec<u8> {
+        serde_json::to_vec(&(id, request)).unwrap()
+    }
+    fn decode(&self, datagram: &[u8]) -> Option<(u64, Response)> {
+        serde_json::from_slice(datagram).ok()
+    }
+}
+
+fn config(nodes: Vec<u64>) -> ClientConfig {
+    ClientConfig::new(nodes, Rc::new(Json))
+}
 
 /// A node that answers each request as `script` says (None: no answer).
 async fn scripted(script: fn(&Request, u32) -> Option<Response>) -> turmoil::Result {
@@ -18,12 +46,12 @@ async fn scripted(script: fn(&Request, u32) -> Option<Response>) -> turmoil::Res
     let mut attempts: Vec<((u64, u64), u32)> = Vec::new();
     loop {
         let (n, from) = socket.recv_from(&mut buf).await?;
-        let Some(Wire::Request { id, body }) = Wire::decode(&buf[..n]) else {
+        let Ok((id, body)) = serde_json::from_slice::<(u64, Request)>(&buf[..n]) else {
             continue;
         };
         let attempt = match &body {
-            Request::Command(c) => {
-                let key = (c.client, c.seq);
+            Request::Write { client, seq, .. } => {
+                let key = (*client, *seq);
                 match attempts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, a)) => {
                         *a += 1;
@@ -39,7 +67,7 @@ async fn scripted(script: fn(&Request, u32) -> Option<Response>) -> turmoil::Res
         };
         if let Some(answer) = script(&body, attempt) {
             socket
-                .send_to(&Wire::Response { id, body: answer }.encode(), from)
+                .send_to(&serde_json::to_vec(&(id, answer)).unwrap(), from)
                 .await?;
         }
     }
@@ -51,7 +79,7 @@ async fn scripted(script: fn(&Request, u32) -> Option<Response>) -> turmoil::Res
 fn deposed(req: &Request, attempt: u32) -> Option<Response> {
     let redirect = Some(Response::NotLeader { leader: Some(2) });
     match req {
-        Request::Command(c) if c.seq == 1 && attempt == 1 => None,
+        Request::Write { seq: 1, .. } if attempt == 1 => None,
         _ => redirect,
     }
 }
@@ -83,7 +111,7 @@ fn a_bound_client_records_redirects_as_fail_or_unknown_and_never_follows_them() 
     sim.client("clients", async move {
         let bound_cfg = ClientConfig {
             bound: Some(1),
-            ..ClientConfig::new(vec![1, 2])
+            ..config(vec![1, 2])
         };
         let mut bound = Client::connect(bound_cfg, 1, 1).await?;
         let r = bound.read("k").await;
@@ -96,7 +124,7 @@ fn a_bound_client_records_redirects_as_fail_or_unknown_and_never_follows_them() 
             .push(("bound write, redirected at once", r));
         let follow_cfg = ClientConfig {
             port: 9001,
-            ..ClientConfig::new(vec![1, 2])
+            ..config(vec![1, 2])
         };
         let mut follower = Client::connect(follow_cfg, 2, 2).await?;
         let r = follower.read("k").await;

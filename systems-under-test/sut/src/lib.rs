@@ -1,9 +1,11 @@
 //! The boundary between the harness and a system under test, as plain data.
 //!
 //! A system reports what it did as [`trace::TraceRecord`]s and speaks the
-//! operation vocabulary of [`ops`]. Checkers read only these types: they never
+//! operation vocabulary of [`ops`]; its clients speak [`client`] through the
+//! system's [`client::ClientProtocol`]. Checkers read only these types: they never
 //! link a system's code, so a bug in the system cannot leak into the reference
 //! it is judged against. Nothing here has behaviour beyond naming and hashing.
+pub mod client;
 pub mod ops;
 pub mod trace;
 

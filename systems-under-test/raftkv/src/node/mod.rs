@@ -2,10 +2,12 @@
 //! turmoil UDP (its TCP never retransmits a lost segment), disk over turmoil's
 //! simulated file system (via [`SimDisk`]), timers from tokio's paused clock scaled
 //! by a skewable node clock.
+mod clients;
 mod control;
 mod reads;
 mod wire;
 
+pub use clients::KvClients;
 pub use control::{
     Control, CrashPoint, NodeControl, NodeStatus, TraceRecord, TraceSink, TransportFaults,
 };
