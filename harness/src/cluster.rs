@@ -4,7 +4,6 @@
 use raftkv::bugs::Bugs;
 use raftkv::node::{self, host_name, Control, NodeConfig, NodeControl, NodeStatus, TraceSink};
 use raftkv::raft::{self, NodeId, ReadMode};
-use raftkv::trace::Role;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
@@ -12,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
+use sut::trace::Role;
 
 #[derive(Clone, Debug)]
 pub struct ClusterSpec {

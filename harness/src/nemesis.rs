@@ -4,14 +4,15 @@
 use crate::admin::{AdminQueue, AdminStep};
 use crate::cluster::Cluster;
 use raftkv::node::{host_name, CrashPoint, TransportFaults};
-use raftkv::raft::{ConfChange, ConfChangeKind, NodeId};
-use raftkv::trace::Role;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+use sut::trace::Role;
+use sut::trace::{ConfChange, ConfChangeKind};
+use sut::NodeId;
 
 mod quorum;
 pub use quorum::struck_at;

@@ -136,7 +136,7 @@ pub struct Hashes {
 impl Hashes {
     /// The digest of a file's bytes, as `results.json` records it.
     pub fn digest(bytes: &[u8]) -> String {
-        format!("{:016x}", raftkv::trace::fnv64(bytes))
+        format!("{:016x}", sut::fnv64(bytes))
     }
 
     /// Each recorded file's name with its digest.

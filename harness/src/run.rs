@@ -9,13 +9,13 @@ use crate::results::{CheckerResult, Hashes, RecordedConfig, Results, Stats, Verd
 use crate::scenario::{self, Evidence, Scenario, Setup};
 use checkers::invariants::{self, RunData, SizeBounds};
 use raftkv::bugs::Bugs;
-use raftkv::node::TraceRecord;
-use raftkv::trace::{Role, TraceEvent};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use sut::trace::TraceRecord;
+use sut::trace::{Role, TraceEvent};
 use workloads::history::{to_jsonl, Event};
 use workloads::{spawn_clients, spawn_final_reads, Generator, Recorder, WorkloadSpec};
 

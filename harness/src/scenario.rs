@@ -4,11 +4,11 @@ use crate::cluster::ClusterSpec;
 use crate::nemesis::{Fault, Nemesis, Planned, Readd, Target};
 use raftkv::node::CrashPoint;
 use raftkv::raft::ReadMode;
-use raftkv::trace::{ConfSource, Role, TraceEvent};
 use rand::seq::IndexedRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
+use sut::trace::{ConfSource, Role, TraceEvent};
 use workloads::WorkloadSpec;
 
 mod evidence;
@@ -316,7 +316,7 @@ pub const SCENARIOS: &[Scenario] = &[
             s.every(MS(700), MS(2500), MS(1200), |_| Fault::RemoveMember { target: Target::Random, readd: Readd::Varied });
         },
         evidence: |e| {
-            use raftkv::raft::ConfChangeKind::*;
+            use sut::trace::ConfChangeKind::*;
             let changes = |k| {
                 e.count(|ev| matches!(ev, TraceEvent::Apply { conf_change: Some(cc), .. } if cc.kind == k))
             };
@@ -345,7 +345,7 @@ pub const SCENARIOS: &[Scenario] = &[
             s.every(MS(2300), MS(5000), MS(1500), |_| Fault::Isolate { target: Target::Leader });
         },
         evidence: |e| {
-            use raftkv::raft::ConfChangeKind::*;
+            use sut::trace::ConfChangeKind::*;
             let changes = |k| {
                 e.count(|ev| matches!(ev, TraceEvent::Apply { conf_change: Some(cc), .. } if cc.kind == k))
             };
@@ -420,7 +420,7 @@ pub const SCENARIOS: &[Scenario] = &[
             s.every(MS(800), MS(2000), MS(1200), |_| Fault::Isolate { target: Target::Leader });
         },
         evidence: |e| {
-            let terms = e.count(|ev| matches!(ev, TraceEvent::Role { role: raftkv::trace::Role::Leader, .. }));
+            let terms = e.count(|ev| matches!(ev, TraceEvent::Role { role: sut::trace::Role::Leader, .. }));
             vec![
                 ("the leader was isolated", e.fired("isolate") > 0),
                 ("new leaders were elected", terms >= 2),

@@ -12,10 +12,10 @@
 use super::{Nemesis, Undo};
 use crate::cluster::Cluster;
 use raftkv::node::host_name;
-use raftkv::raft::NodeId;
-use raftkv::trace::Role;
 use rand::seq::SliceRandom;
 use std::time::Duration;
+use sut::trace::Role;
+use sut::NodeId;
 
 /// How many times the usual worst latency the laggards' links take.
 const LAG: u32 = 5;

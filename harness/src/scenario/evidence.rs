@@ -1,7 +1,7 @@
 //! What a scenario's evidence functions look at: the run's trace, nemesis
 //! log, code probes and node count.
-use raftkv::node::TraceRecord;
-use raftkv::trace::TraceEvent;
+use sut::trace::TraceEvent;
+use sut::trace::TraceRecord;
 
 /// What evidence functions look at.
 pub struct Evidence<'a> {

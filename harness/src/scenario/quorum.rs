@@ -3,8 +3,8 @@
 //! from that majority (see [`crate::nemesis::Fault::QuorumBoundary`]).
 use super::{Evidence, Setup, MS};
 use crate::nemesis::{struck_at, Fault};
-use raftkv::trace::{Role, TraceEvent};
 use rand::Rng;
+use sut::trace::{Role, TraceEvent};
 
 /// With 3 nodes "the leader plus one follower" is every majority; the
 /// boundary is only a boundary with 5 or 7 (`--nodes 3` still runs it).

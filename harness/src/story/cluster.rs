@@ -2,9 +2,9 @@
 //! it: each node's role and term (from the trace), the leader, and the faults
 //! active (from the nemesis log). Read from the recorded data only.
 use crate::nemesis::{Fault, FaultRecord};
-use raftkv::node::TraceRecord;
-use raftkv::trace::{Role, TraceEvent};
 use std::collections::BTreeMap;
+use sut::trace::TraceRecord;
+use sut::trace::{Role, TraceEvent};
 
 /// What a node was at a moment, as far as its trace says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

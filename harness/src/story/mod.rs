@@ -16,12 +16,12 @@ mod tests;
 use crate::nemesis::FaultRecord;
 use crate::results::{CheckerResult, Results, Verdict};
 use cluster::{faults_text, leader, secs, state_text, states};
-use raftkv::node::TraceRecord;
-use raftkv::trace::TraceEvent;
 use reads::{missed_write, Op};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
+use sut::trace::TraceEvent;
+use sut::trace::TraceRecord;
 use workloads::history::Event;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

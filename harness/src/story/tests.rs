@@ -3,8 +3,8 @@
 use super::*;
 use crate::nemesis::{Fault, Target};
 use crate::results::Stats;
-use raftkv::trace::{Role, TraceEvent};
 use serde_json::json;
+use sut::trace::{Role, TraceEvent};
 use workloads::history::{EventKind, Function, Value};
 
 const S: u64 = 1_000_000_000;
