@@ -132,7 +132,7 @@ pub(crate) fn recover<D: Disk>(
     let (snapshot, marker_pos) = if bugs.has(Bug::StateAndSnapshotNotAtomic) {
         newest_marker_newest_file(disk, &records, &snap_files)
     } else {
-        choose_snapshot(disk, &records, &snap_files, bugs, &mut report)
+        choose_snapshot(disk, &records, &snap_files, bugs, &mut report)?
     };
     let (before, after) = records.split_at(marker_pos.map_or(0, |pos| pos + 1));
     report.entries_before_marker = before
@@ -306,7 +306,7 @@ fn choose_snapshot<D: Disk>(
     snap_files: &BTreeSet<&String>,
     bugs: Bugs,
     report: &mut RecoveryReport,
-) -> (Option<Snapshot>, Option<usize>) {
+) -> Result<(Option<Snapshot>, Option<usize>), StorageError> {
     let markers: Vec<(usize, &SnapshotMeta)> = records
         .iter()
         .enumerate()
@@ -338,22 +338,24 @@ fn choose_snapshot<D: Disk>(
         let reason = if !snap_files.contains(&file) {
             "snapshot file missing".to_string()
         } else {
-            match snapfile::load(disk, meta) {
+            match load_marked(disk, meta, &file) {
                 Ok(snap) => {
                     report.snapshot_loaded = Some(file);
-                    return (Some(snap), Some(pos));
+                    return Ok((Some(snap), Some(pos)));
                 }
+                // A read fault: not a reason to give up a durable snapshot.
+                Err(e @ StorageError::CorruptRecord { .. }) => return Err(e),
                 Err(_) if bugs.has(Bug::RestoreErrorAdvancesIndex) => {
                     // Bug mutant: the unreadable snapshot is still taken, with
                     // no data; the restore will fail and boot carry on anyway.
                     let meta = meta.clone();
-                    return (
+                    return Ok((
                         Some(Snapshot {
                             meta,
                             data: Vec::new(),
                         }),
                         Some(pos),
-                    );
+                    ));
                 }
                 Err(e) => e.to_string(),
             }
@@ -365,7 +367,44 @@ fn choose_snapshot<D: Disk>(
             reason,
         });
     }
-    (None, None)
+    Ok((None, None))
+}
+
+/// Loads the snapshot a WAL marker names. The marker is written only after
+/// the file is durable, so a file that does not decode is damaged or was
+/// misread: a second read tells which. One that decodes is taken (the first
+/// read was garbled); one that differs from the first is a read fault, an
+/// error (the node stops and boots again) rather than a reason to give up
+/// the snapshot and every entry it holds (clean swarm seed 403082 booted
+/// with commit 77 and an empty log); the same bytes twice are damage.
+fn load_marked<D: Disk>(
+    disk: &D,
+    meta: &SnapshotMeta,
+    file: &str,
+) -> Result<Snapshot, StorageError> {
+    let first = match snapfile::load(disk, meta) {
+        Err(StorageError::BadSnapshot { problem, .. }) => problem,
+        other => return other,
+    };
+    let bytes = |d: &D| {
+        d.read(file)
+            .map_err(StorageError::io("read snapshot again", file))
+    };
+    let (again, third) = (bytes(disk)?, bytes(disk)?);
+    if again != third {
+        return Err(StorageError::CorruptRecord {
+            file: file.to_string(),
+            offset: 0,
+            problem: format!("{first}, and two more reads differ: a read fault, not damage"),
+        });
+    }
+    match snapfile::decode(&again) {
+        Ok(snap) if snap.meta == *meta => Ok(snap),
+        _ => Err(StorageError::BadSnapshot {
+            file: file.to_string(),
+            problem: first,
+        }),
+    }
 }
 
 /// Bug mutant `state-and-snapshot-not-atomic`: the raft state (the newest
