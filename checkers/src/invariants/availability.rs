@@ -49,6 +49,13 @@ struct Segment {
     reach: BTreeSet<u64>,
     /// It was down itself: it acted on nothing and its ticks stopped.
     down: bool,
+    /// Peers that came back up at `start` (a pause or a crash ended) and
+    /// can send to it: a resumed node reads what queued up for it while it
+    /// was down and answers, so the leader hears from it even when its own
+    /// messages no longer get through (clean swarm seed 407964: a leader cut
+    /// off one way heard from a follower resuming from a pause, and rightly
+    /// kept leading).
+    resumed: BTreeSet<u64>,
     rate: f64,
 }
 
@@ -69,11 +76,19 @@ fn segments(net: &[NetState], node: u64, nodes: &BTreeSet<u64>, end_of_run: u64)
                 })
                 .collect();
             let rate = (s.clock.iter().find(|(m, _)| *m == node)).map_or(1.0, |(_, r)| *r);
+            let was_down = |m: u64| i > 0 && net[i - 1].down.contains(&m);
+            let resumed = nodes
+                .iter()
+                .copied()
+                .filter(|&m| m != node && was_down(m) && !down.contains(&m))
+                .filter(|&m| !cut.contains(&(m, node)))
+                .collect();
             Segment {
                 start: s.time,
                 end: net.get(i + 1).map_or(end_of_run, |n| n.time),
                 reach,
                 down: down.contains(&node),
+                resumed,
                 rate,
             }
         })
@@ -116,6 +131,9 @@ fn alone_at(segs: &[Segment], views: &Views, node: u64, t: u64, window: u64) -> 
             return None;
         }
         union.extend(s.reach.iter().copied());
+        if s.start >= from {
+            union.extend(s.resumed.iter().copied());
+        }
     }
     let voters = views.voters(node, t);
     if !voters.contains(&node) {

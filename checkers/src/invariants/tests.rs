@@ -794,6 +794,41 @@ mod availability {
     }
 
     #[test]
+    fn a_leader_that_hears_from_a_peer_resuming_may_keep_leading() {
+        // n1 can no longer send to 2 or 3 from 1000 on; n2 is paused until
+        // 2500 and, resuming, answers what queued up for it (2 -> 1 works).
+        let one_way = vec![(1, 2), (1, 3)];
+        let net = |n2_paused: bool| {
+            vec![
+                NetState::default(),
+                NetState {
+                    time: 1_000,
+                    cut: one_way.clone(),
+                    down: vec![2],
+                    ..NetState::default()
+                },
+                NetState {
+                    time: 2_500,
+                    cut: one_way.clone(),
+                    down: if n2_paused { vec![2] } else { vec![] },
+                    ..NetState::default()
+                },
+                NetState {
+                    time: 9_000,
+                    ..NetState::default()
+                },
+            ]
+        };
+        // Leader until 4000: within the bound of n2's answer at 2500.
+        let t = vec![leader_at(10, 1, 1), role(4_000, 1, Role::Follower, 1)];
+        let f = judge(&t, &[], &net(false));
+        assert!(f.passed(), "{:?}", f.violations);
+        // Had n2 stayed paused, n1 heard from no one after 1000.
+        let f = judge(&t, &[], &net(true));
+        assert!(!f.passed(), "a leader alone from 1000 to 4000 is caught");
+    }
+
+    #[test]
     fn a_leader_that_steps_down_in_time_passes() {
         let t = vec![leader_at(10, 1, 1), role(2_500, 1, Role::Follower, 1)];
         let f = judge(&t, &[], &isolated_n1());

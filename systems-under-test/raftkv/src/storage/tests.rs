@@ -817,5 +817,8 @@ fn a_garbled_read_of_a_marked_snapshot_never_costs_the_snapshot() {
             Err(_) => halted += 1,
         }
     }
-    assert!(halted > 0 && booted > 0, "{halted} refused, {booted} booted");
+    assert!(
+        halted > 0 && booted > 0,
+        "{halted} refused, {booted} booted"
+    );
 }
