@@ -338,7 +338,13 @@ fn choose_snapshot<D: Disk>(
         let reason = if !snap_files.contains(&file) {
             "snapshot file missing".to_string()
         } else {
-            match load_marked(disk, meta, &file) {
+            // (Bug mutant `restore-error-advances-index` takes its one read.)
+            let loaded = if bugs.has(Bug::RestoreErrorAdvancesIndex) {
+                snapfile::load(disk, meta)
+            } else {
+                load_marked(disk, meta, &file)
+            };
+            match loaded {
                 Ok(snap) => {
                     report.snapshot_loaded = Some(file);
                     return Ok((Some(snap), Some(pos)));
