@@ -13,8 +13,8 @@ use std::rc::Rc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrashPoint {
-    /// WAL records are written but not yet fsynced (with torn writes on, the
-    /// crash keeps only some blocks of them).
+    /// WAL records holding entries are written but not yet fsynced (with torn
+    /// writes on, the crash keeps only some blocks of them).
     WalWriteBeforeFsync,
     /// A snapshot is due; nothing of it is written yet.
     BeforeSnapshotWrite,
