@@ -14,6 +14,18 @@ pub(super) struct Part<'a, M: Model> {
 }
 
 impl<M: Model> Part<'_, M> {
+    /// Operation `id` of the history in words: `f input -> output`.
+    fn what(&self, id: usize) -> String {
+        let op = &self.history[id];
+        let text = self.model.describe_op(&op.input, op.output());
+        format!(
+            "{} {} -> {}",
+            text.f,
+            text.value_in,
+            text.value_out.as_deref().unwrap_or("?")
+        )
+    }
+
     pub(super) fn counterexample<S: Stepper>(
         &self,
         stepper: &mut S,
@@ -42,14 +54,7 @@ impl<M: Model> Part<'_, M> {
             if placed[i] || call > first_return {
                 continue;
             }
-            let op = &self.history[self.local[i]];
-            let text = self.model.describe_op(&op.input, op.output());
-            let what = format!(
-                "{} {} -> {}",
-                text.f,
-                text.value_in,
-                text.value_out.as_deref().unwrap_or("?")
-            );
+            let what = self.what(self.local[i]);
             let missing = (plan.after(i as u32).iter())
                 .find(|&&a| !placed[a as usize])
                 .map(|&a| self.local[a as usize]);
@@ -81,14 +86,7 @@ impl<M: Model> Part<'_, M> {
             if placed[read as usize] || stuck.iter().any(|s| s.op == id) {
                 continue;
             }
-            let op = &self.history[id];
-            let text = self.model.describe_op(&op.input, op.output());
-            let what = format!(
-                "{} {} -> {}",
-                text.f,
-                text.value_in,
-                text.value_out.as_deref().unwrap_or("?")
-            );
+            let what = self.what(id);
             let (source, overwriter) =
                 (self.local[source as usize], self.local[overwriter as usize]);
             stuck.push(Stuck {
