@@ -172,7 +172,7 @@ probes! {
     /// Boot ignored a snapshot file that no WAL marker names.
     WalUnmarkedSnapshotIgnored = "wal.unmarked_snapshot_ignored";
     /// Boot removed a stale temporary file (a snapshot write cut short).
-    WalStaleTmpRemoved = "wal.stale_tmp_removed", unhit = "unreachable on turmoil's disk: a temp file's directory entry is synced only with its rename (tmp, fsync, rename, fsync dir), so a crash or halt before the rename loses the temp file too (a real file system may keep it)";
+    WalStaleTmpRemoved = "wal.stale_tmp_removed", unhit = "rare on turmoil's disk: a temp file's directory entry is synced with its rename (tmp, fsync, rename, fsync dir), so a crash before the rename usually loses it too; it survives only if another fsync of the directory (a new WAL segment's, say) made its entry durable first: hit 3 times over 15,184 swarm seeds, none in another 10,000 (not traced to its seed yet)";
     /// Boot found entries before the newest marker (segments whose removal was not durable).
     WalEntriesBeforeMarker = "wal.entries_before_marker";
     /// A full WAL segment was closed and the next one started.
