@@ -71,8 +71,9 @@ impl Client {
 
     /// Sends `req` until some node answers it (not "not leader"/"refused").
     async fn call(&mut self, req: ClientRequest) -> Result<ClientResponse, ClientError> {
-        let give_up = Instant::now() + self.patience;
-        while Instant::now() < give_up {
+        let give_up = Instant::now() + self.patience; // determinism-ok: tokio's paused clock is simulated time
+        let expired = || Instant::now() >= give_up; // determinism-ok: tokio's paused clock is simulated time
+        while !expired() {
             let node = self.nodes[self.target];
             match self.attempt_once(node, req.clone()).await {
                 Some(r @ (ClientResponse::Applied(_) | ClientResponse::Value(_))) => return Ok(r),
@@ -102,7 +103,7 @@ impl Client {
         .encode();
         let addr = (host_name(node), PORT);
         self.socket.send_to(&bytes, addr).await.ok()?;
-        let deadline = Instant::now() + self.attempt;
+        let deadline = Instant::now() + self.attempt; // determinism-ok: tokio's paused clock is simulated time
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
             let recv = tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf));

@@ -84,7 +84,7 @@ impl Peer {
             .send_to(&bytes, (self.addr.as_str(), PORT))
             .await
             .map_err(Failure::Io)?;
-        let deadline = tokio::time::Instant::now() + wait;
+        let deadline = tokio::time::Instant::now() + wait; // determinism-ok: tokio's paused clock is simulated time
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
             let recv = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await;

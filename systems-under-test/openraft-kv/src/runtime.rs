@@ -130,6 +130,7 @@ impl AsyncRuntime for SimRuntime {
     }
 
     fn thread_rng() -> Self::ThreadLocalRng {
+        // determinism-ok: seeded from the run's seed, per host and boot (draw_seed)
         ChaCha8Rng::from_seed(draw_seed())
     }
 
